@@ -1,0 +1,154 @@
+// Reading a site file: YAML with positions, secret substitution, schema validation, and every
+// problem reported at once as `FILE:LINE:COL: path.to.field: message`.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { FieldgateError } from '../errors.js';
+import type { DriverFactory } from '../runtime/driver.js';
+import { buildConfigSchema, type GatewayConfig } from './schema.js';
+import { substituteSecrets } from './secrets.js';
+
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  col: number;
+  /** `devices[0].tags[2].deadband`, or '' for the document itself. */
+  path: string;
+  message: string;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.file}:${i.line}:${i.col}: ${i.path === '' ? '(document)' : i.path}: ${i.message}`;
+}
+
+export class ConfigError extends FieldgateError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super('FG_ERR_CONFIG', issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  readFile?: (path: string) => string;
+}
+
+export function loadConfigFile(file: string, drivers: readonly DriverFactory[], options: LoadOptions = {}): GatewayConfig {
+  let text: string;
+  try {
+    text = (options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read the file (${reason})` }]);
+  }
+  return parseConfigText(text, file, drivers, options);
+}
+
+export function parseConfigText(text: string, file: string, drivers: readonly DriverFactory[], options: LoadOptions = {}): GatewayConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined) => lines.linePos(offset ?? 0);
+
+  if (doc.errors.length > 0) {
+    // A syntax error leaves nothing reliable to validate; report every YAML error and stop.
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? at(e.pos[0]);
+        return { file, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` };
+      }),
+    );
+  }
+
+  const issues: ConfigIssue[] = [];
+  const secretProblems = substituteSecrets(doc, {
+    env: options.env ?? process.env,
+    baseDir: dirname(resolve(file)),
+    ...(options.readFile ? { readFile: options.readFile } : {}),
+  });
+  for (const p of secretProblems) {
+    const pos = at(p.node.range?.[0]);
+    issues.push({ file, line: pos.line, col: pos.col, path: formatPath(p.path), message: p.message });
+  }
+
+  const schema = buildConfigSchema(drivers);
+  const result = schema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
+  if (!result.success) issues.push(...zodIssues(result.error.issues, doc, file, at));
+
+  if (issues.length > 0) {
+    issues.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new ConfigError(issues);
+  }
+  return (result as { data: unknown }).data as GatewayConfig;
+}
+
+function zodIssues(
+  zIssues: readonly z.core.$ZodIssue[],
+  doc: Document,
+  file: string,
+  at: (offset: number | undefined) => { line: number; col: number },
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of zIssues) {
+    const path = issue.path as Array<string | number>;
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const node = locate(doc, path, key);
+        const pos = at(node?.range?.[0]);
+        out.push({ file, line: pos.line, col: pos.col, path: formatPath([...path, key]), message: `unknown key "${key}"` });
+      }
+      continue;
+    }
+    const node = locate(doc, path);
+    const pos = at(node?.range?.[0]);
+    out.push({ file, line: pos.line, col: pos.col, path: formatPath(path), message: describe(issue) });
+  }
+  return out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+/**
+ * The YAML node for a path: the value when present, the key when the value is empty, else the
+ * nearest ancestor that exists (a missing field is reported at its parent). With `key`, the
+ * key node of that entry of the mapping at `path` (an unknown key is reported at itself).
+ */
+function locate(doc: Document, path: ReadonlyArray<string | number>, key?: string): Node | undefined {
+  let node: unknown = doc.contents;
+  let best: Node | undefined = (doc.contents as Node | null) ?? undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (pair === undefined) return best;
+      if (pair.value === null || pair.value === undefined) return (pair.key as Node | null) ?? best;
+      node = pair.value;
+      best = pair.value as Node;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined || item === null) return best;
+      node = item;
+      best = item as Node;
+    } else {
+      return best;
+    }
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair !== undefined) return (pair.key as Node | null) ?? best;
+  }
+  return best;
+}

@@ -1,0 +1,96 @@
+// The whole site file, assembled from one schema per section plus one device variant per
+// registered driver. This is the single source of truth: the TypeScript types, the defaults,
+// `fieldgate schema` (JSON Schema) and the validation errors all come from here.
+import { z } from 'zod';
+import type { DriverFactory } from '../runtime/driver.js';
+import { siteSchema, type SiteConfig } from './sections/site.js';
+import { observeSchema, type ObserveConfig } from './sections/observe.js';
+import { brokerSchema, type BrokerConfig } from './sections/broker.js';
+import { storeSchema, type StoreConfig } from './sections/store.js';
+import { upstreamSchema, type UpstreamConfig } from './sections/upstream.js';
+import { commonDeviceShape, commonTagShape, type DeviceConfig } from './sections/devices.js';
+
+export interface GatewayConfig {
+  version: 1;
+  site: SiteConfig;
+  observe: ObserveConfig;
+  broker?: BrokerConfig | undefined;
+  store?: StoreConfig | undefined;
+  upstream?: UpstreamConfig | undefined;
+  devices: DeviceConfig[];
+}
+
+function deviceVariant(driver: DriverFactory) {
+  return z
+    .strictObject({
+      ...commonDeviceShape,
+      driver: z.literal(driver.type),
+      connection: driver.connectionSchema,
+      tags: z
+        .array(z.strictObject({ ...commonTagShape, ...driver.tagShape }))
+        .min(1, 'a device needs at least one tag'),
+    })
+    .superRefine((device, ctx) => {
+      const seen = new Map<string, number>();
+      device.tags.forEach((tag, i) => {
+        const first = seen.get(tag.name);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['tags', i, 'name'], message: `duplicate tag "${tag.name}" (first at tags[${first}])` });
+        } else {
+          seen.set(tag.name, i);
+        }
+        if (tag.writable && !driver.capabilities.write) {
+          ctx.addIssue({ code: 'custom', path: ['tags', i, 'writable'], message: `driver "${driver.type}" cannot write` });
+        }
+      });
+      for (const p of driver.check?.(device as unknown as DeviceConfig) ?? []) {
+        ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+      }
+    })
+    .meta({ title: `${driver.type} device`, description: driver.description });
+}
+
+export function buildConfigSchema(drivers: readonly DriverFactory[]) {
+  const names = drivers.map((d) => d.type);
+  const [first, ...rest] = drivers.map(deviceVariant);
+  if (first === undefined) throw new Error('no drivers registered');
+  const device = z.discriminatedUnion('driver', [first, ...rest], {
+    error: (iss) => {
+      const input = iss.input as { driver?: unknown } | undefined;
+      if (iss.code !== 'invalid_union') return undefined;
+      if (input === undefined || input === null || typeof input !== 'object') return 'expected a device (a mapping with name, driver, connection, tags)';
+      if (input.driver === undefined) return `driver is required (one of: ${names.join(', ')})`;
+      return `unknown driver "${String(input.driver)}" (known: ${names.join(', ')})`;
+    },
+  });
+
+  return z
+    .strictObject({
+      version: z.literal(1, { error: 'version must be 1' }),
+      site: siteSchema,
+      observe: observeSchema.prefault({}),
+      broker: brokerSchema.optional(),
+      store: storeSchema.optional(),
+      upstream: upstreamSchema.optional(),
+      devices: z.array(device).default([]),
+    })
+    .superRefine((cfg, ctx) => {
+      const seen = new Map<string, number>();
+      cfg.devices.forEach((d, i) => {
+        const first = seen.get(d.name);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['devices', i, 'name'], message: `duplicate device "${d.name}" (first at devices[${first}])` });
+        } else {
+          seen.set(d.name, i);
+        }
+      });
+    })
+    .meta({ title: 'fieldgate site configuration' });
+}
+
+export type ConfigSchema = ReturnType<typeof buildConfigSchema>;
+
+/** JSON Schema (draft 2020-12) of the site file as a person writes it, for editors. */
+export function configJsonSchema(drivers: readonly DriverFactory[]): Record<string, unknown> {
+  return z.toJSONSchema(buildConfigSchema(drivers), { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
+}

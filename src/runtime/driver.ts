@@ -1,0 +1,66 @@
+// The driver contract. A driver owns one kind of field protocol and knows nothing of MQTT,
+// Sparkplug or SQLite. It is small on purpose: `create` must not connect (config checks run
+// without devices present); `start` connects; polling, writing and browsing are optional.
+import type { z } from 'zod';
+import type { Logger } from '../observe/logger.js';
+import type { MetricsRegistry } from '../observe/metrics.js';
+import type { Clock } from './clock.js';
+import type { DeviceConfig, TagConfig } from '../config/sections/devices.js';
+import type { Reading, TagValue } from './types.js';
+
+export interface DriverContext<Connection = unknown, TagExtra = unknown> {
+  readonly device: DeviceConfig<Connection, TagExtra>;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly clock: Clock;
+  /** Subscribing drivers push readings here as they arrive (OPC UA, streaming serial). */
+  readonly publish: (readings: Reading[]) => void;
+  /** Subscribing drivers report a lost or restored link; polling drivers just throw from poll. */
+  readonly reportLink: (up: boolean, error?: string) => void;
+}
+
+export interface Driver {
+  /** Connect. A rejection counts as a failed attempt; the supervisor retries with backoff. */
+  start(): Promise<void>;
+  /** Release every socket, port and timer. Must be safe to call after a failed start. */
+  stop(): Promise<void>;
+  /**
+   * Read every tag once. A rejection means the device did not answer (all tags BAD, counts
+   * toward offline); per-tag trouble is a Reading with quality BAD and the poll still resolves.
+   * `signal` aborts when the device's timeout expires.
+   */
+  poll?(signal: AbortSignal): Promise<Reading[]>;
+  /** Write a raw (already unscaled) value to a writable tag. */
+  write?(tag: TagConfig, value: TagValue, signal: AbortSignal): Promise<void>;
+}
+
+export interface DriverCapabilities {
+  poll: boolean;
+  write: boolean;
+  subscribe: boolean;
+  browse: boolean;
+}
+
+export interface ConfigProblem {
+  /** Path below the device, e.g. ['tags', 3, 'address']. */
+  path: Array<string | number>;
+  message: string;
+}
+
+export interface DriverFactory<Connection = unknown, TagExtra = unknown> {
+  type: string;
+  description: string;
+  capabilities: DriverCapabilities;
+  /** The `connection:` block of a device using this driver. */
+  connectionSchema: z.ZodType<Connection>;
+  /** Fields this driver adds to (or overrides in) the common tag fields. */
+  tagShape: z.ZodRawShape;
+  /** Checks that span fields (overlapping addresses, type vs table); run at config load. */
+  check?(device: DeviceConfig<Connection, TagExtra>): ConfigProblem[];
+  create(ctx: DriverContext<Connection, TagExtra>): Driver;
+}
+
+/** Lets each driver declare its factory with its own types and still sit in one registry. */
+export function defineDriver<C, T>(factory: DriverFactory<C, T>): DriverFactory {
+  return factory as unknown as DriverFactory;
+}
