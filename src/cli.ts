@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// fieldgate's command line. Exit codes: 0 ok, 2 bad config or usage, 1 runtime failure.
+// This is the one place that writes to stdout/stderr directly: validation results and the
+// JSON Schema are command output, not log events.
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { builtinDrivers } from '../drivers/all.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import { configJsonSchema } from './config/schema.js';
+import { errorMessage } from './errors.js';
+import { Gateway } from './gateway.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
+import { packageRoot, packageVersion } from './package-root.js';
+
+const USAGE = `usage: fieldgate <command> [options]
+
+commands:
+  run --config FILE     run the gateway on a site file
+  demo                  run the embedded demo (config/demo.yaml, data in ./data)
+  validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
+  schema                print the site file's JSON Schema (draft 2020-12) for editors
+  version               print the version
+
+options:
+  -c, --config FILE     site file for run
+  --log-level LEVEL     one of ${LOG_LEVELS.join(', ')} (overrides observe.logLevel)
+  -v, --version         print the version
+  -h, --help            this text
+`;
+
+const EXIT_OK = 0;
+const EXIT_RUNTIME = 1;
+const EXIT_USAGE = 2;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'log-level': { type: 'string' },
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`fieldgate: ${errorMessage(e)}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.version === true || command === 'version') {
+    process.stdout.write(`fieldgate ${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  if (values.help === true || command === 'help') {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const logLevel = values['log-level'];
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    process.stderr.write(`fieldgate: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+    return EXIT_USAGE;
+  }
+
+  switch (command) {
+    case 'run':
+      if (values.config === undefined) {
+        process.stderr.write(`fieldgate: run needs --config FILE\n\n${USAGE}`);
+        return EXIT_USAGE;
+      }
+      return run(resolve(values.config), logLevel as LogLevel | undefined);
+    case 'demo':
+      return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
+    case 'validate':
+      return validate(rest);
+    case 'schema':
+      process.stdout.write(JSON.stringify(configJsonSchema(builtinDrivers), null, 2) + '\n');
+      return EXIT_OK;
+    case undefined:
+      process.stderr.write(USAGE);
+      return EXIT_USAGE;
+    default:
+      process.stderr.write(`fieldgate: unknown command "${command}"\n\n${USAGE}`);
+      return EXIT_USAGE;
+  }
+}
+
+function validate(files: string[]): number {
+  if (files.length === 0) {
+    process.stderr.write('fieldgate: validate needs at least one FILE\n');
+    return EXIT_USAGE;
+  }
+  let bad = 0;
+  for (const file of files) {
+    try {
+      const cfg = loadConfigFile(file, builtinDrivers);
+      process.stdout.write(`${file}: ok (${cfg.devices.length} devices, ${cfg.devices.reduce((n, d) => n + d.tags.length, 0)} tags)\n`);
+    } catch (e) {
+      bad += 1;
+      process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${file}: ${errorMessage(e)}\n`);
+    }
+  }
+  return bad === 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+async function run(file: string, logLevel: LogLevel | undefined): Promise<number> {
+  let config;
+  try {
+    config = loadConfigFile(file, builtinDrivers);
+  } catch (e) {
+    process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${file}: ${errorMessage(e)}\n`);
+    return EXIT_USAGE;
+  }
+  const logger = createLogger({ level: logLevel ?? config.observe.logLevel });
+  const gateway = new Gateway({ config, drivers: builtinDrivers, logger });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): void => {
+    if (stopping !== undefined) {
+      // A second Ctrl-C means "now": the operator has decided not to wait for a clean stop.
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping');
+    // A stop that cannot finish in 2 s has a stuck part; exit anyway, but say so. unref():
+    // this timer must not be what keeps a clean shutdown alive.
+    setTimeout(() => {
+      logger.error('shutdown took longer than 2 s; forcing exit');
+      process.exit(EXIT_RUNTIME);
+    }, 2000).unref();
+    stopping = gateway.stop().then(
+      () => {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
+        process.exitCode = EXIT_OK;
+      },
+      (e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exitCode = EXIT_RUNTIME;
+      },
+    );
+  };
+  // A bug that escapes every handler leaves state we cannot reason about: log it and exit
+  // non-zero so systemd restarts a clean process (the outbox keeps what was accepted).
+  process.on('uncaughtException', (e) => {
+    logger.fatal({ err: e }, 'uncaught exception');
+    process.exit(EXIT_RUNTIME);
+  });
+  process.on('unhandledRejection', (e) => {
+    logger.fatal({ err: e }, 'unhandled promise rejection');
+    process.exit(EXIT_RUNTIME);
+  });
+  const onSigint = (): void => stop('SIGINT');
+  const onSigterm = (): void => stop('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+
+  try {
+    await gateway.start();
+  } catch (e) {
+    logger.fatal({ err: e }, 'gateway failed to start');
+    await gateway.stop().catch(() => undefined);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    return EXIT_RUNTIME;
+  }
+  // Returning lets the process end by itself once every part has closed its handles.
+  return EXIT_OK;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== EXIT_OK) process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`fieldgate: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT_RUNTIME;
+  },
+);

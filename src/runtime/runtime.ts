@@ -1,0 +1,106 @@
+// The runtime owns the tag model for the whole site: one supervisor per enabled device, the
+// fan-out of tag updates and device state changes to whoever listens (Sparkplug, the local
+// broker, logs), and the routing of writes to the right device.
+import type { DeviceConfig } from '../config/sections/devices.js';
+import { FieldgateError } from '../errors.js';
+import type { Logger } from '../observe/logger.js';
+import type { MetricsRegistry } from '../observe/metrics.js';
+import { systemClock, type Clock } from './clock.js';
+import { DeviceSupervisor } from './device-supervisor.js';
+import type { DriverRegistry } from './registry.js';
+import { runtimeMetrics } from './runtime-metrics.js';
+import type { DeviceStateChange, TagUpdate, TagValue } from './types.js';
+
+export interface RuntimeOptions {
+  devices: readonly DeviceConfig[];
+  drivers: DriverRegistry;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export type UpdateListener = (updates: readonly TagUpdate[]) => void;
+export type StateListener = (change: DeviceStateChange) => void;
+
+export class Runtime {
+  private readonly supervisors = new Map<string, DeviceSupervisor>();
+  private readonly updateListeners: UpdateListener[] = [];
+  private readonly stateListeners: StateListener[] = [];
+  private readonly log: Logger;
+
+  constructor(options: RuntimeOptions) {
+    this.log = options.logger.child({ component: 'runtime' });
+    const metrics = runtimeMetrics(options.metrics);
+    for (const device of options.devices) {
+      if (!device.enabled) {
+        this.log.info({ device: device.name }, 'device disabled in config');
+        continue;
+      }
+      const factory = options.drivers.get(device.driver);
+      if (factory === undefined) throw new FieldgateError('FG_ERR_DRIVER_UNKNOWN', `device ${device.name}: unknown driver "${device.driver}"`);
+      this.supervisors.set(
+        device.name,
+        new DeviceSupervisor({
+          device,
+          factory,
+          logger: options.logger,
+          registry: options.metrics,
+          metrics,
+          clock: options.clock ?? systemClock,
+          random: options.random ?? Math.random,
+          onUpdates: (u) => this.fanOutUpdates(u),
+          onState: (c) => this.fanOutState(c),
+        }),
+      );
+    }
+  }
+
+  onUpdates(listener: UpdateListener): void {
+    this.updateListeners.push(listener);
+  }
+
+  onDeviceState(listener: StateListener): void {
+    this.stateListeners.push(listener);
+  }
+
+  start(): void {
+    for (const s of this.supervisors.values()) s.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+  }
+
+  /** Writes an engineering value to a writable tag; rejects with a FieldgateError saying why. */
+  async write(device: string, tag: string, value: TagValue): Promise<void> {
+    const s = this.supervisors.get(device);
+    if (s === undefined) throw new FieldgateError('FG_ERR_WRITE_REJECTED', `no device named "${device}"`);
+    await s.write(tag, value);
+  }
+
+  devices(): ReturnType<DeviceSupervisor['snapshot']>[] {
+    return [...this.supervisors.values()].map((s) => s.snapshot());
+  }
+
+  private fanOutUpdates(updates: readonly TagUpdate[]): void {
+    for (const l of this.updateListeners) {
+      try {
+        l(updates);
+      } catch (e) {
+        // One broken consumer must not starve the others or kill the poll loop.
+        this.log.error({ err: e }, 'tag update listener failed');
+      }
+    }
+  }
+
+  private fanOutState(change: DeviceStateChange): void {
+    for (const l of this.stateListeners) {
+      try {
+        l(change);
+      } catch (e) {
+        this.log.error({ err: e }, 'device state listener failed');
+      }
+    }
+  }
+}
