@@ -56,7 +56,7 @@ export class Gateway {
       }
     }
     const http = config.observe.http;
-    if (http !== false) {
+    if (http.enabled) {
       this.observe = new ObserveServer({ host: http.host, port: http.port, metrics: this.metrics, health: this.health, logger: this.log });
       this.httpAddress = await this.observe.listen();
     }

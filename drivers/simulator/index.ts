@@ -53,6 +53,7 @@ const connectionSchema = z
   .strictObject({
     seed: z.number().int().default(1).meta({ description: 'seed of the random walks' }),
     latency: duration('time each poll takes to answer').prefault(0),
+    closeLatency: duration('time the device takes to close its session on stop (a slow goodbye)').prefault(0),
     faults: z.array(faultSchema).default([]).meta({ description: 'windows in which the device stops answering' }),
   })
   .prefault({});
@@ -111,7 +112,10 @@ class SimulatedDevice implements Driver {
     if (this.inFault(now)) throw new FieldgateError('FG_ERR_DEVICE_IO', 'simulated device refuses connections (injected fault)');
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    const ms = this.ctx.device.connection.closeLatency;
+    if (ms > 0) await new Promise<void>((r) => this.ctx.clock.setTimeout(r, ms));
+  }
 
   async poll(signal: AbortSignal): Promise<Reading[]> {
     const { clock, device } = this.ctx;

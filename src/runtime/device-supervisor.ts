@@ -42,6 +42,8 @@ export class DeviceSupervisor {
   private retryTimer: TimerHandle | undefined;
   private connecting: Promise<void> | undefined;
   private stopping = false;
+  /** Aborted by stop(): cancels a poll, connect or write in progress. */
+  private halt = new AbortController();
 
   constructor(private readonly deps: SupervisorDeps) {
     this.device = deps.device;
@@ -72,12 +74,14 @@ export class DeviceSupervisor {
   start(): void {
     if (this.stateValue !== 'stopped') return;
     this.stopping = false;
+    this.halt = new AbortController();
     this.setState('starting');
     this.connecting = this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.halt.abort();
     if (this.retryTimer !== undefined) this.deps.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.connecting;
@@ -118,7 +122,7 @@ export class DeviceSupervisor {
     }
     const write = this.driver.write.bind(this.driver);
     try {
-      await withTimeout(this.deps.clock, this.device.timeout, `write ${this.device.name}/${tagName}`, (signal) => write(tag.config, raw, signal));
+      await withTimeout(this.deps.clock, this.device.timeout, `write ${this.device.name}/${tagName}`, (signal) => write(tag.config, raw, signal), this.halt.signal);
     } catch (e) {
       this.deps.metrics.writes.inc({ ...this.labels, result: 'failed' });
       throw new FieldgateError('FG_ERR_WRITE_FAILED', `${this.device.name}/${tagName}: ${errorMessage(e)}`, { cause: e });
@@ -130,7 +134,7 @@ export class DeviceSupervisor {
   private async connect(): Promise<void> {
     this.deps.metrics.reconnects.inc(this.labels);
     try {
-      await withTimeout(this.deps.clock, this.device.timeout, `connect ${this.device.name}`, () => this.driver.start());
+      await withTimeout(this.deps.clock, this.device.timeout, `connect ${this.device.name}`, () => this.driver.start(), this.halt.signal);
     } catch (e) {
       if (this.stopping) return;
       this.log.warn({ err: errorMessage(e), attempt: this.attempt + 1 }, 'device connect failed');
@@ -169,7 +173,7 @@ export class DeviceSupervisor {
     const started = this.deps.clock.monotonic();
     let readings: Reading[];
     try {
-      readings = await withTimeout(this.deps.clock, this.device.timeout, `poll ${this.device.name}`, poll);
+      readings = await withTimeout(this.deps.clock, this.device.timeout, `poll ${this.device.name}`, poll, this.halt.signal);
     } catch (e) {
       if (this.stopping) return;
       const timeout = e instanceof FieldgateError && e.code === 'FG_ERR_DEVICE_TIMEOUT';

@@ -4,17 +4,15 @@ import { host, port } from '../fields.js';
 export const observeSchema = z
   .strictObject({
     http: z
-      .union([
-        z.strictObject({
-          host: host.default('127.0.0.1').meta({ description: 'address the status endpoint binds' }),
-          port: port.default(8080),
-        }),
-        z.literal(false),
-      ])
+      .strictObject({
+        enabled: z.boolean().default(true),
+        host: host.default('127.0.0.1').meta({ description: 'address the status endpoint binds; keep it on loopback unless a firewall guards it' }),
+        port: port.default(8080),
+      })
       .prefault({})
-      .meta({ description: 'HTTP endpoint for /metrics (Prometheus) and /health; false turns it off' }),
+      .meta({ description: 'HTTP endpoint for /metrics (Prometheus) and /health' }),
     logLevel: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'logLevel must be one of fatal, error, warn, info, debug, trace, silent' })
       .default('info')
       .meta({ description: 'log level; --log-level on the command line wins' }),
     logSamples: z

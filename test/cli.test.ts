@@ -1,0 +1,102 @@
+// The command line as a user runs it: the built CLI in a child process.
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli, startCli } from './helpers/cli.js';
+
+const json = (line: string) => JSON.parse(line) as Record<string, unknown>;
+
+describe('fieldgate CLI', () => {
+  it('prints its version with --version and version', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(runCli(['--version'])).toMatchObject({ code: 0, stdout: `fieldgate ${pkg.version}\n` });
+    expect(runCli(['version']).stdout).toBe(`fieldgate ${pkg.version}\n`);
+  });
+
+  it('exits 2 with usage on a bad command line', () => {
+    expect(runCli([]).code).toBe(2);
+    const unknown = runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(runCli(['run']).stderr).toContain('run needs --config FILE');
+    expect(runCli(['run', '--config', 'x.yaml', '--bogus']).code).toBe(2);
+    expect(runCli(['demo', '--log-level', 'loud']).code).toBe(2);
+  });
+
+  it('exits 2 on a bad config for run, naming file, line and field', () => {
+    const r = runCli(['run', '--config', join(ROOT, 'test/fixtures/bad-config/typo-key.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/typo-key\.yaml:6:5: devices\[0\]\.pollIntervall: unknown key/);
+  });
+
+  it('exits 1 when the gateway cannot start (observe port taken)', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'fg-cli-'));
+    const file = join(dir, 'site.yaml');
+    writeFileSync(file, `version: 1\nsite: { group: g, node: n }\nobserve: { http: { port: ${port} } }\n`);
+    const r = runCli(['run', '--config', file]);
+    blocker.close();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('EADDRINUSE');
+  });
+
+  it('demo: logs simulator samples every second, stops on Ctrl-C within 2 s and exits 0 by itself', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'fg-demo-'));
+    const demo = startCli(['demo'], { cwd });
+    try {
+      await demo.waitFor((l) => l.includes('"gateway started"'), 10_000);
+      // Three seconds of samples: the flow sine changes every poll, so every second has one.
+      await demo.waitFor((l) => l.includes('"tag update"') && l.includes('"tag":"flow"') && l.includes('"reason":"change"'), 5_000);
+      await new Promise((r) => setTimeout(r, 2_100));
+      const flows = demo.lines.filter((l) => l.includes('"tag update"') && l.includes('"device":"pump-01"') && l.includes('"tag":"flow"')).map(json);
+      expect(flows.length).toBeGreaterThanOrEqual(3);
+      const times = flows.map((f) => f.time as number);
+      for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThan(800);
+      expect(flows[0]).toMatchObject({ level: 30, device: 'pump-01', quality: 'GOOD' });
+
+      const sentAt = Date.now();
+      demo.child.kill('SIGINT');
+      const exit = await demo.exited;
+      expect(exit.code).toBe(0);
+      // No process.exit() on the clean path: the process ended because nothing was left open.
+      expect(exit.at - sentAt).toBeLessThan(2_000);
+      expect(demo.lines.some((l) => l.includes('"gateway stopped"'))).toBe(true);
+      expect(demo.lines.some((l) => l.includes('forcing exit'))).toBe(false);
+    } finally {
+      demo.child.kill('SIGKILL');
+    }
+  });
+
+  it('a second signal forces the exit at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-cli-'));
+    const file = join(dir, 'site.yaml');
+    // A device that takes 1.5 s to say goodbye: stop() waits for it, a second signal does not.
+    writeFileSync(
+      file,
+      `version: 1
+site: { group: g, node: n }
+observe: { http: { enabled: false } }
+devices:
+  - { name: d, driver: simulator, timeout: 1800ms, connection: { closeLatency: 1500ms }, tags: [ { name: t } ] }
+`,
+    );
+    const gw = startCli(['run', '--config', file]);
+    try {
+      await gw.waitFor((l) => l.includes('"gateway started"'), 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      gw.child.kill('SIGTERM');
+      await gw.waitFor((l) => l.includes('"stopping"'), 2_000);
+      const sentAt = Date.now();
+      gw.child.kill('SIGTERM');
+      const exit = await gw.exited;
+      expect(exit.code).toBe(130);
+      expect(exit.at - sentAt).toBeLessThan(500);
+    } finally {
+      gw.child.kill('SIGKILL');
+    }
+  });
+});
