@@ -28,7 +28,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } };
   if (usePretty) {
     // pino-pretty as an in-process stream, not a transport: no worker thread on a small box.
-    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true }));
   }
   if (options.destination !== undefined) return pino(base, options.destination);
   return pino(base, pino.destination({ dest: 1, sync: true }));
