@@ -1,0 +1,40 @@
+// Primary host STATE (spec 3.0, 4.3.3): JSON {"online": bool, "timestamp": ms} on
+// spBv1.0/STATE/<host id>, retained. A STATE older than the last one seen is stale and ignored
+// [tck-id-operational-behavior-edge-node-birth-sequence-wait] (the edge's reading of 5.9).
+
+export interface HostState {
+  online: boolean;
+  timestamp: number;
+}
+
+/** Parses a STATE payload; undefined when it is not a Sparkplug 3.0 STATE. */
+export function parseState(payload: Buffer): HostState | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { online, timestamp } = v as { online?: unknown; timestamp?: unknown };
+  if (typeof online !== 'boolean' || typeof timestamp !== 'number' || !Number.isFinite(timestamp)) return undefined;
+  return { online, timestamp };
+}
+
+/** Tracks the primary host: stale messages (older timestamp) change nothing. */
+export class PrimaryHostTracker {
+  private last: HostState | undefined;
+
+  /** Returns the new state when it counts, undefined when stale or malformed. */
+  accept(payload: Buffer): HostState | undefined {
+    const s = parseState(payload);
+    if (s === undefined) return undefined;
+    if (this.last !== undefined && s.timestamp < this.last.timestamp) return undefined;
+    this.last = s;
+    return s;
+  }
+
+  get online(): boolean {
+    return this.last?.online === true;
+  }
+}
