@@ -2,7 +2,7 @@
 // QoS 1 [tck-id-payloads-ndeath-will-message-qos], retain false
 // [tck-id-payloads-ndeath-will-message-retain], exactly one metric, bdSeq as Int64
 // [tck-id-topics-ndeath-payload], and no seq [tck-id-payloads-ndeath-seq]. Also published by
-// hand before an intentional disconnect [tck-id-operational-behavior-edge-node-intentional-offline].
+// hand before an intentional disconnect [tck-id-operational-behavior-edge-node-intentional-disconnect-ndeath].
 import { DataType } from './datatypes.js';
 import { BDSEQ_METRIC } from './nbirth.js';
 import type { SpPayload } from './payload.js';
