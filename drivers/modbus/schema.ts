@@ -62,7 +62,11 @@ export const tagShape = {
     .union([
       z.number().int().min(0, 'a protocol address is 0-65535').max(ADDRESS_SPACE - 1, 'a protocol address is 0-65535'),
       z.string().regex(MODICON, 'a string address is 1-based Modicon notation: "40001".."49999" or "400001".."465536" (0 coil, 1 discrete, 3 input, 4 holding)'),
-    ], { error: 'address is a 0-based number (0-65535) or a quoted 1-based "4xxxx"/"3xxxx" string' })
+    ], {
+      error: (iss) => (iss.input === undefined
+        ? 'address is required'
+        : 'address is a 0-based number (0-65535) or a quoted 1-based "4xxxx"/"3xxxx" string'),
+    })
     .meta({ description: '0-based protocol address (number), or 1-based Modicon notation as a quoted string ("40001" = holding 0)' }),
   type: z.enum(REGISTER_TYPES, { error: `modbus tag type must be one of ${REGISTER_TYPES.join(', ')}` }).optional().meta({
     description: 'default bool on coil/discrete, uint16 on registers',
