@@ -164,8 +164,11 @@ export class ModbusLine {
         this.logger.warn({ line: this.key }, 'modbus connection closed by the peer');
         this.linkLost('connection closed by the peer');
       });
+      // modbus-serial's "TcpRTUBuffered" port still speaks MBAP framing; its "Telnet" port is
+      // the one that sends bare RTU frames (address, PDU, CRC) over a socket, which is what a
+      // transparent serial server expects (found by the socat interop test).
       if (c.transport === 'tcp') await client.linkTCP(socket, { port: c.port });
-      else await client.linkTcpRTUBuffered(socket, { port: c.port });
+      else await client.linkTelnet(socket, { port: c.port });
     }
     // modbus-serial emits 'error' on the client for port trouble; unhandled it would crash.
     client.on('error', (e: unknown) => this.logger.warn({ line: this.key, err: String(e) }, 'modbus line error'));
