@@ -216,6 +216,9 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<n
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
+      // One small request, one small answer: Nagle would hold each frame back for an ACK.
+      // (modbus-serial sets this only on sockets it connects itself.)
+      socket.setNoDelay(true);
       socket.removeAllListeners('error');
       // Errors after connect surface through modbus-serial as a closed port; keep one
       // listener so a reset never becomes an unhandled 'error' event.

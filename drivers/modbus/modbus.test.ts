@@ -232,6 +232,21 @@ describe('faults', () => {
     expect(counter(h, 'fieldgate_modbus_requests_total', { fc: '3' })).toBe(2);
   });
 
+  it('counts response times and poll overruns', async () => {
+    const s = await server();
+    s.unit(1).behaviour.delayMs = 120;
+    const h = device(createModbusDriver(), s.port, { pollInterval: '100ms', tags: [{ name: 'a', address: 0 }] });
+    await h.driver.start();
+    await h.driver.poll(signal());
+    s.unit(1).behaviour.delayMs = undefined;
+    await h.driver.poll(signal());
+    const text = h.metrics.render();
+    expect(text).toMatch(/fieldgate_modbus_poll_overruns_total\{device="dev"\} 1\n/);
+    expect(text).toMatch(/fieldgate_modbus_response_seconds_count\{device="dev"\} 2\n/);
+    expect(text).toMatch(/fieldgate_modbus_response_seconds_bucket\{device="dev",le="0.25"\} 2\n/);
+    expect(text).toMatch(/fieldgate_modbus_response_seconds_bucket\{device="dev",le="0.1"\} 1\n/);
+  });
+
   it('the poll honours its abort signal', async () => {
     const s = await server();
     s.unit(1).behaviour.silent = true;

@@ -81,4 +81,24 @@ describe('a shared RTU line at 2,400 baud', () => {
     await Promise.all(hs.map((h) => h.driver.poll(signal())));
     expect(wire.stats.collisions).toBeGreaterThan(0);
   });
+
+  it('a damaged CRC is retried; damage on every attempt fails the poll as a CRC error', async () => {
+    const wire = new RtuWireServer(19200);
+    await wire.start();
+    cleanups.push(() => wire.stop());
+    wire.holding[0] = 99;
+    const h = harness(createModbusDriver(), {
+      name: 'noisy', driver: 'modbus', timeout: '1s',
+      connection: { transport: 'rtu-over-tcp', host: '127.0.0.1', port: wire.port, baudRate: 19200, unitId: 1, retries: 1, requestTimeout: '200ms' },
+      tags: [{ name: 'a', address: 0 }],
+    });
+    cleanups.push(() => h.driver.stop());
+    await h.driver.start();
+    wire.corruptNext = 1;
+    expect((await h.driver.poll(signal()))[0]).toMatchObject({ value: 99, quality: 'GOOD' });
+    wire.corruptNext = 2;
+    await expect(h.driver.poll(signal())).rejects.toMatchObject({ code: 'FG_ERR_MODBUS_CRC' });
+    expect(h.metrics.render()).toMatch(/fieldgate_modbus_errors_total\{device="noisy",kind="crc"\} 3/);
+    expect((await h.driver.poll(signal()))[0]).toMatchObject({ value: 99, quality: 'GOOD' });
+  });
 });

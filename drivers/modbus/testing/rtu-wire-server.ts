@@ -39,6 +39,8 @@ export class RtuWireServer {
   readonly holding = new Uint16Array(65536);
   /** Unit ids that answer; others stay silent like an absent slave. */
   readonly units = new Set<number>([1]);
+  /** Answer with a damaged CRC (line noise) this many times. */
+  corruptNext = 0;
   readonly stats: WireStats = { requests: 0, wireMs: 0, collisions: 0, silenceViolations: 0, minGapMs: Infinity, crcErrors: 0 };
   port = 0;
   private server: net.Server | undefined;
@@ -125,6 +127,10 @@ export class RtuWireServer {
       response = Buffer.from(frame);
     } else {
       response = withCrc([unit, fc | 0x80, 1]);
+    }
+    if (this.corruptNext > 0) {
+      this.corruptNext--;
+      response[response.length - 1] = (response[response.length - 1] ?? 0) ^ 0xff;
     }
     const responseWire = this.wireMs(response.length);
     this.stats.wireMs += responseWire;

@@ -133,6 +133,8 @@ export class TestModbusServer {
     // ServerTCP keeps its net.Server private; the bound port is only readable there.
     const inner = (server as unknown as { _server: Server })._server;
     this.port = (inner.address() as AddressInfo).port;
+    // ServerTCP leaves Nagle on; a real PLC answers at once, so the bench measures the driver.
+    inner.on('connection', (sock) => sock.setNoDelay(true));
   }
 
   /** Close the listener and every connection (a device losing power). */
