@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isFieldgateError } from '../../src/errors.js';
-import { BYTE_ORDERS, decodeRegisters, encodeValue, registerCount, type ByteOrder, type RegisterType } from './codec.js';
+import { BYTE_ORDERS, decodeRegisters, encodeValue, registerCount, toBool, type ByteOrder, type RegisterType } from './codec.js';
 
 // Registers computed by Python's struct module (fixtures/gen-codec-fixtures.py), never by the codec.
 interface Fixture {
@@ -95,5 +95,11 @@ describe('codec by hand', () => {
 
   it('refuses a register count that does not match the type', () => {
     expect(() => decodeRegisters([1], { type: 'float32', byteOrder: 'ABCD' })).toThrow(/needs 2 register/);
+  });
+
+  it('reads a bool command from true/false, numbers and on/off text, and refuses anything else', () => {
+    expect([true, 1, 2.5, 1n, 'on', 'TRUE', '1'].map((v) => toBool(v))).toEqual([true, true, true, true, true, true, true]);
+    expect([false, 0, 0n, 'off', 'false', ' 0 '].map((v) => toBool(v))).toEqual([false, false, false, false, false, false]);
+    for (const v of ['yes please', Number.NaN, '']) expect(() => toBool(v)).toThrow(/bool/);
   });
 });

@@ -139,6 +139,22 @@ function toFloat(value: TagValue, type: string): number {
   throw rejected(`${type} needs a number, got ${typeof value}`);
 }
 
+/** A coil or a bit from a command: true/false, a number (non-zero is on) or "on"/"off" text. */
+export function toBool(value: TagValue): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) throw rejected('a bool cannot be NaN');
+    return value !== 0;
+  }
+  if (typeof value === 'bigint') return value !== 0n;
+  if (typeof value === 'string') {
+    const t = value.trim().toLowerCase();
+    if (t === 'true' || t === 'on' || t === '1') return true;
+    if (t === 'false' || t === 'off' || t === '0') return false;
+  }
+  throw rejected(`"${String(value)}" is not a bool (true/false, on/off, 1/0)`);
+}
+
 /**
  * Encode a value into registers. For a bool with a `bit`, `current` is the register as last
  * read: only that bit changes (read-modify-write), because the other bits belong to other tags.
@@ -146,7 +162,7 @@ function toFloat(value: TagValue, type: string): number {
 export function encodeValue(value: TagValue, layout: ValueLayout, current?: number): number[] {
   const n = registerCount(layout);
   if (layout.type === 'bool') {
-    const on = typeof value === 'boolean' ? value : toFloat(value, 'bool') !== 0;
+    const on = toBool(value);
     if (layout.bit === undefined) return [on ? 1 : 0];
     const mask = 1 << layout.bit;
     const base = current ?? 0;

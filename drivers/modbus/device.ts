@@ -4,7 +4,7 @@ import type { Driver, DriverContext } from '../../src/runtime/driver.js';
 import type { TagConfig } from '../../src/config/sections/devices.js';
 import type { Reading, TagValue } from '../../src/runtime/types.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
-import { decodeRegisters, encodeValue } from './codec.js';
+import { decodeRegisters, encodeValue, toBool } from './codec.js';
 import { LearningPlanner, isBitTable, probesFor, type PlanItem, type ReadRequest, type Table } from './planner.js';
 import { EXCEPTION, ModbusRequestError } from './request-error.js';
 import { resolveTag, type ModbusConnection, type ModbusTagFields, type ResolvedTag } from './schema.js';
@@ -197,7 +197,7 @@ export class ModbusDeviceDriver implements Driver {
   private async writeTag(tag: ResolvedTag, value: TagValue, signal: AbortSignal): Promise<ReadData> {
     const multiple = tag.writeFunction === 'multiple';
     if (tag.table === 'coil') {
-      const on = typeof value === 'boolean' ? value : Number(value) !== 0;
+      const on = toBool(value);
       if (multiple) await this.request(`FC15 coil ${tag.address}`, 15, signal, (c) => c.writeCoils(tag.address, [on]));
       else await this.request(`FC5 coil ${tag.address}`, 5, signal, (c) => c.writeCoil(tag.address, on));
       return [on];

@@ -144,7 +144,7 @@ export class ModbusLine {
   }
 
   private async connect(timeoutMs: number): Promise<ModbusClient> {
-    this.dropClient();
+    await this.dropClient();
     if (this.closed) throw new ModbusRequestError('connection', `line ${this.key} is closed`);
     const client = new ModbusRTU();
     const c = this.connection;
@@ -177,7 +177,7 @@ export class ModbusLine {
     });
     if (this.closed) {
       this.client = client;
-      this.dropClient();
+      await this.dropClient();
       throw new ModbusRequestError('connection', `line ${this.key} closed while opening`);
     }
     this.client = client;
@@ -185,7 +185,8 @@ export class ModbusLine {
     return client;
   }
 
-  private dropClient(): void {
+  /** Drop the client; a serial port is awaited closed, so that reopening it cannot find it busy. */
+  private async dropClient(): Promise<void> {
     this.linkLost('line closed');
     const client = this.client;
     this.client = undefined;
@@ -193,8 +194,8 @@ export class ModbusLine {
       this.socket.destroy();
       this.socket = undefined;
     }
-    if (client !== undefined && this.connection.transport === 'rtu') {
-      client.close(() => undefined);
+    if (client !== undefined && this.connection.transport === 'rtu' && client.isOpen) {
+      await new Promise<void>((resolve) => client.close(() => resolve()));
     }
   }
 
@@ -202,7 +203,7 @@ export class ModbusLine {
   async close(): Promise<void> {
     this.closed = true;
     await this.opening?.catch(() => undefined);
-    this.dropClient();
+    await this.dropClient();
     await this.tail;
   }
 }

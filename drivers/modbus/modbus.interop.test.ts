@@ -104,6 +104,10 @@ describe('pymodbus RTU over a socat pty pair', () => {
     const r = byTag(await h.driver.poll(signal()));
     for (const t of peer.tags) expect(r.get(t.name), t.name).toEqual({ tag: t.name, value: expected(t), quality: 'GOOD' });
     await checkWrites(h, peer);
+    // The supervisor stops and restarts a driver after an outage: the port must reopen.
+    await h.driver.stop();
+    await h.driver.start();
+    expect(byTag(await h.driver.poll(signal())).get('w-u16')).toMatchObject({ value: 4321, quality: 'GOOD' });
   });
 
   it('a slave that never answers on a shared line does not corrupt or starve its neighbour', async () => {
