@@ -160,6 +160,19 @@ describe('exceptions and learning', () => {
     expect(lowered.map((l) => l['max'])).toEqual([50, 25]);
   });
 
+  it('a device failure (exception 4) is an answer: tags BAD, poll resolves; a gateway exception (11) is silence', async () => {
+    const s = await server();
+    const h = device(createModbusDriver(), s.port, { tags: [{ name: 'a', address: 0 }, { name: 'c', table: 'coil', address: 0 }] });
+    await h.driver.start();
+    s.unit(1).behaviour.exception = 4;
+    const r = byTag(await h.driver.poll(signal()));
+    expect(r.get('a')).toMatchObject({ quality: 'BAD', error: expect.stringMatching(/exception 4/i) });
+    expect(r.get('c')).toMatchObject({ quality: 'GOOD', value: false });
+    // Exception 11: the gateway's target did not respond; the device is as good as silent.
+    s.unit(1).behaviour.exception = 11;
+    await expect(h.driver.poll(signal())).rejects.toMatchObject({ code: 'FG_ERR_MODBUS_EXCEPTION', exceptionCode: 11 });
+  });
+
   it('an exception on a lone tag is BAD for that tag while the poll resolves', async () => {
     const s = await server();
     s.unit(1).behaviour.illegal = { coil: [5] };

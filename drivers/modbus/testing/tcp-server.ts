@@ -18,6 +18,8 @@ export interface UnitBehaviour {
   silent?: boolean;
   /** Accept writes but do not store them (a read-only register that lies). */
   ignoreWrites?: boolean;
+  /** Answer every register read with this exception code. */
+  exception?: number;
 }
 
 export class UnitBank {
@@ -75,6 +77,7 @@ export class TestModbusServer {
         if (u.behaviour.silent === true) return;
         const answer = (): void => {
           try {
+            if (u.behaviour.exception !== undefined) throw modbusException(u.behaviour.exception);
             if (u.behaviour.maxRegisters !== undefined && length > u.behaviour.maxRegisters) throw modbusException(3);
             checkIllegal(u, table, addr, length);
             cb(null, Array.from(u[table].subarray(addr, addr + length)));
