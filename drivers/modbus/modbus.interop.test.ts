@@ -81,6 +81,24 @@ describe('pymodbus over TCP', () => {
     await checkWrites(h, peer);
   });
 
+  it('learns the end of pymodbus\'s register block from its illegal-address exception', async () => {
+    const peer = await pymodbus(['tcp']);
+    // Unit 1's holding block is 2,000 registers: 1999 is the last legal address.
+    const h = make(createModbusDriver(), 'edge', { host: '127.0.0.1', port: peer.port, unitId: 1 }, [
+      { name: 'last', address: 1999 },
+      { name: 'beyond', address: 2001 },
+    ]);
+    await h.driver.start();
+    const first = byTag(await h.driver.poll(signal()));
+    expect(first.get('last')).toMatchObject({ quality: 'GOOD', value: 0 });
+    expect(first.get('beyond')).toMatchObject({ quality: 'BAD', error: expect.stringMatching(/exception 2/i) });
+    const before = h.metrics.render().match(/fieldgate_modbus_requests_total\{device="edge",fc="3"\} (\d+)/)?.[1];
+    await h.driver.poll(signal());
+    const after = h.metrics.render().match(/fieldgate_modbus_requests_total\{device="edge",fc="3"\} (\d+)/)?.[1];
+    // Learned: the next poll sends one request (for "last") and none for the hole.
+    expect(Number(after) - Number(before)).toBe(1);
+  });
+
   it('two unit ids through one connection', async () => {
     const peer = await pymodbus(['tcp']);
     const factory = createModbusDriver();
