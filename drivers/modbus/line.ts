@@ -97,7 +97,15 @@ export class ModbusLine {
           client.setTimeout(o.timeoutMs);
           resolve(await Promise.race([fn(client), this.whenLinkLost()]));
         } catch (e) {
-          reject(classify(e, what));
+          const err = classify(e, what);
+          // After a timeout or a garbled frame the socket's byte stream may be out of step (a
+          // late answer, a bogus MBAP length the library would wait on forever): start the next
+          // request on a fresh connection. A serial port has no such state to reset.
+          if ((err.kind === 'timeout' || err.kind === 'crc') && this.connection.transport !== 'rtu') {
+            this.logger.debug({ line: this.key, kind: err.kind }, 'dropping the connection to resynchronise');
+            await this.dropClient();
+          }
+          reject(err);
         } finally {
           this.failInFlight = undefined;
           this.lastFrameEnd = performance.now();
