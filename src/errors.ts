@@ -12,6 +12,12 @@ export const ERROR_CATALOGUE = {
   FG_ERR_WRITE_REJECTED: { class: 'command', meaning: 'a write was refused before reaching the device' },
   FG_ERR_WRITE_FAILED: { class: 'command', meaning: 'the device refused or failed a write' },
   FG_ERR_LISTEN: { class: 'runtime', meaning: 'a listener could not bind its address' },
+  FG_ERR_MODBUS_TIMEOUT: { class: 'device', meaning: 'a Modbus device did not answer a request within its timeout' },
+  FG_ERR_MODBUS_EXCEPTION: { class: 'device', meaning: 'a Modbus device answered with an exception code' },
+  FG_ERR_MODBUS_CRC: { class: 'device', meaning: 'a Modbus RTU frame arrived with a bad CRC or length' },
+  FG_ERR_MODBUS_CONNECTION: { class: 'device', meaning: 'the Modbus connection (TCP socket or serial port) is closed or failed' },
+  FG_ERR_MODBUS_DECODE: { class: 'device', meaning: 'Modbus registers could not be decoded into the tag type' },
+  FG_ERR_MODBUS_PLAN: { class: 'config', meaning: 'a Modbus tag cannot be read within the device request limits' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
