@@ -210,9 +210,12 @@ export class SqliteOutbox implements Outbox {
   private evictIn(need: number, s: State): number {
     let freed = 0;
     let count = 0;
-    // Bounded: each pass removes up to EVICT_CHUNK rows or stops when the table is empty.
+    // Bounded: each pass removes at least one row or stops when the table is empty. A steady
+    // stream under drop-oldest evicts about one row per append, so start small and widen.
+    let chunk = 4;
     while (freed < need) {
-      const head = this.stmt.head.all(EVICT_CHUNK) as Array<{ seq: number; bytes: number }>;
+      const head = this.stmt.head.all(chunk) as Array<{ seq: number; bytes: number }>;
+      chunk = Math.min(chunk * 2, EVICT_CHUNK);
       if (head.length === 0) break;
       let through = 0;
       for (const h of head) {
