@@ -300,6 +300,14 @@ export class SqliteOutbox implements Outbox {
       if (code === 'SQLITE_FULL') {
         throw new FieldgateError('FG_ERR_STORE_DISK_FULL', `outbox ${op} refused: the disk or the store's size limit is full (${errorMessage(e)}); nothing was accepted`, { cause: e });
       }
+      if (code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_TRUNCATE') {
+        // EFBIG (file-size limit) and some full-disk paths arrive as write errors, not FULL.
+        throw new FieldgateError(
+          'FG_ERR_STORE_IO',
+          `outbox ${op} failed: cannot write the store file (disk full, file-size limit or failing storage): ${errorMessage(e)} (${code}); nothing was accepted`,
+          { cause: e },
+        );
+      }
       if (typeof code === 'string' && code.startsWith('SQLITE_')) {
         throw new FieldgateError('FG_ERR_STORE_IO', `outbox ${op} failed: ${errorMessage(e)} (${code})`, { cause: e });
       }
