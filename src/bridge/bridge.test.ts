@@ -138,4 +138,25 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     expect(text).toMatch(/fieldgate_upstream_drain_eta_seconds -1/);
     expect(text).toMatch(/fieldgate_upstream_connected 0/);
   });
+
+  it('stop() leaves no timer or socket behind, connected or while waiting to reconnect', async () => {
+    const count = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap' || r === 'Immediate').length;
+    const baseline = count();
+    store.outbox.append(Array.from({ length: 30 }, (_, i) => sample('d1', i)));
+    upstream.hold = true;
+    bridge = makeBridge(store.outbox, upstream.url, { replayRate: { unit: 'messages', perSecond: 10 } });
+    bridge.start();
+    await until(() => upstream.heldCount > 0, 5000, 'in flight');
+    await bridge.stop();
+    await until(() => count() <= baseline, 2000, 'resources released after stop while connected');
+    await upstream.stop();
+    bridge = makeBridge(store.outbox, upstream.url, { backoff: { minMs: 5000, maxMs: 5000, jitter: 0 } });
+    bridge.start();
+    await until(() => count() > baseline, 2000, 'reconnect timer armed');
+    await new Promise((r) => setTimeout(r, 50));
+    await bridge.stop();
+    await until(() => count() <= baseline, 2000, 'resources released after stop while reconnecting');
+    // Unacknowledged records stayed for the next start.
+    expect(store.outbox.stats().depth).toBe(30);
+  });
 });

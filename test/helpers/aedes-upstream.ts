@@ -2,6 +2,11 @@
 // PUBLISH a client sent (with the dedup key read back from it) and can be stopped and
 // restarted on the same port to play an outage.
 import net, { type AddressInfo, type Socket } from 'node:net';
+import tls from 'node:tls';
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type AedesOptions, type PublishPacket } from 'aedes';
 import { extractDedupKey, type DedupKey } from '../../src/bridge/dedup-key.js';
 
@@ -12,6 +17,14 @@ export interface Received {
   key: DedupKey | undefined;
   /** Order of arrival across the whole test, restarts included. */
   index: number;
+}
+
+export type Transport = 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface TransportOptions {
+  transport?: Transport;
+  /** PEM material for tls / wss; `ca` plus `requestCert` asks for a client certificate. */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean };
 }
 
 export class AedesUpstream {
@@ -25,9 +38,11 @@ export class AedesUpstream {
   private held: Array<() => void> = [];
   maxHeld = 0;
 
+  private transport: TransportOptions = {};
+
   private constructor(private readonly broker: Aedes) {}
 
-  static async start(options: AedesOptions = {}): Promise<AedesUpstream> {
+  static async start(options: AedesOptions = {}, transport: TransportOptions = {}): Promise<AedesUpstream> {
     let self: AedesUpstream | undefined;
     const broker = await Aedes.createBroker({
       ...options,
@@ -43,12 +58,15 @@ export class AedesUpstream {
       },
     });
     self = new AedesUpstream(broker);
+    self.transport = transport;
     await self.listen(0);
     return self;
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    const scheme = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' }[this.transport.transport ?? 'tcp'];
+    const path = this.transport.transport === 'ws' || this.transport.transport === 'wss' ? '/mqtt' : '';
+    return `${scheme}://127.0.0.1:${this.port}${path}`;
   }
 
   get heldCount(): number {
@@ -84,11 +102,31 @@ export class AedesUpstream {
   }
 
   async listen(port: number): Promise<void> {
-    const server = net.createServer((socket) => {
+    const track = (socket: Socket): void => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      this.broker.handle(socket);
-    });
+    };
+    const kind = this.transport.transport ?? 'tcp';
+    const t = this.transport.tls;
+    const tlsOptions = t === undefined ? {} : { key: t.key, cert: t.cert, ...(t.ca !== undefined ? { ca: t.ca } : {}), requestCert: t.requestCert === true, rejectUnauthorized: t.requestCert === true };
+    let server: net.Server;
+    if (kind === 'tcp') {
+      server = net.createServer((socket) => {
+        track(socket);
+        this.broker.handle(socket);
+      });
+    } else if (kind === 'tls') {
+      server = tls.createServer(tlsOptions, (socket) => {
+        track(socket);
+        this.broker.handle(socket as unknown as Duplex);
+      });
+    } else {
+      const web = kind === 'ws' ? http.createServer() : https.createServer(tlsOptions);
+      web.on('connection', track);
+      const wss = new WebSocketServer({ server: web });
+      server = web;
+      wss.on('connection', (ws, req) => this.broker.handle(createWebSocketStream(ws), req));
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
