@@ -266,7 +266,7 @@ export class Bridge {
       qos = this.o.maxQos;
     }
     this.inflight.set(r.seq, lane);
-    this.metrics.sent.inc({ lane });
+    this.metrics.sentOne(lane);
     const opts: mqtt.IClientPublishOptions = { qos, retain: msg.retain };
     if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
     // The callback fires on PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0).
@@ -281,7 +281,7 @@ export class Bridge {
     const lane = this.inflight.get(seq);
     if (lane === undefined) return;
     this.ackedNotPersisted.push(seq);
-    this.metrics.acked(lane);
+    this.metrics.ackedOne(lane);
     if (this.ackScheduled === undefined) {
       this.ackScheduled = setImmediate(() => {
         this.ackScheduled = undefined;
@@ -307,6 +307,7 @@ export class Bridge {
       this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, count: seqs.length }, 'could not record acknowledgements');
     }
     for (const s of seqs) this.inflight.delete(s);
+    this.metrics.flush();
   }
 
   private clearTimers(): void {

@@ -22,26 +22,31 @@ export interface SendContext {
 
 export type RecordSender = (record: OutboxRecord, ctx: SendContext) => OutgoingMessage;
 
-/** `mqtt` records: topic and payload as stored, key as a user property. */
-export const sendAsIs: RecordSender = (record, ctx) => ({
-  topic: record.topic,
-  payload: record.payload,
-  qos: record.qos,
-  retain: record.retain,
-  userProperties: { [DEDUP_USER_PROPERTY]: formatDedupKey(ctx.key) },
-});
+function keyProperty(ctx: SendContext): Record<string, string> | undefined {
+  // 3.1.1 has no properties; skip building one per record on the hot path.
+  return ctx.protocolVersion === 5 ? { [DEDUP_USER_PROPERTY]: formatDedupKey(ctx.key) } : undefined;
+}
+
+/** `mqtt` records: topic and payload as stored, key as a user property (MQTT 5 only). */
+export const sendAsIs: RecordSender = (record, ctx) => {
+  const userProperties = keyProperty(ctx);
+  return { topic: record.topic, payload: record.payload, qos: record.qos, retain: record.retain, ...(userProperties !== undefined ? { userProperties } : {}) };
+};
 
 /**
  * `sparkplug` records whose payload is already an encoded Sparkplug B Payload: the key goes
  * in both places so 3.1.1 consumers behind a v5 broker still see it.
  */
-export const sendSparkplugEncoded: RecordSender = (record, ctx) => ({
-  topic: record.topic,
-  payload: appendSparkplugDedupField(record.payload, ctx.key),
-  qos: record.qos,
-  retain: record.retain,
-  userProperties: { [DEDUP_USER_PROPERTY]: formatDedupKey(ctx.key) },
-});
+export const sendSparkplugEncoded: RecordSender = (record, ctx) => {
+  const userProperties = keyProperty(ctx);
+  return {
+    topic: record.topic,
+    payload: appendSparkplugDedupField(record.payload, ctx.key),
+    qos: record.qos,
+    retain: record.retain,
+    ...(userProperties !== undefined ? { userProperties } : {}),
+  };
+};
 
 export function defaultSenders(): Map<string, RecordSender> {
   return new Map([

@@ -41,6 +41,9 @@ export function buildClientOptions(cfg: UpstreamSessionConfig): IClientOptions {
     connectTimeout: cfg.connectTimeoutMs,
     resubscribe: false,
     queueQoSZero: false,
+    // mqtt.js' default `debug` logger is called several times per PUBLISH even when disabled:
+    // 5.6% of the drain's CPU in the profile. The bridge logs what matters through pino.
+    log: () => undefined,
   };
   if (cfg.protocolVersion === 5) opts.properties = { sessionExpiryInterval: 0 };
   if (cfg.username !== undefined) opts.username = cfg.username;

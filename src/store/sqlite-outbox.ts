@@ -49,16 +49,8 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
 
 export const OUTBOX_OWNER = 'outbox';
 
-interface Row {
-  seq: number;
-  kind: string;
-  topic: string;
-  payload: Buffer;
-  qos: number;
-  retain: number;
-  created_at: number;
-  bytes: number;
-}
+/** seq, kind, topic, payload, qos, retain, created_at, bytes */
+type RawRow = [number, string, string, Buffer, number, number, number, number];
 
 interface State {
   lastSeq: number;
@@ -100,7 +92,8 @@ export class SqliteOutbox implements Outbox {
     const db = this.db;
     this.stmt = {
       insert: db.prepare('INSERT INTO outbox (seq, kind, topic, payload, qos, retain, created_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      read: db.prepare('SELECT seq, kind, topic, payload, qos, retain, created_at, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      // raw(): arrays instead of objects, one allocation less per row on the drain's hot path.
+      read: db.prepare('SELECT seq, kind, topic, payload, qos, retain, created_at, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').raw(true),
       head: db.prepare('SELECT seq, bytes, created_at FROM outbox ORDER BY seq LIMIT ?'),
       oldest: db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1'),
       minSeq: db.prepare('SELECT MIN(seq) AS s FROM outbox'),
@@ -130,7 +123,7 @@ export class SqliteOutbox implements Outbox {
 
   read(afterSeq: number, limit: number): OutboxRecord[] {
     this.assertOpen();
-    const rows = this.guard('read', () => this.stmt.read.all(afterSeq, limit) as Row[]);
+    const rows = this.guard('read', () => this.stmt.read.all(afterSeq, limit) as RawRow[]);
     return rows.map(fromRow);
   }
 
@@ -324,15 +317,6 @@ function cloneState(s: State): State {
   return { ...s, dropped: { ...s.dropped } };
 }
 
-function fromRow(r: Row): OutboxRecord {
-  return {
-    seq: r.seq,
-    kind: r.kind,
-    topic: r.topic,
-    payload: r.payload,
-    qos: r.qos as QoS,
-    retain: r.retain === 1,
-    createdAt: r.created_at,
-    bytes: r.bytes,
-  };
+function fromRow(r: RawRow): OutboxRecord {
+  return { seq: r[0], kind: r[1], topic: r[2], payload: r[3], qos: r[4] as QoS, retain: r[5] === 1, createdAt: r[6], bytes: r[7] };
 }
