@@ -143,9 +143,13 @@ export class Bridge {
     this.liveCursor = st.lastSeq;
     this.backlogCursor = st.ackedThrough;
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch }, 'upstream connected');
-    for (const s of this.o.subscriptions ?? []) client.subscribe(s.filter, { qos: s.qos }, (e) => {
-      if (e) this.log.warn({ filter: s.filter, err: errorMessage(e) }, 'upstream subscribe failed');
-    });
+    for (const s of this.o.subscriptions ?? []) {
+      // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
+      const opts = this.o.session.protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
+      client.subscribe(s.filter, opts, (e) => {
+        if (e) this.log.warn({ filter: s.filter, err: errorMessage(e) }, 'upstream subscribe failed');
+      });
+    }
     this.o.onConnect?.(client);
     this.schedulePump();
   }

@@ -37,6 +37,8 @@ export class AedesUpstream {
   hold = false;
   private held: Array<() => void> = [];
   maxHeld = 0;
+  /** Topic filters any client has subscribed to. */
+  readonly subscribed = new Set<string>();
 
   private transport: TransportOptions = {};
 
@@ -59,6 +61,10 @@ export class AedesUpstream {
     });
     self = new AedesUpstream(broker);
     self.transport = transport;
+    const me = self;
+    broker.on('subscribe', (subs) => {
+      for (const sub of subs) me.subscribed.add(sub.topic);
+    });
     await self.listen(0);
     return self;
   }
