@@ -77,3 +77,23 @@ describe('upstream config and client options', () => {
     expect(o).toMatchObject({ clean: true, reconnectPeriod: 0, keepalive: 15, protocolVersion: 5, properties: { sessionExpiryInterval: 0 } });
   });
 });
+
+describe('config to options', () => {
+  it('maps the upstream section and site identity onto bridge options', async () => {
+    const { bridgeOptionsFromConfig } = await import('./from-config.js');
+    const cfg = upstreamSchema.parse({ url: 'mqtt://c:1883', replay: { rate: '200/s' }, reconnect: { min: '2s', max: '1m' }, inflight: 50 });
+    expect(bridgeOptionsFromConfig(cfg, { group: 'plant1', node: 'press-4' })).toMatchObject({
+      node: 'plant1/press-4',
+      session: { clientId: 'fieldgate-plant1-press-4', protocolVersion: 5, keepaliveMs: 30_000 },
+      inflight: 50,
+      replayRate: { unit: 'messages', perSecond: 200 },
+      backoff: { minMs: 2000, maxMs: 60_000, jitter: 0.5 },
+    });
+  });
+
+  it('refuses forward and command rules that would loop, with the path of the offending rule', () => {
+    const r = upstreamSchema.safeParse({ url: 'mqtt://c', forward: [{ from: 'site/#', to: 'central/s1' }], commands: [{ from: 'central/s1/cmd/#' }] });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ path: ['forward', 0, 'to'], message: expect.stringContaining('a loop') });
+  });
+});

@@ -44,4 +44,19 @@ describe('AppendQueue (group commit)', () => {
     const q = new AppendQueue(new MemoryOutbox({ maxBytes: 100, maxAgeMs: 1e9, onFull: 'reject-new' }));
     await expect(q.enqueue(rec(1, 1000))).resolves.toBeNull();
   });
+
+  it('enforces maxAge on the append path, at most once per expireEveryMs', async () => {
+    let wall = 1_000_000;
+    let mono = 0;
+    const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 60_000, onFull: 'drop-oldest', now: () => wall });
+    const q = new AppendQueue(outbox, { expireEveryMs: 1000, monotonic: () => mono });
+    await q.enqueue(rec(1));
+    wall += 61_000;
+    mono += 500;
+    await q.enqueue(rec(2));
+    expect(outbox.stats().dropped.age).toBe(0); // too soon to look again
+    mono += 600;
+    await q.enqueue(rec(3));
+    expect(outbox.stats()).toMatchObject({ depth: 2, dropped: { age: 1 } });
+  });
 });

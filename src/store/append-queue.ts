@@ -12,15 +12,27 @@ interface Pending {
 export interface AppendQueueOptions {
   /** A group never exceeds this many records; a full group commits at once. */
   maxBatch?: number;
+  /**
+   * `maxAge` is enforced on the append path, at most this often (default 1 s): a gateway
+   * appends all the time, outage or not, so no timer of its own is needed.
+   */
+  expireEveryMs?: number;
+  /** Monotonic milliseconds. */
+  monotonic?: () => number;
 }
 
 export class AppendQueue {
   private pending: Pending[] = [];
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private readonly maxBatch: number;
+  private readonly expireEveryMs: number;
+  private readonly monotonic: () => number;
+  private lastExpire = -Infinity;
 
   constructor(private readonly outbox: Outbox, options: AppendQueueOptions = {}) {
     this.maxBatch = options.maxBatch ?? 1000;
+    this.expireEveryMs = options.expireEveryMs ?? 1000;
+    this.monotonic = options.monotonic ?? (() => performance.now());
   }
 
   /** Resolves with the sequence once durable, null if `reject-new` refused it. */
@@ -41,6 +53,15 @@ export class AppendQueue {
     if (this.scheduled !== undefined) {
       clearImmediate(this.scheduled);
       this.scheduled = undefined;
+    }
+    const now = this.monotonic();
+    if (this.pending.length > 0 && now - this.lastExpire >= this.expireEveryMs) {
+      this.lastExpire = now;
+      try {
+        this.outbox.expire();
+      } catch {
+        // The append below meets the same store error and reports it to the producers.
+      }
     }
     while (this.pending.length > 0) {
       const group = this.pending.splice(0, this.maxBatch);

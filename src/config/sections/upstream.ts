@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../fields.js';
+import { filtersOverlap, mapTopic } from '../../bridge/topic-filter.js';
 
 // `500` (messages/s), `"500/s"`, `"2MiB/s"` or `"64KiB/s"`; 0 means unpaced.
 const RATE = /^(\d+(?:\.\d+)?)\s*(?:([kmg]i?b|b)\s*)?\/s$/i;
@@ -93,6 +94,20 @@ export const upstreamSchema = z
       .meta({ description: 'how the backlog is drained after an outage' }),
     forward: z.array(forwardRule).default([]).meta({ description: 'local topics sent upstream through the outbox' }),
     commands: z.array(commandRule).default([]).meta({ description: 'upstream topics delivered to the local broker' }),
+  })
+  .superRefine((cfg, ctx) => {
+    // A forwarded topic that a command filter matches would come straight back down: a loop.
+    cfg.forward.forEach((f, i) => {
+      const sends = mapTopic(f.from, f.to, f.from);
+      cfg.commands.forEach((c, j) => {
+        if (filtersOverlap(sends, c.from)) {
+          ctx.addIssue({ code: 'custom', path: ['forward', i, 'to'], message: `forwards to ${sends}, which commands[${j}] (${c.from}) brings back down: a loop` });
+        }
+      });
+    });
+    if (cfg.reconnect.min > cfg.reconnect.max) {
+      ctx.addIssue({ code: 'custom', path: ['reconnect', 'min'], message: 'reconnect.min must not exceed reconnect.max' });
+    }
   })
   .meta({ description: 'the central MQTT broker that receives the Sparkplug stream' });
 
