@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { createLogger } from '../observe/logger.js';
 import { openDatabase, schemaVersion } from './database.js';
-import { openStore } from './open-store.js';
+import { openStore, STORE_FIXED_BYTES } from './open-store.js';
 import { rec } from './outbox-suite.js';
 import { recordBytes } from './outbox.js';
 
@@ -168,13 +168,31 @@ describe('budget against the real file', () => {
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     const st = store.outbox.stats();
     const held = store.outbox.read(0, 1e6);
-    expect(st.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(st.bytes).toBeLessThanOrEqual(maxBytes - STORE_FIXED_BYTES);
     expect(st.bytes).toBe(held.reduce((a, r) => a + r.bytes, 0));
     // Every missing sequence is counted as a drop, and nothing else is missing.
     expect(st.dropped.budget).toBe(appended - held.length);
     expect(held[0]?.seq).toBe(st.dropped.budget + 1);
-    expect(statSync(path).size).toBeLessThanOrEqual(maxBytes + 4 * 4096);
+    expect(statSync(path).size).toBeLessThanOrEqual(maxBytes);
     expect(recordBytes(rec(0, 0))).toBeGreaterThan(0);
     store.close();
+  });
+});
+
+describe('recordBytes against the real file', () => {
+  it('charges at least the file space a record takes, and not wildly more', () => {
+    for (const size of [0, 20, 100, 400, 1000, 2500, 5000]) {
+      const path = join(dir, `ovh-${size}.db`);
+      const store = openStore({ path, maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+      const n = size > 1000 ? 300 : 3000;
+      for (let i = 0; i < n; i += 100) store.outbox.append(Array.from({ length: 100 }, (_, j) => rec(i + j, size)));
+      store.db.pragma('wal_checkpoint(TRUNCATE)');
+      const pages = (store.db.pragma('page_count', { simple: true }) as number) - (store.db.pragma('freelist_count', { simple: true }) as number);
+      const fileBytes = pages * 4096;
+      const accounted = store.outbox.stats().bytes;
+      store.close();
+      expect(fileBytes, `payload ${size}`).toBeLessThanOrEqual(accounted + STORE_FIXED_BYTES);
+      expect(accounted, `payload ${size}`).toBeLessThanOrEqual(fileBytes * 1.6);
+    }
   });
 });

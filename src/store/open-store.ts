@@ -5,8 +5,17 @@ import { openDatabase, type MigrationSet, type SqliteDatabase, type SynchronousL
 import type { OnFull } from './outbox.js';
 import { OUTBOX_MIGRATIONS, OUTBOX_OWNER, SqliteOutbox } from './sqlite-outbox.js';
 
+/**
+ * File pages that exist whatever the outbox holds: the header and schema page, store_meta and
+ * schema_versions with their indexes, outbox_state, the outbox's b-tree root, and one spare for
+ * an interior page. `maxBytes` covers them, so records get `maxBytes - STORE_FIXED_BYTES`.
+ * The broker's tables, when added, will count against the same file.
+ */
+export const STORE_FIXED_BYTES = 8 * 4096;
+
 export interface StoreOptions {
   path: string;
+  /** Budget for the database file (the WAL beside it is bounded separately: 4 MiB after checkpoints). */
   maxBytes: number;
   maxAgeMs: number;
   onFull: OnFull;
@@ -39,7 +48,7 @@ export function openStore(options: StoreOptions): Store {
   const outbox = new SqliteOutbox({
     db: opened.db,
     epoch: opened.epoch,
-    maxBytes: options.maxBytes,
+    maxBytes: Math.max(0, options.maxBytes - STORE_FIXED_BYTES),
     maxAgeMs: options.maxAgeMs,
     onFull: options.onFull,
     ...(options.now !== undefined ? { now: options.now } : {}),

@@ -96,14 +96,32 @@ export interface Outbox {
   close(): void;
 }
 
-// Per-row cost on top of topic, kind and payload bytes: SQLite's cell header, rowid and the
-// integer columns, plus the b-tree's page slack. Measured with `bench/row-overhead.ts`-style
-// fills (see store.test.ts "file stays within the budget"): about 30 bytes, rounded up so the
-// accounted total bounds the file.
-export const ROW_OVERHEAD_BYTES = 48;
+// What one record costs against `maxBytes`: the space its row takes in the SQLite file, so the
+// budget bounds the file and not just the payloads. A row is a b-tree cell: payload, topic and
+// kind plus CELL_FIXED_BYTES (record header of 8 columns, rowid and length varints, the integer
+// columns) and a 2-byte cell pointer, on 4 KiB leaf pages that hold a whole number of cells; the
+// page's leftover is charged to its rows. 1% covers interior b-tree pages. Rows above the local
+// payload limit spill into overflow pages, charged whole. Checked against real files in
+// database.test.ts ("charges at least the file space a record takes") for payloads 0-5000 B.
+const PAGE_BYTES = 4096;
+const LEAF_USABLE = PAGE_BYTES - 8; // leaf page header
+const MAX_LOCAL = PAGE_BYTES - 35; // largest cell kept on the leaf page
+const MIN_LOCAL = 489; // what stays on the leaf when a cell spills
+const OVERFLOW_USABLE = PAGE_BYTES - 4; // next-page pointer
+export const CELL_FIXED_BYTES = 32;
 
 export function recordBytes(r: Pick<OutboxRecordInput, 'kind' | 'topic' | 'payload'>): number {
-  return ROW_OVERHEAD_BYTES + Buffer.byteLength(r.topic) + Buffer.byteLength(r.kind) + r.payload.length;
+  const cell = CELL_FIXED_BYTES + Buffer.byteLength(r.topic) + Buffer.byteLength(r.kind) + r.payload.length;
+  if (cell <= MAX_LOCAL) {
+    const perPage = Math.max(1, Math.floor(LEAF_USABLE / (cell + 2)));
+    return Math.ceil((PAGE_BYTES / perPage) * 1.01);
+  }
+  // SQLite keeps K = M + (P - M) % (U - 4) bytes on the leaf when that fits, else M [fileformat 1.6].
+  const k = MIN_LOCAL + ((cell - MIN_LOCAL) % OVERFLOW_USABLE);
+  const local = k <= MAX_LOCAL ? k : MIN_LOCAL;
+  const overflowPages = Math.ceil((cell - local) / OVERFLOW_USABLE);
+  const perPage = Math.max(1, Math.floor(LEAF_USABLE / (local + 4 + 2)));
+  return overflowPages * PAGE_BYTES + Math.ceil((PAGE_BYTES / perPage) * 1.01);
 }
 
 /** Sorted, merged inclusive ranges from a list of sequences (acks arrive in any order). */

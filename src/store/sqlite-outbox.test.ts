@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from './open-store.js';
+import { openStore, STORE_FIXED_BYTES, type Store } from './open-store.js';
 import { outboxContract } from './outbox-suite.js';
 
 outboxContract('sqlite', (o) => {
@@ -10,7 +10,7 @@ outboxContract('sqlite', (o) => {
   const open = (): Store =>
     openStore({
       path,
-      maxBytes: o.maxBytes ?? 1 << 30,
+      maxBytes: (o.maxBytes ?? 1 << 30) + STORE_FIXED_BYTES,
       maxAgeMs: o.maxAgeMs ?? 86_400_000,
       onFull: o.onFull ?? 'drop-oldest',
       ...(o.now !== undefined ? { now: o.now } : {}),
