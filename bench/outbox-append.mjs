@@ -56,4 +56,4 @@ for (const batch of [100, 1000]) {
   rows.push({ batch, raw: Math.round(r), outbox: Math.round(o), ratio: +(o / r).toFixed(2) });
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ bench: 'outbox-append', records: N, payloadBytes: PAYLOAD.length, synchronous: SYNC, cpus: process.env.TASKSET ?? 'see taskset', rows }, null, 1));
+console.log(JSON.stringify({ bench: 'outbox-append', records: N, payloadBytes: PAYLOAD.length, synchronous: SYNC, rows }, null, 1));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
-import { buildChild, FIXTURES } from './helpers/build-child.js';
+import { buildChild, FIXTURES, removeChildBuild } from './helpers/build-child.js';
 
 let script: string;
 let dir: string;
@@ -20,6 +20,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  removeChildBuild();
   rmSync(dir, { recursive: true, force: true });
 });
 

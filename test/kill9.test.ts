@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { runKillScenario } from './helpers/kill-scenario.js';
+import { removeChildBuild } from './helpers/build-child.js';
 
 const KILLS = 20;
 const INFLIGHT = 20;
@@ -22,6 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await upstream.close();
+  removeChildBuild();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,6 +9,7 @@ import { DEDUP_USER_PROPERTY } from '../src/bridge/dedup-key.js';
 import type { Bridge } from '../src/bridge/bridge.js';
 import { makeBridge, until } from './helpers/bridge-fixture.js';
 import { runKillScenario } from './helpers/kill-scenario.js';
+import { removeChildBuild } from './helpers/build-child.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { sample, sampleNumber } from './helpers/records.js';
 
@@ -20,7 +21,10 @@ let bridge: Bridge | undefined;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fg-mosq-test-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  removeChildBuild();
+});
 afterEach(async () => {
   await bridge?.stop();
   bridge = undefined;

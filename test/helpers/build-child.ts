@@ -1,7 +1,7 @@
 // Child processes (kill -9 tests, benches) run plain JavaScript: this transpiles `src/` and a
 // fixture script with TypeScript's transpileModule into test/artifacts/, once per worker.
 // Imports already end in `.js`, so the tree runs as is and resolves node_modules upward.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -16,9 +16,9 @@ function collect(dir: string, out: string[]): void {
   }
 }
 
-/** Returns the path of the transpiled entry script. */
+/** Returns the path of the transpiled entry script; `removeChildBuild()` deletes the tree. */
 export function buildChild(entry: string): string {
-  const outRoot = join(ROOT, 'test', 'artifacts', `child-${process.pid}`);
+  const outRoot = childRoot();
   const files: string[] = [];
   collect(join(ROOT, 'src'), files);
   collect(join(ROOT, 'test', 'fixtures'), files);
@@ -37,3 +37,12 @@ export function buildChild(entry: string): string {
 }
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+function childRoot(): string {
+  return join(ROOT, 'test', 'artifacts', `child-${process.pid}`);
+}
+
+/** Call from afterAll once no child runs any more. */
+export function removeChildBuild(): void {
+  rmSync(childRoot(), { recursive: true, force: true });
+}
