@@ -159,4 +159,25 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     // Unacknowledged records stayed for the next start.
     expect(store.outbox.stats().depth).toBe(30);
   });
+
+  it('survives a command handler that throws and keeps the session', async () => {
+    const mqtt = (await import('mqtt')).default;
+    let calls = 0;
+    bridge = makeBridge(store.outbox, upstream.url, {
+      subscriptions: [{ filter: 'cmd/#', qos: 1 }],
+      onMessage: () => {
+        calls++;
+        throw new Error('handler bug');
+      },
+    });
+    bridge.start();
+    await until(() => upstream.subscribed.has('cmd/#'), 5000, 'subscribed');
+    const central = mqtt.connect(upstream.url, { clientId: 'central-throw', reconnectPeriod: 0 });
+    await new Promise<void>((r) => central.once('connect', () => r()));
+    await new Promise<void>((r) => central.publish('cmd/a', 'x', { qos: 1 }, () => r()));
+    await new Promise<void>((r) => central.publish('cmd/b', 'y', { qos: 1 }, () => r()));
+    await until(() => calls === 2, 5000, 'both delivered');
+    central.end(true);
+    expect(bridge.isConnected).toBe(true);
+  });
 });

@@ -114,7 +114,15 @@ export class Bridge {
   private connect(): void {
     if (this.stopped) return;
     const gen = ++this.generation;
-    const client = mqtt.connect(this.o.session.url, buildClientOptions(this.o.session));
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.o.session.url, buildClientOptions(this.o.session));
+    } catch (e) {
+      // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
+      this.log.error({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream connect failed');
+      this.scheduleReconnect();
+      return;
+    }
     this.client = client;
     client.on('connect', () => {
       if (gen !== this.generation) return;
@@ -122,7 +130,12 @@ export class Bridge {
     });
     client.on('message', (topic, payload, packet) => {
       if (gen !== this.generation) return;
-      this.o.onMessage?.(topic, payload, packet.properties?.userProperties);
+      try {
+        this.o.onMessage?.(topic, payload, packet.properties?.userProperties);
+      } catch (e) {
+        // A failing command handler must not take the upstream session (or the process) down.
+        this.log.error({ topic, err: errorMessage(e) }, 'upstream message handler failed');
+      }
     });
     client.on('error', (e) => {
       if (gen !== this.generation) return;
@@ -162,6 +175,10 @@ export class Bridge {
       this.metrics.reconnects.inc();
       this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
     }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
     if (this.stopped) return;
     const delay = backoffDelay(this.attempt++, this.o.backoff, this.random);
     this.reconnectTimer = this.clock.setTimeout(() => {
