@@ -45,18 +45,45 @@ export class Mosquitto {
   readonly received: Delivered[] = [];
   private waiters: Array<{ n: number; resolve: () => void }> = [];
 
-  private constructor(readonly port: number, private readonly dir: string) {}
+  private constructor(readonly port: number, private readonly dir: string, private readonly persistent: boolean) {}
 
-  static async start(): Promise<Mosquitto> {
+  /**
+   * `persistent`: mosquitto saves sessions on shutdown and the consumer keeps a persistent
+   * session, so a broker restart (the outage) loses nothing on the consumer's side.
+   */
+  static async start(options: { persistent?: boolean } = {}): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), 'fg-mosq-'));
-    const m = new Mosquitto(await freePort(), dir);
+    const persistent = options.persistent === true;
+    const m = new Mosquitto(await freePort(), dir, persistent);
     // Defaults allow 20 in flight and 1000 queued per client and silently drop the rest.
     writeFileSync(
       join(dir, 'mosquitto.conf'),
-      [`listener ${m.port} 127.0.0.1`, 'allow_anonymous true', 'max_inflight_messages 0', 'max_queued_messages 0', 'persistence false', 'user root', 'log_dest none', ''].join('\n'),
+      [
+        `listener ${m.port} 127.0.0.1`,
+        'allow_anonymous true',
+        'max_inflight_messages 0',
+        'max_queued_messages 0',
+        ...(persistent ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']),
+        'user root',
+        'log_dest none',
+        '',
+      ].join('\n'),
     );
     await m.launch();
     return m;
+  }
+
+  /** The outage: SIGTERM (mosquitto saves its sessions), then the caller decides when to `launchAgain`. */
+  async stopBroker(): Promise<void> {
+    const p = this.proc;
+    if (p === undefined || p.exitCode !== null) return;
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGTERM');
+    await exited;
+  }
+
+  async launchAgain(): Promise<void> {
+    await this.launch();
   }
 
   get url(): string {
@@ -70,7 +97,12 @@ export class Mosquitto {
 
   /** A v5 consumer subscribed to everything at QoS 2, so nothing it is sent is downgraded below the publisher's QoS. */
   async subscribe(filter = '#'): Promise<void> {
-    const client = mqtt.connect(this.url, { protocolVersion: 5, clientId: `central-${process.pid}`, reconnectPeriod: 100 });
+    const client = mqtt.connect(this.url, {
+      protocolVersion: 5,
+      clientId: `central-${process.pid}`,
+      reconnectPeriod: 50,
+      ...(this.persistent ? { clean: false, properties: { sessionExpiryInterval: 3600 } } : {}),
+    });
     this.subscriber = client;
     client.on('message', (topic, payload, packet) => {
       const userProperties = packet.properties?.userProperties;
