@@ -8,6 +8,7 @@ import { openStore, type Store } from '../src/store/open-store.js';
 import { DEDUP_USER_PROPERTY } from '../src/bridge/dedup-key.js';
 import type { Bridge } from '../src/bridge/bridge.js';
 import { makeBridge, until } from './helpers/bridge-fixture.js';
+import { MetricsRegistry } from '../src/observe/metrics.js';
 import { runKillScenario } from './helpers/kill-scenario.js';
 import { removeChildBuild } from './helpers/build-child.js';
 import { Mosquitto } from './helpers/mosquitto.js';
@@ -60,6 +61,23 @@ describe('bridge -> mosquitto', () => {
     expect(mosq.received.map((r) => r.userProperties?.[DEDUP_USER_PROPERTY])).toEqual(new Array(1000).fill(undefined));
     expect(mosq.received.map((r) => r.key?.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(mosq.received.map((r) => sampleNumber(r.payload))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it("MQTT 5: honours the CONNACK's Receive Maximum and Maximum QoS", async () => {
+    mosq = await Mosquitto.start({ extra: ['max_inflight_messages 5', 'max_qos 1'] });
+    await mosq.subscribe();
+    store = openStore({ path: join(dir, 'limits.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+    store.outbox.append(Array.from({ length: 500 }, (_, i) => sample('d', i + 1, 2)));
+    const metrics = new MetricsRegistry();
+    bridge = makeBridge(store.outbox, mosq.url, { inflight: 100, metrics, session: { url: mosq.url, protocolVersion: 5, clientId: 'fg-limits', keepaliveMs: 30_000, connectTimeoutMs: 2000 } });
+    bridge.start();
+    await until(() => bridge?.isConnected === true, 5000, 'connected');
+    expect(bridge.status()).toMatchObject({ window: 5, maxQos: 1 });
+    await mosq.waitFor(500);
+    await until(() => store?.outbox.stats().depth === 0, 10_000, 'drained');
+    expect(new Set(mosq.received.map((r) => r.qos))).toEqual(new Set([1]));
+    // Exceeding Receive Maximum would have made mosquitto drop the connection.
+    expect(metrics.render()).not.toMatch(/fieldgate_upstream_reconnects_total [1-9]/);
   });
 
   it('kill -9 x100 during ingest and replay: nothing accepted lost, duplicates within the window', async () => {

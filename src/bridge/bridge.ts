@@ -71,6 +71,9 @@ export class Bridge {
   private ackedNotPersisted: number[] = [];
   private warnedQos = false;
   private pumping = false;
+  // Per session: the configured limits narrowed by what the server's CONNACK allows.
+  private window: number;
+  private maxQos: QoS;
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -79,6 +82,8 @@ export class Bridge {
     this.senders = o.senders ?? defaultSenders();
     this.pacer = new Pacer(o.replayRate, this.clock);
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
+    this.window = o.inflight;
+    this.maxQos = o.maxQos;
   }
 
   get isConnected(): boolean {
@@ -107,8 +112,16 @@ export class Bridge {
   }
 
   /** Snapshot for tests and the status page. */
-  status(): { connected: boolean; inflight: number; liveFrom: number; backlogCursor: number; liveCursor: number } {
-    return { connected: this.connected, inflight: this.inflight.size, liveFrom: this.liveFrom, backlogCursor: this.backlogCursor, liveCursor: this.liveCursor };
+  status(): { connected: boolean; inflight: number; window: number; maxQos: QoS; liveFrom: number; backlogCursor: number; liveCursor: number } {
+    return {
+      connected: this.connected,
+      inflight: this.inflight.size,
+      window: this.window,
+      maxQos: this.maxQos,
+      liveFrom: this.liveFrom,
+      backlogCursor: this.backlogCursor,
+      liveCursor: this.liveCursor,
+    };
   }
 
   private connect(): void {
@@ -124,9 +137,9 @@ export class Bridge {
       return;
     }
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       if (gen !== this.generation) return;
-      this.onSessionUp(client);
+      this.onSessionUp(client, connack.properties);
     });
     client.on('message', (topic, payload, packet) => {
       if (gen !== this.generation) return;
@@ -148,14 +161,19 @@ export class Bridge {
     });
   }
 
-  private onSessionUp(client: MqttClient): void {
+  private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
     this.connected = true;
     this.attempt = 0;
+    // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
+    // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
+    // neither on the sending side.
+    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight));
+    this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
     const st = this.o.outbox.stats();
     this.liveFrom = st.lastSeq;
     this.liveCursor = st.lastSeq;
     this.backlogCursor = st.ackedThrough;
-    this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch }, 'upstream connected');
+    this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
     for (const s of this.o.subscriptions ?? []) {
       // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
       const opts = this.o.session.protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
@@ -224,7 +242,7 @@ export class Bridge {
   private fill(): void {
     const client = this.client;
     if (!this.connected || client === undefined) return;
-    const window = this.o.inflight;
+    const window = this.window;
     // Bounded: every pass either sends at least one record or returns.
     while (this.inflight.size < window) {
       const room = window - this.inflight.size;
@@ -279,12 +297,12 @@ export class Bridge {
     }
     const msg = sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
     let qos = msg.qos;
-    if (qos > this.o.maxQos) {
+    if (qos > this.maxQos) {
       if (!this.warnedQos) {
         this.warnedQos = true;
-        this.log.warn({ topic: msg.topic, qos, maxQos: this.o.maxQos }, 'upstream supports a lower QoS: records downgraded (warned once)');
+        this.log.warn({ topic: msg.topic, qos, maxQos: this.maxQos }, 'upstream supports a lower QoS: records downgraded (warned once)');
       }
-      qos = this.o.maxQos;
+      qos = this.maxQos;
     }
     this.inflight.set(r.seq, lane);
     this.metrics.sentOne(lane);

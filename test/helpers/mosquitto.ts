@@ -51,7 +51,7 @@ export class Mosquitto {
    * `persistent`: mosquitto saves sessions on shutdown and the consumer keeps a persistent
    * session, so a broker restart (the outage) loses nothing on the consumer's side.
    */
-  static async start(options: { persistent?: boolean } = {}): Promise<Mosquitto> {
+  static async start(options: { persistent?: boolean; extra?: string[] } = {}): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), 'fg-mosq-'));
     const persistent = options.persistent === true;
     const m = new Mosquitto(await freePort(), dir, persistent);
@@ -61,7 +61,7 @@ export class Mosquitto {
       [
         `listener ${m.port} 127.0.0.1`,
         'allow_anonymous true',
-        'max_inflight_messages 0',
+        ...(options.extra ?? ['max_inflight_messages 0']),
         'max_queued_messages 0',
         ...(persistent ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']),
         'user root',
