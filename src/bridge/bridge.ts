@@ -154,6 +154,11 @@ export class Bridge {
       if (gen !== this.generation) return;
       // Secrets stay out: the URL is logged, the options (password) are not.
       this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
+      // mqtt.js reports a malformed packet from the server as an error and keeps reading the
+      // stream. A client that meets a protocol violation must close the connection (3.1.1
+      // [MQTT-4.8.0-1]; MQTT 5 section 4.13):
+      // end the session here; 'close' then schedules the reconnect.
+      if (this.connected) client.end(true);
     });
     client.on('close', () => {
       if (gen !== this.generation) return;
