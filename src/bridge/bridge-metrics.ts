@@ -11,6 +11,7 @@ export class BridgeMetrics {
   readonly sent: Counter;
   readonly ackedTotal: Counter;
   readonly unsendable: Counter;
+  readonly refused: Counter;
   // Acks per whole second for the last WINDOW_S seconds (ring), for the replay rate and ETA.
   private readonly buckets = new Array<number>(WINDOW_S).fill(0);
   private bucketSecond = 0;
@@ -31,6 +32,7 @@ export class BridgeMetrics {
     this.sent = r.counter('fieldgate_upstream_sent_total', 'records published upstream, by lane (live, backlog); resends included');
     this.ackedTotal = r.counter('fieldgate_upstream_acked_total', 'records acknowledged by the upstream (PUBACK, PUBCOMP, or written for QoS 0)');
     this.unsendable = r.counter('fieldgate_upstream_unsendable_total', 'records dropped because no sender handles their kind');
+    this.refused = r.counter('fieldgate_upstream_refused_total', 'records the upstream refused for good (MQTT 5 PUBACK reason >= 0x80), dropped, by reason');
     r.gauge('fieldgate_upstream_connected', '1 while the upstream session is up').collect(() => {
       this.flush();
       return [[undefined, connected() ? 1 : 0]];

@@ -315,9 +315,30 @@ export class Bridge {
     if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
     // The callback fires on PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0).
     client.publish(msg.topic, msg.payload, opts, (err) => {
-      if (err !== undefined && err !== null) return; // the session is going down; replayed later
-      this.onAck(r.seq, gen);
+      if (err === undefined || err === null) return this.onAck(r.seq, gen);
+      const reason = (err as { code?: unknown }).code;
+      // Without a reason code the session is going down: the record is replayed later.
+      if (typeof reason === 'number') this.onRefused(client, r, reason, gen);
     });
+  }
+
+  /**
+   * MQTT 5 PUBACK / PUBREC with a reason code >= 0x80 [MQTT-3.4.2.1]. Quota exceeded (0x97) is
+   * transient: end the session and replay after the backoff. Anything else (not authorized,
+   * topic name invalid, packet too large, payload format invalid...) will never succeed, and
+   * keeping the record would block the queue behind it forever: it is dropped, logged as an
+   * error and counted in fieldgate_upstream_refused_total.
+   */
+  private onRefused(client: MqttClient, r: OutboxRecord, reason: number, gen: number): void {
+    if (gen !== this.generation) return;
+    if (reason === 0x97) {
+      this.log.warn({ seq: r.seq, topic: r.topic, reason }, 'upstream quota exceeded: reconnecting later');
+      client.end(true);
+      return;
+    }
+    this.log.error({ seq: r.seq, topic: r.topic, reason }, 'upstream refused a record for good: dropped');
+    this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
+    this.onAck(r.seq, gen);
   }
 
   private onAck(seq: number, gen: number): void {
