@@ -180,4 +180,19 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     central.end(true);
     expect(bridge.isConnected).toBe(true);
   });
+
+  it('paces the backlog in bytes per second when replay.rate is a byte rate', async () => {
+    const recs = Array.from({ length: 200 }, (_, i) => sample('d1', i));
+    store.outbox.append(recs);
+    const total = store.outbox.stats().bytes;
+    // The whole backlog in about 0.8 s at this rate (minus a tenth of a second of burst).
+    const perSecond = Math.round(total / 0.8);
+    bridge = makeBridge(store.outbox, upstream.url, { replayRate: { unit: 'bytes', perSecond } });
+    const t0 = Date.now();
+    bridge.start();
+    await upstream.waitFor(200, 5000);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(600);
+    expect(elapsed).toBeLessThan(3000);
+  });
 });
