@@ -18,6 +18,14 @@ export const ERROR_CATALOGUE = {
   FG_ERR_MODBUS_CONNECTION: { class: 'device', meaning: 'the Modbus connection (TCP socket or serial port) is closed or failed' },
   FG_ERR_MODBUS_DECODE: { class: 'device', meaning: 'Modbus registers could not be decoded into the tag type' },
   FG_ERR_MODBUS_PLAN: { class: 'config', meaning: 'a Modbus tag cannot be read within the device request limits' },
+  FG_ERR_STORE_OPEN: { class: 'store', meaning: 'the store file could not be opened or created' },
+  FG_ERR_STORE_CORRUPT: { class: 'store', meaning: 'the store file failed its integrity check and was moved aside; a new epoch began' },
+  FG_ERR_STORE_MIGRATION: { class: 'store', meaning: 'a store schema migration failed or the file is from a newer version' },
+  FG_ERR_STORE_DISK_FULL: { class: 'store', meaning: 'the disk (or the file-size limit) is full: the append was refused, nothing accepted was lost' },
+  FG_ERR_STORE_IO: { class: 'store', meaning: 'the store could not read or write its file' },
+  FG_ERR_STORE_CLOSED: { class: 'store', meaning: 'the store was used after close()' },
+  FG_ERR_UPSTREAM_CONNECT: { class: 'upstream', meaning: 'the upstream broker could not be reached or refused the connection' },
+  FG_ERR_UPSTREAM_TLS: { class: 'upstream', meaning: 'a TLS file (CA, certificate, key) for the upstream could not be read' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -10,6 +10,13 @@ export const storeSchema = z
       .enum(['drop-oldest', 'reject-new'])
       .default('drop-oldest')
       .meta({ description: 'what happens when the budget is reached; every drop is counted' }),
+    synchronous: z
+      .enum(['full', 'normal'])
+      .default('full')
+      .meta({
+        description:
+          'full: an accepted record survives a power cut (one fsync per group of appends); normal: survives a crash, a power cut can lose the last ~4 MiB of commits',
+      }),
   })
   .meta({ description: 'the durable store-and-forward outbox' });
 

@@ -1,4 +1,52 @@
 import { z } from 'zod';
+import { duration } from '../fields.js';
+import { filtersOverlap, mapTopic } from '../../bridge/topic-filter.js';
+
+// `500` (messages/s), `"500/s"`, `"2MiB/s"` or `"64KiB/s"`; 0 means unpaced.
+const RATE = /^(\d+(?:\.\d+)?)\s*(?:([kmg]i?b|b)\s*)?\/s$/i;
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+export type ReplayRate = { unit: 'messages' | 'bytes'; perSecond: number };
+
+const replayRate = z
+  .union([z.number(), z.string()], { error: 'expected a rate such as 500 (messages/s), "500/s" or "2MiB/s"' })
+  .transform((v, ctx): ReplayRate => {
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || v < 0) {
+        ctx.addIssue({ code: 'custom', message: `rate must be a non-negative number of messages per second, got ${v}` });
+        return z.NEVER;
+      }
+      return { unit: 'messages', perSecond: v };
+    }
+    const m = RATE.exec(v.trim());
+    if (m === null) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a rate (use e.g. 500/s for messages or 2MiB/s for bytes)` });
+      return z.NEVER;
+    }
+    const n = Number(m[1]);
+    const unit = m[2]?.toLowerCase();
+    if (unit === undefined) return { unit: 'messages', perSecond: n };
+    return { unit: 'bytes', perSecond: Math.round(n * (BYTE_UNITS[unit] ?? NaN)) };
+  })
+  .meta({ description: 'backlog replay pace: 500 or "500/s" (messages/s), "2MiB/s" (bytes/s); 0 = as fast as acks allow. Live data is never paced.' });
+
+const qos = z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'qos must be 0, 1 or 2' });
+
+const forwardRule = z
+  .strictObject({
+    from: z.string().min(1).meta({ description: 'local broker topic filter, e.g. site/line1/#' }),
+    to: z.string().optional().meta({ description: 'upstream prefix that replaces the filter\'s fixed prefix; default: same topic' }),
+    qos: qos.default(1),
+  })
+  .meta({ description: 'a local topic forwarded upstream through the outbox' });
+
+const commandRule = z
+  .strictObject({
+    from: z.string().min(1).meta({ description: 'upstream topic filter, e.g. central/cmd/site1/#' }),
+    to: z.string().optional().meta({ description: 'local prefix that replaces the filter\'s fixed prefix; default: same topic' }),
+    qos: qos.default(1),
+  })
+  .meta({ description: 'an upstream topic delivered to the local broker (commands)' });
 
 export const upstreamSchema = z
   .strictObject({
@@ -12,6 +60,54 @@ export const upstreamSchema = z
     clientId: z.string().min(1).optional().meta({ description: 'default: fieldgate-<group>-<node>' }),
     username: z.string().optional(),
     password: z.string().optional().meta({ description: 'use ${env:NAME} or ${file:/path}; never written to logs' }),
+    tls: z
+      .strictObject({
+        ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the broker certificate' }),
+        cert: z.string().optional().meta({ description: 'PEM file of the client certificate' }),
+        key: z.string().optional().meta({ description: 'PEM file of the client private key' }),
+        rejectUnauthorized: z.boolean().default(true).meta({ description: 'verify the broker certificate (turn off only on a lab bench)' }),
+        servername: z.string().optional().meta({ description: 'SNI / certificate name when it differs from the URL host' }),
+      })
+      .optional()
+      .meta({ description: 'for mqtts:// and wss://' }),
+    keepalive: duration('MQTT keep alive').prefault('30s'),
+    connectTimeout: duration('give up a connection attempt after').prefault('10s'),
+    reconnect: z
+      .strictObject({
+        min: duration('first retry delay').prefault('1s'),
+        max: duration('longest retry delay').prefault('60s'),
+        jitter: z.number().min(0).max(1).default(0.5).meta({ description: 'fraction of each delay that is randomised, so a fleet does not reconnect in step' }),
+      })
+      .prefault({})
+      .meta({ description: 'exponential backoff with jitter' }),
+    inflight: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(100)
+      .meta({ description: 'records sent and not yet acknowledged; also the most that can be sent twice after a crash' }),
+    maxQos: qos.default(2).meta({ description: 'highest QoS the upstream supports (RabbitMQ: 1); higher records are downgraded with a warning' }),
+    replay: z
+      .strictObject({ rate: replayRate.prefault(0) })
+      .prefault({})
+      .meta({ description: 'how the backlog is drained after an outage' }),
+    forward: z.array(forwardRule).default([]).meta({ description: 'local topics sent upstream through the outbox' }),
+    commands: z.array(commandRule).default([]).meta({ description: 'upstream topics delivered to the local broker' }),
+  })
+  .superRefine((cfg, ctx) => {
+    // A forwarded topic that a command filter matches would come straight back down: a loop.
+    cfg.forward.forEach((f, i) => {
+      const sends = mapTopic(f.from, f.to, f.from);
+      cfg.commands.forEach((c, j) => {
+        if (filtersOverlap(sends, c.from)) {
+          ctx.addIssue({ code: 'custom', path: ['forward', i, 'to'], message: `forwards to ${sends}, which commands[${j}] (${c.from}) brings back down: a loop` });
+        }
+      });
+    });
+    if (cfg.reconnect.min > cfg.reconnect.max) {
+      ctx.addIssue({ code: 'custom', path: ['reconnect', 'min'], message: 'reconnect.min must not exceed reconnect.max' });
+    }
   })
   .meta({ description: 'the central MQTT broker that receives the Sparkplug stream' });
 

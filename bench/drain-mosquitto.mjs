@@ -1,0 +1,117 @@
+// Drain rate: 1,000,000 buffered records from the outbox to Debian's mosquitto over loopback
+// (QoS 1, MQTT 3.1.1, PUBACK per record, rows deleted on ack). Target (issue 4): >= 100,000/s.
+// Run:  npx tsc -p tsconfig.json && node bench/drain-mosquitto.mjs
+// Env: FG_N (records, default 1e6), FG_INFLIGHT (default 2000), FG_QOS (default 1),
+//      FG_PROTOCOL (4 or 5, default 4), FG_SUBSCRIBE=1 to also count what a consumer receives.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { openStore } from '../dist/src/store/open-store.js';
+import { Bridge } from '../dist/src/bridge/bridge.js';
+
+const N = Number(process.env.FG_N ?? 1_000_000);
+const INFLIGHT = Number(process.env.FG_INFLIGHT ?? 2000);
+const QOS = Number(process.env.FG_QOS ?? 1);
+const PROTOCOL = Number(process.env.FG_PROTOCOL ?? 4);
+const dir = mkdtempSync(join(tmpdir(), 'fg-bench-drain-'));
+
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function waitPort(port) {
+  for (let i = 0; i < 250; i++) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('mosquitto did not start');
+}
+
+const port = await freePort();
+writeFileSync(join(dir, 'm.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'max_inflight_messages 0', 'max_queued_messages 0', 'persistence false', 'user root', 'log_dest none', ''].join('\n'));
+const mosq = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
+await waitPort(port);
+const url = `mqtt://127.0.0.1:${port}`;
+
+let received = 0;
+let sub;
+if (process.env.FG_SUBSCRIBE === '1') {
+  sub = mqtt.connect(url, { clientId: 'bench-sub', reconnectPeriod: 0 });
+  await new Promise((r) => sub.once('connect', () => sub.subscribe('#', { qos: 1 }, r)));
+  sub.on('message', () => received++);
+}
+
+const store = openStore({ path: join(dir, 'drain.db'), maxBytes: 8 * 1024 ** 3, maxAgeMs: 7 * 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+const payload = Buffer.alloc(60, 1);
+const fillStart = Date.now();
+for (let done = 0; done < N; done += 10_000) {
+  const batch = [];
+  for (let i = 0; i < Math.min(10_000, N - done); i++) batch.push({ kind: 'mqtt', topic: `spBv1.0/plant1/DDATA/press-4/plc${i % 8}`, payload, qos: QOS });
+  store.outbox.append(batch);
+}
+const fillS = (Date.now() - fillStart) / 1000;
+
+const bridge = new Bridge({
+  outbox: store.outbox,
+  node: 'plant1/press-4',
+  session: { url, protocolVersion: PROTOCOL, clientId: 'fg-bench', keepaliveMs: 60_000, connectTimeoutMs: 5000 },
+  inflight: INFLIGHT,
+  maxQos: 2,
+  replayRate: { unit: 'messages', perSecond: 0 },
+  backoff: { minMs: 100, maxMs: 1000, jitter: 0.5 },
+});
+// CPU seconds as well as wall time: on a shared machine the wall rate swings with other load,
+// the CPU cost per record does not.
+import { readFileSync } from 'node:fs';
+const mosqCpu = () => {
+  const f = readFileSync(`/proc/${mosq.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const cpu0 = process.cpuUsage();
+const mcpu0 = mosqCpu();
+const t0 = process.hrtime.bigint();
+bridge.start();
+await new Promise((resolve) => {
+  const check = () => (store.outbox.stats().depth === 0 ? resolve() : setTimeout(check, 20));
+  check();
+});
+const s = Number(process.hrtime.bigint() - t0) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+const nodeCpuS = (cpu.user + cpu.system) / 1e6;
+const mosqCpuS = mosqCpu() - mcpu0;
+if (sub) {
+  const until = Date.now() + 30_000;
+  while (received < N && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  sub.end(true);
+}
+await bridge.stop();
+store.close();
+mosq.kill('SIGTERM');
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({
+  bench: 'drain-mosquitto',
+  records: N,
+  qos: QOS,
+  protocolVersion: PROTOCOL,
+  inflight: INFLIGHT,
+  fillSeconds: +fillS.toFixed(2),
+  drainSeconds: +s.toFixed(2),
+  recordsPerSecond: Math.round(N / s),
+  gatewayCpuSeconds: +nodeCpuS.toFixed(2),
+  recordsPerGatewayCpuSecond: Math.round(N / nodeCpuS),
+  mosquittoCpuSeconds: +mosqCpuS.toFixed(2),
+  loadAverage1m: +(await import('node:os')).loadavg()[0].toFixed(2),
+  ...(sub ? { consumerReceived: received } : {}),
+}, null, 1));

@@ -1,0 +1,386 @@
+// The upstream bridge: one MQTT session at a time, the outbox drained in order through a
+// bounded in-flight window, rows acknowledged (and deleted) only on PUBACK / PUBCOMP.
+//
+// Lanes. At each connect the bridge notes the outbox's last sequence L. Records above L are
+// live: sent as soon as they are appended, unpaced. Records at or below L are the backlog:
+// sent in sequence order behind live data and paced by `upstream.replay.rate`. Each lane is in
+// sequence order on the wire; the deduper (docs/dedup.md) handles the interleaving.
+//
+// Duplicates. A window slot is freed only after the ack is durable in the outbox, so after a
+// crash at most `inflight` records are sent again.
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../observe/logger.js';
+import { silentLogger } from '../observe/logger.js';
+import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
+import { errorMessage } from '../errors.js';
+import type { Outbox, OutboxRecord, QoS } from '../store/outbox.js';
+import { toRanges } from '../store/outbox.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { BridgeMetrics } from './bridge-metrics.js';
+import { Pacer, type PacerRate } from './pacer.js';
+import { defaultSenders, type RecordSender } from './sender.js';
+import { buildClientOptions, type UpstreamSessionConfig } from './upstream-options.js';
+import type { MetricsRegistry } from '../observe/metrics.js';
+
+export interface BridgeOptions {
+  outbox: Outbox;
+  /** Edge node identity for the dedup key, `group/node`. */
+  node: string;
+  session: UpstreamSessionConfig;
+  inflight: number;
+  maxQos: QoS;
+  replayRate: PacerRate;
+  backoff: BackoffPolicy;
+  senders?: Map<string, RecordSender>;
+  metrics?: MetricsRegistry;
+  logger?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  /** Upstream subscriptions (commands); renewed on every session. */
+  subscriptions?: ReadonlyArray<{ filter: string; qos: QoS }>;
+  onMessage?: (topic: string, payload: Buffer, userProperties: Record<string, string | string[]> | undefined) => void;
+  /** After CONNACK, before any record is sent (the edge node publishes its births here). */
+  onConnect?: (client: MqttClient) => void;
+}
+
+type Lane = 'live' | 'backlog';
+
+const READ_CHUNK = 256;
+
+export class Bridge {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly senders: Map<string, RecordSender>;
+  private readonly metrics: BridgeMetrics;
+  private readonly pacer: Pacer;
+  private client: MqttClient | undefined;
+  private generation = 0;
+  private connected = false;
+  private stopped = true;
+  private attempt = 0;
+  private reconnectTimer: TimerHandle | undefined;
+  private paceTimer: TimerHandle | undefined;
+  private pumpScheduled: ReturnType<typeof setImmediate> | undefined;
+  private ackScheduled: ReturnType<typeof setImmediate> | undefined;
+  private unsubscribeAppend: (() => void) | undefined;
+  private liveFrom = 0;
+  private liveCursor = 0;
+  private backlogCursor = 0;
+  private readonly inflight = new Map<number, Lane>();
+  private ackedNotPersisted: number[] = [];
+  private warnedQos = false;
+  private pumping = false;
+  // Per session: the configured limits narrowed by what the server's CONNACK allows.
+  private window: number;
+  private maxQos: QoS;
+
+  constructor(private readonly o: BridgeOptions) {
+    this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
+    this.clock = o.clock ?? systemClock;
+    this.random = o.random ?? Math.random;
+    this.senders = o.senders ?? defaultSenders();
+    this.pacer = new Pacer(o.replayRate, this.clock);
+    this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
+    this.window = o.inflight;
+    this.maxQos = o.maxQos;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    // Build the options once up front so a missing TLS file is an error at start, not a loop.
+    buildClientOptions(this.o.session);
+    this.unsubscribeAppend = this.o.outbox.onAppend(() => this.schedulePump());
+    this.connect();
+  }
+
+  /** Ends the session; unacknowledged records stay in the outbox for the next start. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribeAppend?.();
+    this.clearTimers();
+    this.persistAcks();
+    const client = this.client;
+    this.dropSession();
+    if (client !== undefined) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+  }
+
+  /** Snapshot for tests and the status page. */
+  status(): { connected: boolean; inflight: number; window: number; maxQos: QoS; liveFrom: number; backlogCursor: number; liveCursor: number } {
+    return {
+      connected: this.connected,
+      inflight: this.inflight.size,
+      window: this.window,
+      maxQos: this.maxQos,
+      liveFrom: this.liveFrom,
+      backlogCursor: this.backlogCursor,
+      liveCursor: this.liveCursor,
+    };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.o.session.url, buildClientOptions(this.o.session));
+    } catch (e) {
+      // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
+      this.log.error({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream connect failed');
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    client.on('connect', (connack) => {
+      if (gen !== this.generation) return;
+      this.onSessionUp(client, connack.properties);
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (gen !== this.generation) return;
+      try {
+        this.o.onMessage?.(topic, payload, packet.properties?.userProperties);
+      } catch (e) {
+        // A failing command handler must not take the upstream session (or the process) down.
+        this.log.error({ topic, err: errorMessage(e) }, 'upstream message handler failed');
+      }
+    });
+    client.on('error', (e) => {
+      if (gen !== this.generation) return;
+      // Secrets stay out: the URL is logged, the options (password) are not.
+      this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
+      // mqtt.js reports a malformed packet from the server as an error and keeps reading the
+      // stream. A client that meets a protocol violation must close the connection (3.1.1
+      // [MQTT-4.8.0-1]; MQTT 5 section 4.13):
+      // end the session here; 'close' then schedules the reconnect.
+      if (this.connected) client.end(true);
+    });
+    client.on('close', () => {
+      if (gen !== this.generation) return;
+      this.onSessionDown(client);
+    });
+  }
+
+  private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
+    this.connected = true;
+    this.attempt = 0;
+    // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
+    // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
+    // neither on the sending side.
+    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight));
+    this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
+    const st = this.o.outbox.stats();
+    this.liveFrom = st.lastSeq;
+    this.liveCursor = st.lastSeq;
+    this.backlogCursor = st.ackedThrough;
+    this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
+    for (const s of this.o.subscriptions ?? []) {
+      // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
+      const opts = this.o.session.protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
+      client.subscribe(s.filter, opts, (e) => {
+        if (e) this.log.warn({ filter: s.filter, err: errorMessage(e) }, 'upstream subscribe failed');
+      });
+    }
+    this.o.onConnect?.(client);
+    this.schedulePump();
+  }
+
+  private onSessionDown(client: MqttClient): void {
+    const wasConnected = this.connected;
+    this.dropSession();
+    client.end(true);
+    if (wasConnected) {
+      this.metrics.reconnects.inc();
+      this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt++, this.o.backoff, this.random);
+    this.reconnectTimer = this.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private dropSession(): void {
+    this.connected = false;
+    this.client = undefined;
+    this.generation++;
+    // Acks already received are real: keep them. Everything else in flight is replayed.
+    this.persistAcks();
+    this.inflight.clear();
+    if (this.paceTimer !== undefined) {
+      this.clock.clearTimeout(this.paceTimer);
+      this.paceTimer = undefined;
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled !== undefined || this.stopped) return;
+    this.pumpScheduled = setImmediate(() => {
+      this.pumpScheduled = undefined;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.fill();
+    } catch (e) {
+      // A store error (disk, I/O) must not kill the process: log and retry on the next event.
+      this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code }, 'bridge could not read the outbox');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private fill(): void {
+    const client = this.client;
+    if (!this.connected || client === undefined) return;
+    const window = this.window;
+    // Bounded: every pass either sends at least one record or returns.
+    while (this.inflight.size < window) {
+      const room = window - this.inflight.size;
+      const live = this.o.outbox.read(this.liveCursor, Math.min(room, READ_CHUNK));
+      if (live.length > 0) {
+        for (const r of live) {
+          this.liveCursor = r.seq;
+          this.send(client, r, 'live');
+        }
+        continue;
+      }
+      if (this.backlogCursor >= this.liveFrom) return;
+      const backlog = this.o.outbox.read(this.backlogCursor, Math.min(room, READ_CHUNK)).filter((r) => r.seq <= this.liveFrom);
+      if (backlog.length === 0) {
+        this.backlogCursor = this.liveFrom;
+        return;
+      }
+      let sent = 0;
+      for (const r of backlog) {
+        const cost = this.pacer.cost(r.bytes);
+        if (!this.pacer.tryTake(cost)) {
+          this.schedulePace(this.pacer.waitMs(cost));
+          return;
+        }
+        this.backlogCursor = r.seq;
+        this.send(client, r, 'backlog');
+        sent++;
+      }
+      if (sent === 0) return;
+    }
+  }
+
+  private schedulePace(ms: number): void {
+    if (this.paceTimer !== undefined) return;
+    this.paceTimer = this.clock.setTimeout(() => {
+      this.paceTimer = undefined;
+      this.schedulePump();
+    }, Math.max(1, ms));
+  }
+
+  private send(client: MqttClient, r: OutboxRecord, lane: Lane): void {
+    const sender = this.senders.get(r.kind);
+    const gen = this.generation;
+    if (sender === undefined) {
+      // A record nobody can send would block the queue forever: log it once and count it as
+      // dropped by acknowledging it, so the loss is visible rather than silent.
+      this.log.error({ seq: r.seq, kind: r.kind, topic: r.topic }, 'no sender for this record kind: dropped');
+      this.metrics.unsendable.inc();
+      this.inflight.set(r.seq, lane);
+      this.onAck(r.seq, gen);
+      return;
+    }
+    const msg = sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+    let qos = msg.qos;
+    if (qos > this.maxQos) {
+      if (!this.warnedQos) {
+        this.warnedQos = true;
+        this.log.warn({ topic: msg.topic, qos, maxQos: this.maxQos }, 'upstream supports a lower QoS: records downgraded (warned once)');
+      }
+      qos = this.maxQos;
+    }
+    this.inflight.set(r.seq, lane);
+    this.metrics.sentOne(lane);
+    const opts: mqtt.IClientPublishOptions = { qos, retain: msg.retain };
+    if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
+    // The callback fires on PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0).
+    client.publish(msg.topic, msg.payload, opts, (err) => {
+      if (err === undefined || err === null) return this.onAck(r.seq, gen);
+      const reason = (err as { code?: unknown }).code;
+      // Without a reason code the session is going down: the record is replayed later.
+      if (typeof reason === 'number') this.onRefused(client, r, reason, gen);
+    });
+  }
+
+  /**
+   * MQTT 5 PUBACK / PUBREC with a reason code >= 0x80 [MQTT-3.4.2.1]. Quota exceeded (0x97) is
+   * transient: end the session and replay after the backoff. Anything else (not authorized,
+   * topic name invalid, packet too large, payload format invalid...) will never succeed, and
+   * keeping the record would block the queue behind it forever: it is dropped, logged as an
+   * error and counted in fieldgate_upstream_refused_total.
+   */
+  private onRefused(client: MqttClient, r: OutboxRecord, reason: number, gen: number): void {
+    if (gen !== this.generation) return;
+    if (reason === 0x97) {
+      this.log.warn({ seq: r.seq, topic: r.topic, reason }, 'upstream quota exceeded: reconnecting later');
+      client.end(true);
+      return;
+    }
+    this.log.error({ seq: r.seq, topic: r.topic, reason }, 'upstream refused a record for good: dropped');
+    this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
+    this.onAck(r.seq, gen);
+  }
+
+  private onAck(seq: number, gen: number): void {
+    if (gen !== this.generation) return;
+    const lane = this.inflight.get(seq);
+    if (lane === undefined) return;
+    this.ackedNotPersisted.push(seq);
+    this.metrics.ackedOne(lane);
+    if (this.ackScheduled === undefined) {
+      this.ackScheduled = setImmediate(() => {
+        this.ackScheduled = undefined;
+        this.persistAcks();
+        this.schedulePump();
+      });
+    }
+  }
+
+  /** One transaction for every ack received since the last one; frees their window slots. */
+  private persistAcks(): void {
+    if (this.ackScheduled !== undefined) {
+      clearImmediate(this.ackScheduled);
+      this.ackScheduled = undefined;
+    }
+    if (this.ackedNotPersisted.length === 0) return;
+    const seqs = this.ackedNotPersisted;
+    this.ackedNotPersisted = [];
+    try {
+      this.o.outbox.ack(toRanges(seqs));
+    } catch (e) {
+      // Not persisted: the records stay and are sent again after the next reconnect.
+      this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, count: seqs.length }, 'could not record acknowledgements');
+    }
+    for (const s of seqs) this.inflight.delete(s);
+    this.metrics.flush();
+  }
+
+  private clearTimers(): void {
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    if (this.paceTimer !== undefined) this.clock.clearTimeout(this.paceTimer);
+    if (this.pumpScheduled !== undefined) clearImmediate(this.pumpScheduled);
+    this.reconnectTimer = undefined;
+    this.paceTimer = undefined;
+    this.pumpScheduled = undefined;
+  }
+}

@@ -1,0 +1,200 @@
+// Opening the store's SQLite file: pragmas, integrity check, corrupt-file recovery, epoch and
+// versioned migrations. Every part that keeps tables in this file (the outbox now, the local
+// broker's sessions and retained messages later) brings its own migration list under its own
+// owner name, so adding an owner never touches another owner's migrations.
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Logger } from '../observe/logger.js';
+import { silentLogger } from '../observe/logger.js';
+import { FieldgateError, errorMessage } from '../errors.js';
+
+export type SqliteDatabase = Database.Database;
+
+export interface Migration {
+  /** 1, 2, 3... per owner; applied in order, each in its own transaction. */
+  version: number;
+  description: string;
+  up(db: SqliteDatabase): void;
+}
+
+export interface MigrationSet {
+  /** Stable name of the part that owns these tables, e.g. `outbox`, `broker-sessions`. */
+  owner: string;
+  migrations: readonly Migration[];
+}
+
+/**
+ * `full`: every committed transaction is fsynced to the WAL before commit returns, so an
+ * accepted record survives a power cut; a power cut costs only records whose transaction had
+ * not committed yet (they were never accepted). `normal`: commits are durable against a
+ * process crash (kill -9) but a power cut can roll back the transactions committed since the
+ * last checkpoint (up to `wal_autocheckpoint` = 1000 pages, about 4 MiB); the file is never
+ * corrupted. Grouped appends make `full` cheap: one fsync per group, not per record.
+ */
+export type SynchronousLevel = 'full' | 'normal';
+
+export interface OpenDatabaseOptions {
+  /** File path, or `:memory:` for a volatile store (tests, diskless demo). */
+  path: string;
+  migrations: readonly MigrationSet[];
+  synchronous?: SynchronousLevel;
+  logger?: Logger;
+  /**
+   * Hard cap on the main file in pages of 4 KiB. SQLite answers SQLITE_FULL beyond it, exactly
+   * as on a full disk: use it to give the store a fixed share of a partition.
+   */
+  maxPageCount?: number;
+  /** Wall clock for the name of a moved-aside corrupt file. */
+  now?: () => number;
+}
+
+export interface OpenedDatabase {
+  db: SqliteDatabase;
+  /** Changes whenever the store starts from an empty file; part of every dedup key. */
+  epoch: string;
+  /** Set when a corrupt file was moved aside at startup. */
+  recovered?: { movedTo: string; reason: string };
+}
+
+const PAGE_SIZE = 4096;
+
+export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
+  const log = options.logger ?? silentLogger();
+  const now = options.now ?? Date.now;
+  const memory = options.path === ':memory:';
+  if (!memory) {
+    try {
+      mkdirSync(dirname(options.path), { recursive: true });
+    } catch (e) {
+      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create the directory of ${options.path}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+  let recovered: OpenedDatabase['recovered'];
+  let db: SqliteDatabase;
+  try {
+    db = openChecked(options);
+  } catch (e) {
+    if (memory || !isCorruption(e)) {
+      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot open store ${options.path}: ${errorMessage(e)}`, { cause: e });
+    }
+    const movedTo = `${options.path}.corrupt-${now()}`;
+    moveAside(options.path, movedTo);
+    recovered = { movedTo, reason: errorMessage(e) };
+    // Loud on purpose: whatever was buffered in that file is not going upstream from here.
+    log.error(
+      { code: 'FG_ERR_STORE_CORRUPT', path: options.path, movedTo, reason: recovered.reason },
+      'store file failed its integrity check: moved aside, starting a new epoch with an empty store',
+    );
+    try {
+      db = openChecked(options);
+    } catch (e2) {
+      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create a fresh store at ${options.path}: ${errorMessage(e2)}`, { cause: e2 });
+    }
+  }
+  try {
+    const epoch = ensureEpoch(db);
+    migrate(db, options.migrations, log);
+    return recovered === undefined ? { db, epoch } : { db, epoch, recovered };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function openChecked(options: OpenDatabaseOptions): SqliteDatabase {
+  const db = new Database(options.path);
+  try {
+    // page_size only takes effect on a new file; WAL keeps readers off the writer's back and
+    // makes a commit one sequential append.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
+    // Truncate the WAL back to 4 MiB after checkpoints so it cannot eat the disk budget.
+    db.pragma('journal_size_limit = 4194304');
+    db.pragma('foreign_keys = ON');
+    if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${options.maxPageCount}`);
+    // quick_check is O(pages), not O(N log N) like integrity_check: seconds, not minutes, on a
+    // Pi with a 512 MiB store. It still catches torn pages and broken b-trees.
+    const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
+    const first = rows[0]?.quick_check;
+    if (first !== 'ok') {
+      throw Object.assign(new Error(`quick_check: ${rows.map((r) => r.quick_check).slice(0, 5).join('; ')}`), { code: 'SQLITE_CORRUPT' });
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+}
+
+function moveAside(path: string, movedTo: string): void {
+  // The -wal and -shm belong to the corrupt file; leaving them would replay its pages into the
+  // fresh one.
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) {
+      try {
+        renameSync(path + suffix, movedTo + suffix);
+      } catch (e) {
+        throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot move the corrupt store ${path}${suffix} aside: ${errorMessage(e)}`, { cause: e });
+      }
+    }
+  }
+}
+
+/** A new random epoch for every fresh file; dedup keys from an old epoch never collide. */
+export function newEpoch(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+function ensureEpoch(db: SqliteDatabase): string {
+  db.exec('CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
+  const row = db.prepare("SELECT value FROM store_meta WHERE key = 'epoch'").get() as { value: string } | undefined;
+  if (row !== undefined) return row.value;
+  const epoch = newEpoch();
+  db.prepare("INSERT INTO store_meta (key, value) VALUES ('epoch', ?)").run(epoch);
+  return epoch;
+}
+
+function migrate(db: SqliteDatabase, sets: readonly MigrationSet[], log: Logger): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (owner TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT');
+  const get = db.prepare('SELECT version FROM schema_versions WHERE owner = ?');
+  const set = db.prepare('INSERT INTO schema_versions (owner, version) VALUES (?, ?) ON CONFLICT(owner) DO UPDATE SET version = excluded.version');
+  for (const { owner, migrations } of sets) {
+    const sorted = [...migrations].sort((a, b) => a.version - b.version);
+    sorted.forEach((m, i) => {
+      if (m.version !== i + 1) throw new FieldgateError('FG_ERR_STORE_MIGRATION', `${owner} migrations must be numbered 1, 2, 3...; found ${m.version} at position ${i + 1}`);
+    });
+    const current = (get.get(owner) as { version: number } | undefined)?.version ?? 0;
+    const latest = sorted.length;
+    if (current > latest) {
+      throw new FieldgateError(
+        'FG_ERR_STORE_MIGRATION',
+        `the store's ${owner} tables are at version ${current}, this fieldgate knows only up to ${latest}: refusing to touch a file written by a newer version`,
+      );
+    }
+    for (const m of sorted.slice(current)) {
+      try {
+        db.transaction(() => {
+          m.up(db);
+          set.run(owner, m.version);
+        })();
+      } catch (e) {
+        throw new FieldgateError('FG_ERR_STORE_MIGRATION', `${owner} migration ${m.version} (${m.description}) failed: ${errorMessage(e)}`, { cause: e });
+      }
+      log.info({ owner, version: m.version, description: m.description }, 'store migration applied');
+    }
+  }
+}
+
+/** Current schema version of one owner (0 when none applied). */
+export function schemaVersion(db: SqliteDatabase, owner: string): number {
+  const row = db.prepare('SELECT version FROM schema_versions WHERE owner = ?').get(owner) as { version: number } | undefined;
+  return row?.version ?? 0;
+}

@@ -1,0 +1,24 @@
+import { Bridge, type BridgeOptions } from '../../src/bridge/bridge.js';
+import type { Outbox } from '../../src/store/outbox.js';
+
+export function makeBridge(outbox: Outbox, url: string, overrides: Partial<BridgeOptions> = {}): Bridge {
+  return new Bridge({
+    outbox,
+    node: 'g/node',
+    session: { url, protocolVersion: 4, clientId: `fg-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, keepaliveMs: 30_000, connectTimeoutMs: 2_000 },
+    inflight: 20,
+    maxQos: 2,
+    replayRate: { unit: 'messages', perSecond: 0 },
+    backoff: { minMs: 20, maxMs: 200, jitter: 0.5 },
+    ...overrides,
+  });
+}
+
+/** Polls a condition on the event loop (no fixed sleep), bounded by a timeout. */
+export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

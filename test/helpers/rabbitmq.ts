@@ -1,0 +1,99 @@
+// Debian's RabbitMQ 3.10 with the MQTT plugin, for interop tests: its own node name, ports,
+// epmd port and data directory, so it neither needs nor disturbs a system RabbitMQ.
+// MQTT 3.1.1 only, QoS <= 1. Starting takes ~10-15 s.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+export class RabbitMq {
+  private constructor(
+    readonly mqttPort: number,
+    private readonly dir: string,
+    private readonly epmdPort: number,
+    private readonly proc: ChildProcess,
+  ) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.mqttPort}`;
+  }
+
+  static async start(timeoutMs = 45_000): Promise<RabbitMq> {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-rabbit-'));
+    const [mqttPort, amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${amqpPort}`, `mqtt.listeners.tcp.default = ${mqttPort}`, 'mqtt.allow_anonymous = true', 'loopback_users = none', ''].join('\n'));
+    writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n');
+    for (const d of ['mnesia', 'log']) mkdirSync(join(dir, d));
+    // Started as root, the Debian wrapper runs the node as user rabbitmq: it must own the dir.
+    const uid = Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim());
+    for (const p of [dir, join(dir, 'mnesia'), join(dir, 'log'), join(dir, 'rabbitmq.conf'), join(dir, 'enabled_plugins')]) chownSync(p, uid, gid);
+    const env = {
+      ...process.env,
+      HOME: dir,
+      RABBITMQ_NODENAME: `fg${process.pid}@localhost`,
+      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+      RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(dir, 'log'),
+      RABBITMQ_PID_FILE: join(dir, 'pid'),
+      RABBITMQ_FEATURE_FLAGS_FILE: join(dir, 'feature_flags'),
+      RABBITMQ_DIST_PORT: String(distPort),
+      ERL_EPMD_PORT: String(epmdPort),
+      ERL_EPMD_ADDRESS: '127.0.0.1',
+    };
+    const proc = spawn('rabbitmq-server', [], { env, stdio: 'ignore' });
+    const r = new RabbitMq(mqttPort, dir, epmdPort, proc);
+    const start = Date.now();
+    while (!(await canConnect(mqttPort))) {
+      if (proc.exitCode !== null || Date.now() - start > timeoutMs) {
+        await r.stop();
+        throw new Error(`rabbitmq did not open its MQTT port ${mqttPort} within ${timeoutMs} ms`);
+      }
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    return r;
+  }
+
+  async stop(): Promise<void> {
+    let beam: number | undefined;
+    try {
+      beam = Number(readFileSync(join(this.dir, 'pid'), 'utf8').trim());
+    } catch {
+      beam = undefined;
+    }
+    const exited = this.proc.exitCode === null ? new Promise<void>((r) => this.proc.once('exit', () => r())) : Promise.resolve();
+    if (beam !== undefined && Number.isInteger(beam)) {
+      try {
+        process.kill(beam, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    } else this.proc.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    // The node started its own epmd on a private port; stop that one only.
+    try {
+      execFileSync('epmd', ['-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(this.epmdPort) }, stdio: 'ignore' });
+    } catch {
+      // no epmd left
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
