@@ -26,7 +26,7 @@ describe('config loading', () => {
       { env: {} },
     );
     expect(cfg.observe.http).toEqual({ enabled: true, host: '127.0.0.1', port: 8080 });
-    expect(cfg.store).toEqual({ path: './data/fieldgate.db', maxBytes: 1_048_576, maxAge: 604_800_000, onFull: 'drop-oldest' });
+    expect(cfg.store).toEqual({ path: './data/fieldgate.db', maxBytes: 1_048_576, maxAge: 604_800_000, onFull: 'drop-oldest', synchronous: 'full' });
     const d = cfg.devices[0];
     expect(d?.pollInterval).toBe(250);
     expect(d?.timeout).toBe(2000);
