@@ -46,6 +46,9 @@ export interface BridgeOptions {
 type Lane = 'live' | 'backlog';
 
 const READ_CHUNK = 256;
+// Backlog rows are read this many at a time and served from memory: one query per 1,024 records
+// instead of two per ack batch (the reads were 9% of the drain's CPU).
+const BACKLOG_READ_AHEAD = 1024;
 
 export class Bridge {
   private readonly log: Logger;
@@ -68,6 +71,10 @@ export class Bridge {
   private liveCursor = 0;
   private backlogCursor = 0;
   private readonly inflight = new Map<number, Lane>();
+  private backlogBuffer: OutboxRecord[] = [];
+  private backlogIndex = 0;
+  /** Set by every append; the live lane queries the store only when something may be new. */
+  private liveDirty = true;
   private ackedNotPersisted: number[] = [];
   private warnedQos = false;
   private pumping = false;
@@ -95,7 +102,10 @@ export class Bridge {
     this.stopped = false;
     // Build the options once up front so a missing TLS file is an error at start, not a loop.
     buildClientOptions(this.o.session);
-    this.unsubscribeAppend = this.o.outbox.onAppend(() => this.schedulePump());
+    this.unsubscribeAppend = this.o.outbox.onAppend(() => {
+      this.liveDirty = true;
+      this.schedulePump();
+    });
     this.connect();
   }
 
@@ -178,6 +188,9 @@ export class Bridge {
     this.liveFrom = st.lastSeq;
     this.liveCursor = st.lastSeq;
     this.backlogCursor = st.ackedThrough;
+    this.backlogBuffer = [];
+    this.backlogIndex = 0;
+    this.liveDirty = true;
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
     for (const s of this.o.subscriptions ?? []) {
       // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
@@ -251,33 +264,50 @@ export class Bridge {
     // Bounded: every pass either sends at least one record or returns.
     while (this.inflight.size < window) {
       const room = window - this.inflight.size;
-      const live = this.o.outbox.read(this.liveCursor, Math.min(room, READ_CHUNK));
-      if (live.length > 0) {
-        for (const r of live) {
-          this.liveCursor = r.seq;
-          this.send(client, r, 'live');
+      if (this.liveDirty) {
+        const limit = Math.min(room, READ_CHUNK);
+        const live = this.o.outbox.read(this.liveCursor, limit);
+        if (live.length < limit) this.liveDirty = false;
+        if (live.length > 0) {
+          for (const r of live) {
+            this.liveCursor = r.seq;
+            this.send(client, r, 'live');
+          }
+          continue;
         }
-        continue;
       }
-      if (this.backlogCursor >= this.liveFrom) return;
-      const backlog = this.o.outbox.read(this.backlogCursor, Math.min(room, READ_CHUNK)).filter((r) => r.seq <= this.liveFrom);
-      if (backlog.length === 0) {
-        this.backlogCursor = this.liveFrom;
+      const r = this.nextBacklog();
+      if (r === undefined) return;
+      const cost = this.pacer.cost(r.bytes);
+      if (!this.pacer.tryTake(cost)) {
+        this.schedulePace(this.pacer.waitMs(cost));
         return;
       }
-      let sent = 0;
-      for (const r of backlog) {
-        const cost = this.pacer.cost(r.bytes);
-        if (!this.pacer.tryTake(cost)) {
-          this.schedulePace(this.pacer.waitMs(cost));
-          return;
-        }
-        this.backlogCursor = r.seq;
-        this.send(client, r, 'backlog');
-        sent++;
-      }
-      if (sent === 0) return;
+      this.backlogIndex++;
+      this.backlogCursor = r.seq;
+      this.send(client, r, 'backlog');
     }
+  }
+
+  /** The next backlog record to send (not consumed), or undefined when the backlog is done. */
+  private nextBacklog(): OutboxRecord | undefined {
+    const through = this.o.outbox.ackedThrough();
+    for (let pass = 0; pass < 2; pass++) {
+      // Rows read ahead may since have been evicted by the budget or expired (both from the
+      // head, so at or below ackedThrough): skip those, they were counted as dropped.
+      while (this.backlogIndex < this.backlogBuffer.length && (this.backlogBuffer[this.backlogIndex]?.seq ?? 0) <= through) this.backlogIndex++;
+      const r = this.backlogBuffer[this.backlogIndex];
+      if (r !== undefined) return r;
+      if (this.backlogCursor >= this.liveFrom) return undefined;
+      const from = Math.max(this.backlogCursor, through);
+      this.backlogBuffer = this.o.outbox.read(from, BACKLOG_READ_AHEAD).filter((x) => x.seq <= this.liveFrom);
+      this.backlogIndex = 0;
+      if (this.backlogBuffer.length === 0) {
+        this.backlogCursor = this.liveFrom;
+        return undefined;
+      }
+    }
+    return undefined;
   }
 
   private schedulePace(ms: number): void {
