@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
-import { openStore, type Store } from '../store/open-store.js';
+import { openStore, STORE_FIXED_BYTES, type Store } from '../store/open-store.js';
+import { recordBytes } from '../store/outbox.js';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { sample, sampleNumber } from '../../test/helpers/records.js';
@@ -194,5 +195,26 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(600);
     expect(elapsed).toBeLessThan(3000);
+  });
+
+  it('does not send backlog records the budget evicted after they were read ahead', async () => {
+    store.close();
+    const size = recordBytes(sample('d1', 1));
+    store = openStore({ path: join(dir, 'small.db'), maxBytes: STORE_FIXED_BYTES + size * 100, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+    store.outbox.append(Array.from({ length: 100 }, (_, i) => sample('d1', i + 1)));
+    upstream.hold = true;
+    bridge = makeBridge(store.outbox, upstream.url, { inflight: 5 });
+    bridge.start();
+    await until(() => upstream.heldCount === 5, 5000, 'window full');
+    // 40 new records push the 40 oldest out, 35 of them read ahead but not yet sent.
+    store.outbox.append(Array.from({ length: 40 }, (_, i) => sample('d1', 101 + i)));
+    const evictedThrough = store.outbox.ackedThrough();
+    expect(store.outbox.stats().dropped.budget).toBeGreaterThanOrEqual(35);
+    upstream.hold = false;
+    upstream.release();
+    await until(() => store.outbox.stats().depth === 0, 5000, 'drained');
+    const seqs = upstream.received.map((r) => r.key?.seq ?? 0);
+    expect(seqs.filter((s) => s > 5 && s <= evictedThrough)).toEqual([]);
+    expect(seqs.length).toBe(5 + 140 - evictedThrough);
   });
 });

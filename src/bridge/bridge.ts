@@ -1,7 +1,7 @@
 // The upstream bridge: one MQTT session at a time, the outbox drained in order through a
 // bounded in-flight window, rows acknowledged (and deleted) only on PUBACK / PUBCOMP.
 //
-// Lanes. At each connect the bridge notes the outbox's last sequence L. Records above L are
+// Lanes (lanes.ts). At each connect the outbox's last sequence L splits it: records above L are
 // live: sent as soon as they are appended, unpaced. Records at or below L are the backlog:
 // sent in sequence order behind live data and paced by `upstream.replay.rate`. Each lane is in
 // sequence order on the wire; the deduper (docs/dedup.md) handles the interleaving.
@@ -17,6 +17,7 @@ import type { Outbox, OutboxRecord, QoS } from '../store/outbox.js';
 import { toRanges } from '../store/outbox.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { BridgeMetrics } from './bridge-metrics.js';
+import { Lanes } from './lanes.js';
 import { Pacer, type PacerRate } from './pacer.js';
 import { defaultSenders, type RecordSender } from './sender.js';
 import { buildClientOptions, type UpstreamSessionConfig } from './upstream-options.js';
@@ -45,7 +46,6 @@ export interface BridgeOptions {
 
 type Lane = 'live' | 'backlog';
 
-const READ_CHUNK = 256;
 
 export class Bridge {
   private readonly log: Logger;
@@ -64,9 +64,7 @@ export class Bridge {
   private pumpScheduled: ReturnType<typeof setImmediate> | undefined;
   private ackScheduled: ReturnType<typeof setImmediate> | undefined;
   private unsubscribeAppend: (() => void) | undefined;
-  private liveFrom = 0;
-  private liveCursor = 0;
-  private backlogCursor = 0;
+  private readonly lanes: Lanes;
   private readonly inflight = new Map<number, Lane>();
   private ackedNotPersisted: number[] = [];
   private warnedQos = false;
@@ -81,6 +79,7 @@ export class Bridge {
     this.random = o.random ?? Math.random;
     this.senders = o.senders ?? defaultSenders();
     this.pacer = new Pacer(o.replayRate, this.clock);
+    this.lanes = new Lanes(o.outbox);
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
     this.window = o.inflight;
     this.maxQos = o.maxQos;
@@ -95,7 +94,10 @@ export class Bridge {
     this.stopped = false;
     // Build the options once up front so a missing TLS file is an error at start, not a loop.
     buildClientOptions(this.o.session);
-    this.unsubscribeAppend = this.o.outbox.onAppend(() => this.schedulePump());
+    this.unsubscribeAppend = this.o.outbox.onAppend(() => {
+      this.lanes.appended();
+      this.schedulePump();
+    });
     this.connect();
   }
 
@@ -118,9 +120,9 @@ export class Bridge {
       inflight: this.inflight.size,
       window: this.window,
       maxQos: this.maxQos,
-      liveFrom: this.liveFrom,
-      backlogCursor: this.backlogCursor,
-      liveCursor: this.liveCursor,
+      liveFrom: this.lanes.liveFrom,
+      backlogCursor: this.lanes.backlogCursor,
+      liveCursor: this.lanes.liveCursor,
     };
   }
 
@@ -175,9 +177,7 @@ export class Bridge {
     this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight));
     this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
     const st = this.o.outbox.stats();
-    this.liveFrom = st.lastSeq;
-    this.liveCursor = st.lastSeq;
-    this.backlogCursor = st.ackedThrough;
+    this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
     for (const s of this.o.subscriptions ?? []) {
       // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
@@ -247,36 +247,22 @@ export class Bridge {
   private fill(): void {
     const client = this.client;
     if (!this.connected || client === undefined) return;
-    const window = this.window;
     // Bounded: every pass either sends at least one record or returns.
-    while (this.inflight.size < window) {
-      const room = window - this.inflight.size;
-      const live = this.o.outbox.read(this.liveCursor, Math.min(room, READ_CHUNK));
+    while (this.inflight.size < this.window) {
+      const live = this.lanes.takeLive(this.window - this.inflight.size);
       if (live.length > 0) {
-        for (const r of live) {
-          this.liveCursor = r.seq;
-          this.send(client, r, 'live');
-        }
+        for (const r of live) this.send(client, r, 'live');
         continue;
       }
-      if (this.backlogCursor >= this.liveFrom) return;
-      const backlog = this.o.outbox.read(this.backlogCursor, Math.min(room, READ_CHUNK)).filter((r) => r.seq <= this.liveFrom);
-      if (backlog.length === 0) {
-        this.backlogCursor = this.liveFrom;
+      const r = this.lanes.peekBacklog();
+      if (r === undefined) return;
+      const cost = this.pacer.cost(r.bytes);
+      if (!this.pacer.tryTake(cost)) {
+        this.schedulePace(this.pacer.waitMs(cost));
         return;
       }
-      let sent = 0;
-      for (const r of backlog) {
-        const cost = this.pacer.cost(r.bytes);
-        if (!this.pacer.tryTake(cost)) {
-          this.schedulePace(this.pacer.waitMs(cost));
-          return;
-        }
-        this.backlogCursor = r.seq;
-        this.send(client, r, 'backlog');
-        sent++;
-      }
-      if (sent === 0) return;
+      this.lanes.consumeBacklog(r);
+      this.send(client, r, 'backlog');
     }
   }
 

@@ -100,6 +100,11 @@ export class MemoryOutbox implements Outbox {
     this.ack([[0, seq]]);
   }
 
+  ackedThrough(): number {
+    const head = this.rows[0];
+    return head === undefined ? this.lastSeq : head.seq - 1;
+  }
+
   expire(): number {
     this.assertOpen();
     const cutoff = this.now() - this.limits.maxAgeMs;

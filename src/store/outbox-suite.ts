@@ -55,6 +55,7 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         expect(outbox.read(0, 10).map((r) => r.seq)).toEqual([1, 2, 4]);
         outbox.ack([[1, 2]]);
         expect(outbox.stats()).toMatchObject({ depth: 1, ackedThrough: 3 });
+        expect(outbox.ackedThrough()).toBe(3);
         outbox.ackThrough(4);
         expect(outbox.stats()).toMatchObject({ depth: 0, bytes: 0, ackedThrough: 4, lastSeq: 4 });
       });

@@ -88,6 +88,8 @@ export interface Outbox {
   ack(ranges: ReadonlyArray<readonly [number, number]>): void;
   /** `ack([[0, seq]])`. */
   ackThrough(seq: number): void;
+  /** `stats().ackedThrough` without the rest: cheap enough to call per record. */
+  ackedThrough(): number;
   /** Deletes records older than `maxAge` (counted); returns how many. */
   expire(): number;
   stats(): OutboxStats;

@@ -139,6 +139,10 @@ export class SqliteOutbox implements Outbox {
     this.ack([[0, seq]]);
   }
 
+  ackedThrough(): number {
+    return this.state.ackedThrough;
+  }
+
   expire(): number {
     this.assertOpen();
     const s = cloneState(this.state);
