@@ -12,6 +12,8 @@ import { DriverRegistry } from './runtime/registry.js';
 import { Runtime } from './runtime/runtime.js';
 import type { TagUpdate, TagValue } from './runtime/types.js';
 import type { AddressInfo } from 'node:net';
+import { packageVersion } from './package-root.js';
+import { UpstreamPath } from './upstream.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -25,13 +27,15 @@ export class Gateway {
   readonly health = new HealthRegistry();
   readonly runtime: Runtime;
   private observe: ObserveServer | undefined;
+  private upstream: UpstreamPath | undefined;
+  private readonly startedAt = Date.now();
   private httpAddress: AddressInfo | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: GatewayOptions) {
     const { config, logger } = options;
     this.log = logger;
-    registerProcessMetrics(this.metrics, Date.now());
+    registerProcessMetrics(this.metrics, this.startedAt);
     this.runtime = new Runtime({
       devices: config.devices,
       drivers: new DriverRegistry(options.drivers),
@@ -49,11 +53,24 @@ export class Gateway {
 
   async start(): Promise<void> {
     const { config } = this.options;
-    for (const section of ['broker', 'store', 'upstream'] as const) {
-      if (config[section] !== undefined) {
-        // Accepted by the schema so site files can be written now; the part lands with its issue.
-        this.log.warn({ section }, `config section "${section}" is not active in this build yet`);
-      }
+    if (config.broker !== undefined) {
+      // Accepted by the schema so site files can be written now; the part lands with its issue.
+      this.log.warn({ section: 'broker' }, 'config section "broker" is not active in this build yet');
+    }
+    if (config.upstream !== undefined) {
+      this.upstream = new UpstreamPath({
+        config: config as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
+        runtime: this.runtime,
+        logger: this.log,
+        metrics: this.metrics,
+        health: this.health,
+        clock: this.options.clock ?? systemClock,
+        version: packageVersion(),
+        startedAt: this.startedAt,
+      });
+      this.upstream.start();
+    } else if (config.store !== undefined) {
+      this.log.warn({ section: 'store' }, 'store configured without upstream: nothing is buffered');
     }
     const http = config.observe.http;
     if (http.enabled) {
@@ -66,9 +83,16 @@ export class Gateway {
 
   async stop(): Promise<void> {
     await this.runtime.stop();
+    await this.upstream?.stop();
+    this.upstream = undefined;
     await this.observe?.close();
     this.observe = undefined;
     this.log.info('gateway stopped');
+  }
+
+  /** The store, edge node and bridge, when `upstream:` is configured. */
+  get upstreamPath(): UpstreamPath | undefined {
+    return this.upstream;
   }
 
   /** Where /metrics and /health listen (the real port when the config says 0). */

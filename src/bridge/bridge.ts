@@ -42,6 +42,26 @@ export interface BridgeOptions {
   onMessage?: (topic: string, payload: Buffer, userProperties: Record<string, string | string[]> | undefined) => void;
   /** After CONNACK, before any record is sent (the edge node publishes its births here). */
   onConnect?: (client: MqttClient) => void;
+  /** When an established session ends (the edge node forgets its births). */
+  onDisconnect?: () => void;
+  /** Asked before every CONNECT: that session's Will (Sparkplug: an NDEATH with a fresh bdSeq). */
+  willFor?: () => { topic: string; payload: Buffer; qos: QoS; retain: boolean };
+  /** While false, records wait in the outbox (Sparkplug: until this session's births are out). */
+  mayDrain?: () => boolean;
+  /**
+   * QoS 0 records (Sparkplug DATA must be QoS 0 [tck-id-topics-ndata-mqtt]) cannot be
+   * acknowledged by themselves. With a fence topic, a QoS 1 PUBLISH to it follows each batch of
+   * them; its PUBACK proves the broker processed every packet sent before it on this connection
+   * (brokers handle a connection's packets in order), so the batch is acknowledged then. Without
+   * one, a QoS 0 record counts as delivered once written to the socket.
+   */
+  fenceTopic?: string;
+}
+
+export interface Farewell {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
 }
 
 type Lane = 'live' | 'backlog';
@@ -66,6 +86,10 @@ export class Bridge {
   private unsubscribeAppend: (() => void) | undefined;
   private readonly lanes: Lanes;
   private readonly inflight = new Map<number, Lane>();
+  /** QoS 0 records sent and waiting for the next fence's PUBACK. */
+  private unfenced: number[] = [];
+  private fenceInFlight = false;
+  private warnedFence = false;
   private ackedNotPersisted: number[] = [];
   private warnedQos = false;
   private pumping = false;
@@ -101,16 +125,27 @@ export class Bridge {
     this.connect();
   }
 
-  /** Ends the session; unacknowledged records stay in the outbox for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Ends the session; unacknowledged records stay in the outbox for the next start. With a
+   * farewell (Sparkplug NDEATH) it is published first and the session closed with a DISCONNECT
+   * (MQTT 5 reason `reasonCode`, e.g. 0x04 "with Will"), all within about a second.
+   */
+  async stop(farewell?: Farewell, reasonCode?: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribeAppend?.();
     this.clearTimers();
     this.persistAcks();
     const client = this.client;
+    const wasConnected = this.connected;
     this.dropSession();
-    if (client !== undefined) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    if (client === undefined) return;
+    if (wasConnected && farewell !== undefined) {
+      await bounded(500, (done) => client.publish(farewell.topic, farewell.payload, { qos: farewell.qos, retain: false }, () => done()));
+      const ended = await bounded(500, (done) => client.end(false, reasonCode !== undefined && this.o.session.protocolVersion === 5 ? { reasonCode } : {}, () => done()));
+      if (ended) return;
+    }
+    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
 
   /** Snapshot for tests and the status page. */
@@ -131,7 +166,10 @@ export class Bridge {
     const gen = ++this.generation;
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.o.session.url, buildClientOptions(this.o.session));
+      const options = buildClientOptions(this.o.session);
+      const will = this.o.willFor?.();
+      if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
+      client = mqtt.connect(this.o.session.url, options);
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
       this.log.error({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream connect failed');
@@ -195,6 +233,7 @@ export class Bridge {
     this.dropSession();
     client.end(true);
     if (wasConnected) {
+      this.o.onDisconnect?.();
       this.metrics.reconnects.inc();
       this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
     }
@@ -217,6 +256,8 @@ export class Bridge {
     // Acks already received are real: keep them. Everything else in flight is replayed.
     this.persistAcks();
     this.inflight.clear();
+    this.unfenced = [];
+    this.fenceInFlight = false;
     if (this.paceTimer !== undefined) {
       this.clock.clearTimeout(this.paceTimer);
       this.paceTimer = undefined;
@@ -247,6 +288,15 @@ export class Bridge {
   private fill(): void {
     const client = this.client;
     if (!this.connected || client === undefined) return;
+    if (this.o.mayDrain !== undefined && !this.o.mayDrain()) return;
+    try {
+      this.fillWindow(client);
+    } finally {
+      this.sendFence(client);
+    }
+  }
+
+  private fillWindow(client: MqttClient): void {
     // Bounded: every pass either sends at least one record or returns.
     while (this.inflight.size < this.window) {
       const live = this.lanes.takeLive(this.window - this.inflight.size);
@@ -286,7 +336,23 @@ export class Bridge {
       this.onAck(r.seq, gen);
       return;
     }
-    const msg = sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+    let msg;
+    try {
+      msg = sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+    } catch (e) {
+      // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
+      // lose the record: end the session, and everything unacknowledged is sent again.
+      this.log.error({ seq: r.seq, kind: r.kind, err: errorMessage(e) }, 'record could not be encoded: restarting the session');
+      client.end(true);
+      throw e;
+    }
+    if (msg === undefined) {
+      // The sender has nothing to say for this record any more (a Sparkplug lifecycle record
+      // the births already cover): it has left the outbox by design.
+      this.inflight.set(r.seq, lane);
+      this.onAck(r.seq, gen);
+      return;
+    }
     let qos = msg.qos;
     if (qos > this.maxQos) {
       if (!this.warnedQos) {
@@ -299,6 +365,11 @@ export class Bridge {
     this.metrics.sentOne(lane);
     const opts: mqtt.IClientPublishOptions = { qos, retain: msg.retain };
     if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
+    if (qos === 0 && this.o.fenceTopic !== undefined) {
+      this.unfenced.push(r.seq);
+      client.publish(msg.topic, msg.payload, opts);
+      return;
+    }
     // The callback fires on PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0).
     client.publish(msg.topic, msg.payload, opts, (err) => {
       if (err === undefined || err === null) return this.onAck(r.seq, gen);
@@ -325,6 +396,46 @@ export class Bridge {
     this.log.error({ seq: r.seq, topic: r.topic, reason }, 'upstream refused a record for good: dropped');
     this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
     this.onAck(r.seq, gen);
+  }
+
+  /** One fence at a time, after the QoS 0 records sent since the last one. */
+  private sendFence(client: MqttClient): void {
+    const topic = this.o.fenceTopic;
+    if (topic === undefined || this.fenceInFlight || this.unfenced.length === 0 || !this.connected) return;
+    const batch = this.unfenced;
+    this.unfenced = [];
+    this.fenceInFlight = true;
+    const gen = this.generation;
+    client.publish(topic, Buffer.alloc(0), { qos: 1, retain: false }, (err) => {
+      if (gen !== this.generation) return;
+      this.fenceInFlight = false;
+      const reason = (err as { code?: unknown } | undefined)?.code;
+      if (err !== undefined && err !== null && typeof reason !== 'number') return; // session going down: replayed
+      if (typeof reason === 'number' && !this.warnedFence) {
+        // A refusing PUBACK (e.g. not authorized) still proves the packets before it arrived.
+        this.warnedFence = true;
+        this.log.warn({ topic, reason }, 'upstream refuses the ack fence topic; allow it in the broker ACL (warned once)');
+      }
+      for (const seq of batch) this.onAck(seq, gen);
+    });
+  }
+
+  /** Publishes at once on the live session, ahead of the outbox (births). False when down. */
+  publishNow(topic: string, payload: Buffer, qos: QoS): boolean {
+    const client = this.client;
+    if (!this.connected || client === undefined) return false;
+    client.publish(topic, payload, { qos, retain: false });
+    return true;
+  }
+
+  /** Lets a paused drain (mayDrain was false) look at the outbox again. */
+  wake(): void {
+    this.schedulePump();
+  }
+
+  /** Ends this session now; the usual backoff then connects again (new Will, new bdSeq). */
+  reconnectNow(): void {
+    this.client?.end(true);
   }
 
   private onAck(seq: number, gen: number): void {
@@ -369,4 +480,15 @@ export class Bridge {
     this.paceTimer = undefined;
     this.pumpScheduled = undefined;
   }
+}
+
+/** Runs `start(done)` and resolves true when done is called, false after `ms`. */
+function bounded(ms: number, start: (done: () => void) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    start(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

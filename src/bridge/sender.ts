@@ -20,7 +20,8 @@ export interface SendContext {
   replay: boolean;
 }
 
-export type RecordSender = (record: OutboxRecord, ctx: SendContext) => OutgoingMessage;
+/** Undefined: nothing to send for this record any more; it is acknowledged as handled. */
+export type RecordSender = (record: OutboxRecord, ctx: SendContext) => OutgoingMessage | undefined;
 
 function keyProperty(ctx: SendContext): Record<string, string> | undefined {
   // 3.1.1 has no properties; skip building one per record on the hot path.

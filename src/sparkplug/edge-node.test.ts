@@ -10,6 +10,7 @@ import type { DeviceConfig } from '../config/sections/devices.js';
 import { silentLogger } from '../observe/logger.js';
 import { ManualClock } from '../runtime/clock.js';
 import type { TagUpdate, TagValue } from '../runtime/types.js';
+import { AppendQueue } from '../store/append-queue.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { DataType } from './datatypes.js';
 import { EdgeNode, type DeviceSnapshot } from './edge-node.js';
@@ -50,10 +51,12 @@ function setup(opts: { primaryHost?: string; dir?: string } = {}) {
   const writes: Array<[string, string, TagValue]> = [];
   const journal = new SqliteCommandJournal(store.db);
   const nodeValues = (): NodeMetricValues => Object.fromEntries(NODE_METRICS.map((m) => [m.name, m.type === DataType.String ? 'x' : 1])) as NodeMetricValues;
+  const appendQueue = new AppendQueue(store.outbox);
   const node = new EdgeNode({
     identity: { group: 'plant', node: 'edge' },
     devices: [device('pump'), device('tank')],
     outbox: store.outbox,
+    appendQueue,
     bdSeqStore: new SqliteBdSeqStore(store.db),
     journal,
     primaryHost: opts.primaryHost,
@@ -83,6 +86,7 @@ function setup(opts: { primaryHost?: string; dir?: string } = {}) {
   let cursor = 0;
   /** Plays the bridge: everything appended and not yet sent, in order, encoded now. */
   const drain = () => {
+    appendQueue.flush();
     if (!node.mayDrain) return;
     for (const r of store.outbox.read(cursor, 10_000)) {
       cursor = r.seq;
@@ -94,7 +98,8 @@ function setup(opts: { primaryHost?: string; dir?: string } = {}) {
     values.set(`${d}/${tag}`, value);
     return { device: d, tag, value, quality, sourceTime: clock.now(), gatewayTime: clock.now(), reason };
   };
-  return { node, store, clock, wire, link, drain, update, states, writes, journal, reconnects: () => reconnects, dir };
+  const commit = () => appendQueue.flush();
+  return { node, store, clock, wire, link, drain, commit, update, states, writes, journal, reconnects: () => reconnects, dir };
 }
 
 const seqs = (wire: Wire[]) => wire.filter((w) => !w.topic.includes('NDEATH')).map((w) => Number(w.p.seq));
@@ -151,6 +156,7 @@ describe('EdgeNode', () => {
     t.node.onUpdates([t.update('pump', 'flow', 10)]);
     await t.clock.advance(1000);
     t.node.onUpdates([t.update('pump', 'flow', 11)]);
+    t.drain();
     t.node.nextWill();
     t.node.sessionUp(t.link);
     t.node.onUpdates([t.update('pump', 'flow', 12)]);
@@ -167,6 +173,7 @@ describe('EdgeNode', () => {
     // Before the session: the tank died and came back; the births will describe it as it is now.
     t.node.onDeviceState({ device: 'tank', state: 'offline', previous: 'online', at: 1 });
     t.node.onDeviceState({ device: 'tank', state: 'online', previous: 'offline', at: 2 });
+    t.drain();
     t.node.nextWill();
     t.node.sessionUp(t.link);
     t.drain();
@@ -202,7 +209,8 @@ describe('EdgeNode', () => {
     t.node.onUpdates([t.update('pump', 'flow', 5)]);
     t.drain();
     const before = t.wire.length;
-    t.node.onUpdates([t.update('pump', 'flow', 6)]); // queued, not yet sent when the command arrives
+    t.node.onUpdates([t.update('pump', 'flow', 6)]);
+    t.commit(); // stored, not yet sent when the command arrives
     t.node.onMessage('spBv1.0/plant/NCMD/edge', Buffer.from(encodePayload({ metrics: [{ name: 'Node Control/Rebirth', type: DataType.Boolean, value: true }] })));
     const rebirth = t.wire.slice(before);
     expect(rebirth.map((w) => w.topic.split('/')[2])).toEqual(['NBIRTH', 'DBIRTH', 'DBIRTH']);
@@ -264,6 +272,7 @@ describe('EdgeNode', () => {
   it('refuses to encode before births, so a record is never dropped by an early drain', () => {
     const t = setup();
     t.node.onUpdates([t.update('pump', 'flow', 1)]);
+    t.commit();
     const [r] = t.store.outbox.read(0, 1);
     expect(() => t.node.encode(r!)).toThrow(/no births/);
   });

@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { Clock } from '../runtime/clock.js';
 import type { DeviceStateChange, Quality, TagUpdate, TagValue } from '../runtime/types.js';
+import type { AppendQueue } from '../store/append-queue.js';
 import type { Outbox, OutboxRecord } from '../store/outbox.js';
 import { parseCommand } from './commands.js';
 import { buildData, type DataMetric } from './data.js';
@@ -48,6 +49,8 @@ export interface EdgeNodeOptions {
   identity: EdgeIdentity;
   devices: readonly DeviceConfig[];
   outbox: Outbox;
+  /** Group commit in front of the outbox (it also enforces maxAge on the append path). */
+  appendQueue: AppendQueue;
   bdSeqStore: BdSeqStore;
   journal?: CommandJournal;
   primaryHost?: string | undefined;
@@ -180,20 +183,14 @@ export class EdgeNode {
   }
 
   private append(records: SparkplugRecord[]): void {
-    if (records.length === 0) return;
     const id = this.o.identity;
-    try {
-      this.o.outbox.append(
-        records.map((r) => ({
-          kind: SPARKPLUG_RECORD_KIND,
-          topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device),
-          payload: encodeRecord(r),
-          qos: 0 as const,
-        })),
-      );
-    } catch (e) {
-      // Disk full or I/O: the store has logged and counted it; the runtime keeps running.
-      this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, records: records.length }, 'could not store Sparkplug data');
+    for (const r of records) {
+      this.o.appendQueue
+        .enqueue({ kind: SPARKPLUG_RECORD_KIND, topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device), payload: encodeRecord(r), qos: 0 })
+        .catch((e: unknown) => {
+          // Disk full or I/O: the store has logged and counted it; the runtime keeps running.
+          this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
+        });
     }
   }
 

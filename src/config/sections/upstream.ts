@@ -92,6 +92,13 @@ export const upstreamSchema = z
       .strictObject({ rate: replayRate.prefault(0) })
       .prefault({})
       .meta({ description: 'how the backlog is drained after an outage' }),
+    fenceTopic: z
+      .union([z.string().min(1).regex(/^[^#+]+$/, 'fenceTopic is a topic name, not a filter'), z.literal(false)])
+      .optional()
+      .meta({
+        description:
+          'topic of the QoS 1 "fence" PUBLISH whose PUBACK confirms the QoS 0 Sparkplug DATA sent before it; default fieldgate/fence/<group>/<node>; false: QoS 0 counts as sent once written',
+      }),
     forward: z.array(forwardRule).default([]).meta({ description: 'local topics sent upstream through the outbox' }),
     commands: z.array(commandRule).default([]).meta({ description: 'upstream topics delivered to the local broker' }),
   })

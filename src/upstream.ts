@@ -1,0 +1,158 @@
+// The path from the runtime to the control room: the SQLite store, the Sparkplug edge node
+// and the upstream bridge, built from config and wired to each other. The gateway owns one of
+// these when `upstream:` is configured.
+import { Bridge } from './bridge/bridge.js';
+import { bridgeOptionsFromConfig } from './bridge/from-config.js';
+import { defaultSenders, sendSparkplugEncoded } from './bridge/sender.js';
+import type { GatewayConfig } from './config/schema.js';
+import type { UpstreamConfig } from './config/sections/upstream.js';
+import type { Logger } from './observe/logger.js';
+import type { MetricsRegistry } from './observe/metrics.js';
+import type { HealthRegistry } from './observe/health.js';
+import type { Clock, TimerHandle } from './runtime/clock.js';
+import type { Runtime } from './runtime/runtime.js';
+import { EdgeNode } from './sparkplug/edge-node.js';
+import type { NodeMetricValues } from './sparkplug/node-metrics.js';
+import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
+import { AppendQueue } from './store/append-queue.js';
+import { storeOptionsFromConfig } from './store/from-config.js';
+import { openStore, type Store } from './store/open-store.js';
+import { storeSchema } from './config/sections/store.js';
+
+export interface UpstreamPathOptions {
+  config: GatewayConfig & { upstream: UpstreamConfig };
+  runtime: Runtime;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  health: HealthRegistry;
+  clock: Clock;
+  version: string;
+  startedAt: number;
+}
+
+export class UpstreamPath {
+  readonly store: Store;
+  readonly edgeNode: EdgeNode;
+  readonly bridge: Bridge;
+  readonly journal: SqliteCommandJournal;
+  private readonly appendQueue: AppendQueue;
+  private nodeMetricsTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: UpstreamPathOptions) {
+    const { config, runtime, logger, clock } = o;
+    const site = config.site;
+    // An upstream without a store section still gets a durable outbox, with the defaults.
+    const storeConfig = config.store ?? storeSchema.parse({});
+    this.store = openStore({ ...storeOptionsFromConfig(storeConfig), extraMigrations: [SPARKPLUG_MIGRATIONS], logger });
+    this.appendQueue = new AppendQueue(this.store.outbox);
+    this.journal = new SqliteCommandJournal(this.store.db);
+    this.edgeNode = new EdgeNode({
+      identity: { group: site.group, node: site.node },
+      devices: config.devices,
+      outbox: this.store.outbox,
+      appendQueue: this.appendQueue,
+      bdSeqStore: new SqliteBdSeqStore(this.store.db),
+      journal: this.journal,
+      primaryHost: site.primaryHost,
+      write: (device, tag, value) => runtime.write(device, tag, value),
+      snapshot: () => runtime.devices(),
+      nodeMetrics: () => this.nodeMetricValues(),
+      clock,
+      logger,
+    });
+    const edge = this.edgeNode;
+    const senders = defaultSenders();
+    senders.set(edge.recordKind, (record, ctx) => {
+      const m = edge.encode(record);
+      if (m === undefined) return undefined;
+      return sendSparkplugEncoded({ ...record, topic: m.topic, payload: m.payload, qos: m.qos, retain: false }, ctx);
+    });
+    const upstream = config.upstream;
+    const fenceTopic = upstream.fenceTopic === false ? undefined : (upstream.fenceTopic ?? `fieldgate/fence/${site.group}/${site.node}`);
+    this.bridge = new Bridge({
+      ...bridgeOptionsFromConfig(upstream, site),
+      outbox: this.store.outbox,
+      senders,
+      metrics: o.metrics,
+      logger,
+      clock,
+      subscriptions: edge.subscriptions(),
+      willFor: () => edge.nextWill(),
+      mayDrain: () => edge.mayDrain,
+      ...(fenceTopic !== undefined ? { fenceTopic } : {}),
+      onConnect: () =>
+        edge.sessionUp({
+          publishNow: (topic, payload, qos) => void this.bridge.publishNow(topic, payload, qos),
+          resumeDrain: () => this.bridge.wake(),
+          reconnect: () => this.bridge.reconnectNow(),
+        }),
+      onDisconnect: () => edge.sessionDown(),
+      onMessage: (topic, payload) => edge.onMessage(topic, payload),
+    });
+    runtime.onUpdates((updates) => edge.onUpdates(updates));
+    runtime.onDeviceState((change) => edge.onDeviceState(change));
+    o.health.register('upstream', () => {
+      const st = this.bridge.status();
+      const stats = this.store.outbox.stats();
+      return {
+        status: st.connected && edge.isBorn ? 'ok' : 'degraded',
+        connected: st.connected,
+        born: edge.isBorn,
+        backlog: stats.depth,
+        backlogBytes: stats.bytes,
+        dropped: stats.dropped,
+        epoch: stats.epoch,
+      };
+    });
+  }
+
+  start(): void {
+    this.bridge.start();
+    this.scheduleNodeMetrics();
+  }
+
+  /** NDEATH, then DISCONNECT (0x04 on MQTT 5), then the store is closed. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.nodeMetricsTimer !== undefined) this.o.clock.clearTimeout(this.nodeMetricsTimer);
+    this.appendQueue.flush();
+    const ndeath = this.edgeNode.shutdownMessage();
+    // [tck-id-operational-behavior-edge-node-intentional-disconnect-ndeath] then
+    // [tck-id-payloads-ndeath-will-message-publisher-disconnect-mqtt50].
+    await this.bridge.stop(ndeath !== undefined ? { topic: ndeath.topic, payload: ndeath.payload, qos: 1 } : undefined, 0x04);
+    this.appendQueue.flush();
+    this.store.close();
+  }
+
+  private scheduleNodeMetrics(): void {
+    const every = this.o.config.site.nodeMetricsInterval;
+    this.nodeMetricsTimer = this.o.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.edgeNode.refreshNodeMetrics();
+      this.scheduleNodeMetrics();
+    }, every);
+  }
+
+  private nodeMetricValues(): NodeMetricValues {
+    const stats = this.store.outbox.stats();
+    const devices = this.o.runtime.devices();
+    const cmds = this.edgeNode.commandStats();
+    const now = this.o.clock.now();
+    return {
+      'Node Info/Version': this.o.version,
+      'Node Info/Uptime': BigInt(Math.floor((now - this.o.startedAt) / 1000)),
+      'Upstream/Reconnects': BigInt(this.o.metrics.counter('fieldgate_upstream_reconnects_total', '').get()),
+      'Store/Backlog Messages': BigInt(stats.depth),
+      'Store/Backlog Bytes': BigInt(stats.bytes),
+      'Store/Oldest Age': BigInt(stats.oldestCreatedAt === null ? 0 : Math.max(0, now - stats.oldestCreatedAt)),
+      'Store/Dropped': BigInt(stats.dropped.budget + stats.dropped.age + stats.dropped.rejected),
+      'Devices/Online': devices.filter((d) => d.state === 'online').length,
+      'Devices/Total': devices.length,
+      'Commands/Received': BigInt(cmds.received),
+      'Commands/Failed': BigInt(cmds.failed),
+      'Commands/Last Result': cmds.last,
+    };
+  }
+}
