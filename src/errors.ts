@@ -12,6 +12,9 @@ export const ERROR_CATALOGUE = {
   FG_ERR_WRITE_REJECTED: { class: 'command', meaning: 'a write was refused before reaching the device' },
   FG_ERR_WRITE_FAILED: { class: 'command', meaning: 'the device refused or failed a write' },
   FG_ERR_LISTEN: { class: 'runtime', meaning: 'a listener could not bind its address' },
+  FG_ERR_OPCUA_UNTRUSTED: { class: 'device', meaning: "the OPC UA server's certificate is not in the gateway's trust list yet" },
+  FG_ERR_OPCUA_AUTH: { class: 'device', meaning: 'the OPC UA server refused the configured user identity' },
+  FG_ERR_OPCUA_UNAVAILABLE: { class: 'runtime', meaning: 'an OPC UA device is configured but node-opcua is not installed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
