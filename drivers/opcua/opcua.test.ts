@@ -1,6 +1,6 @@
 // The OPC UA driver against node-opcua's OPCUAServer in a separate process on loopback. One
 // server (two start-ups: the restart test restarts it) serves every test: node-opcua is heavy.
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { OpcuaTestServer, type ServerInfo } from './server-fixture.js';
+import { browse } from './browse.js';
+import { runCli } from '../../test/helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-opcua-'));
 const server = new OpcuaTestServer({ pki: join(dir, 'server-pki'), users: { operator: 's3cret' } });
@@ -176,6 +178,22 @@ describe('opcua driver against a node-opcua server', () => {
     const refused = t.states.find((s) => s.state === 'offline')?.error ?? '';
     expect(refused).toMatch(/refused user "operator"/);
     expect(refused).not.toContain('wrong-password');
+  });
+
+  it('browse prints a tags: block that passes fieldgate validate once pasted under a device', async () => {
+    const yaml = await browse(info.endpoint, { root: 'ns=1;s=Plant', depth: 3, pki: join(dir, 'client-pki') });
+    expect(yaml).toContain('  - { name: "Pump/Setpoint", type: int16, nodeId: "ns=1;s=Setpoint", writable: true }');
+    expect(yaml).toContain('  - { name: "Pump/Counter", type: uint32, nodeId: "ns=1;s=Counter" }');
+    expect(yaml).toContain('  - { name: "Sensors/Stamped", type: float32, nodeId: "ns=1;s=Stamped", writable: true }');
+    expect(yaml).toMatch(/^# 7 variables below ns=1;s=Plant \(depth 3\)/);
+    // Depth 1 stops at the Plant folder's children: Pump and Sensors are objects, no variables.
+    expect(await browse(info.endpoint, { root: 'ns=1;s=Plant', depth: 1, pki: join(dir, 'client-pki') })).toMatch(/^# 0 variables/);
+    const site = join(dir, 'browsed.yaml');
+    const indented = yaml.split('\n').map((l) => (l === '' ? l : `    ${l}`)).join('\n');
+    writeFileSync(site, `version: 1\nsite: { group: g, node: n }\ndevices:\n  - name: plc\n    driver: opcua\n    connection: { endpoint: '${info.endpoint}' }\n${indented}`);
+    const r = runCli(['validate', site]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`${site}: ok (1 devices, 7 tags)`);
   });
 
   it('server restart: the device goes offline, reconnects by itself and the subscription delivers again', async () => {
