@@ -95,7 +95,9 @@ describe('opcua driver against a node-opcua server', () => {
     expect(readdirSync(join(dir, 'client-pki', 'own', 'certs')).some((f) => f.endsWith('.pem'))).toBe(true);
   });
 
-  it('poll mode: batched reads on the device schedule, status mapped per node', async () => {
+  it('poll mode: batched reads on the device schedule, status mapped per node; stop closes the socket', async () => {
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
     const t = run(`  - name: plc
     driver: opcua
     pollInterval: 100ms
@@ -114,6 +116,10 @@ describe('opcua driver against a node-opcua server', () => {
     expect(of(t.updates, 'doubtful').at(-1)).toMatchObject({ quality: 'UNCERTAIN', value: 3.5 });
     expect(of(t.updates, 'missing').at(-1)).toMatchObject({ quality: 'BAD', value: null });
     expect(online(t.states)).toBe(true);
+    expect(sockets()).toBe(before + 1);
+    await t.rt.stop();
+    runtime = undefined;
+    expect(sockets()).toBe(before);
   });
 
   it('writes use the data type of the node (Int16, String) and read back', async () => {

@@ -9,6 +9,9 @@ import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { PtyPair } from './pty-fixture.js';
+import { serialDriver } from './index.js';
+import { ManualClock } from '../../src/runtime/clock.js';
+import type { DeviceConfig } from '../../src/config/sections/devices.js';
 
 let pair: PtyPair | undefined;
 let runtime: Runtime | undefined;
@@ -203,5 +206,69 @@ describe('serial driver over pseudo-terminals', () => {
 `);
     await t.until(() => t.states.at(-1)?.state === 'offline', 3000, 'offline');
     expect(t.states.at(-1)?.error).toContain('cannot open /tmp/fieldgate-no-such-port');
+  });
+});
+
+describe('serial driver cleanup', () => {
+  function device(path: string, clock: ManualClock, links: boolean[]) {
+    const cfg = parseConfigText(
+      site(`  - name: d
+    driver: serial
+    backoff: { initial: 100ms, max: 100ms }
+    connection: { path: ${path}, linkCheck: 50ms, framing: { kind: delimiter, delimiter: "\\n", interByteTimeout: 100ms }, parse: { kind: csv } }
+    tags:
+      - { name: x, column: 0 }
+`),
+      'test.yaml',
+      builtinDrivers,
+    );
+    return serialDriver.create({
+      device: cfg.devices[0] as DeviceConfig,
+      logger: silentLogger(),
+      metrics: new MetricsRegistry(),
+      clock,
+      publish: () => undefined,
+      reportLink: (up) => links.push(up),
+    });
+  }
+
+  it('stop() after the port was lost and a reopen is pending leaves no timer and no open port', async () => {
+    pair = new PtyPair();
+    await pair.up();
+    const clock = new ManualClock();
+    const links: boolean[] = [];
+    const d = device(pair.device, clock, links);
+    await d.start();
+    expect(clock.timerCount).toBe(1); // the link check
+    await pair.down();
+    // Whichever notices first (the hang-up or the link check), the driver reports the loss and
+    // schedules a reopen on the injected clock.
+    for (let i = 0; i < 100 && links.length === 0; i++) await clock.advance(50);
+    expect(links).toEqual([false]);
+    expect(clock.timerCount).toBe(1); // the reopen
+    await d.stop();
+    expect(clock.timerCount).toBe(0);
+    await clock.advance(1000);
+    expect(links).toEqual([false]);
+  });
+
+  it('stop() with a partial frame buffered cancels its inter-byte timer and closes the port', async () => {
+    pair = new PtyPair();
+    await pair.up();
+    const clock = new ManualClock();
+    const d = device(pair.device, clock, []);
+    await d.start();
+    const { openSync, writeSync, closeSync } = await import('node:fs');
+    const fd = openSync(pair.peerPath, 'w');
+    writeSync(fd, 'partial');
+    closeSync(fd);
+    for (let i = 0; i < 100 && clock.timerCount < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(clock.timerCount).toBe(2); // link check + inter-byte timeout
+    await d.stop();
+    expect(clock.timerCount).toBe(0);
+    // The gateway end is free again: another process could open it now.
+    const again = device(pair.device, clock, []);
+    await again.start();
+    await again.stop();
   });
 });
