@@ -13,6 +13,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { OpcuaTestServer, type ServerInfo } from './server-fixture.js';
 import { browse } from './browse.js';
+import { CutProxy } from './cut-proxy.js';
 import { runCli } from '../../test/helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-opcua-'));
@@ -201,6 +202,39 @@ describe('opcua driver against a node-opcua server', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`${site}: ok (1 devices, 7 tags)`);
   });
+
+  it('network loss: the device goes offline, reconnects by itself and the subscription delivers again', async () => {
+    const proxy = new CutProxy(info.port);
+    await proxy.start();
+    try {
+      const t = run(`  - name: plc
+    driver: opcua
+    timeout: 10s
+    backoff: { initial: 200ms, max: 500ms }
+    connection:
+      endpoint: opc.tcp://127.0.0.1:${proxy.port}
+      pki: ${join(dir, 'client-pki')}
+      publishingInterval: 100ms
+      samplingInterval: 50ms
+    tags:
+      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
+`);
+      await t.until(() => online(t.states) && of(t.updates, 'counter').length >= 3, 10_000, 'values');
+      proxy.pull();
+      await t.until(() => t.states.at(-1)?.state === 'offline', 10_000, 'offline');
+      expect(t.states.at(-1)?.error).toMatch(/connection to the OPC UA server lost/);
+      const last = of(t.updates, 'counter').filter((u) => u.quality === 'GOOD').at(-1)?.value as number;
+      await new Promise((r) => setTimeout(r, 300));
+      proxy.plug();
+      const mark = t.updates.length;
+      await t.until(() => online(t.states) && of(t.updates.slice(mark), 'counter').filter((u) => u.quality === 'GOOD').length >= 2, 20_000, 'back online');
+      expect(of(t.updates.slice(mark), 'counter').filter((u) => u.quality === 'GOOD').at(-1)?.value as number).toBeGreaterThan(last);
+    } finally {
+      await runtime?.stop();
+      runtime = undefined;
+      await proxy.close();
+    }
+  }, 40_000);
 
   it('server restart: the device goes offline, reconnects by itself and the subscription delivers again', async () => {
     const t = run(`  - name: plc
