@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/observe/logger.js';
 import type { TagType } from '../../src/runtime/types.js';
 import { loadOpcua, type OpcuaModule } from './load.js';
 import { explainConnectError } from './trust.js';
+import { describeUser, userIdentity } from './identity.js';
 import type { Auth, SecurityMode, SecurityPolicyName } from './schema.js';
 import { BuiltinType } from './values.js';
 
@@ -65,15 +66,9 @@ export async function browse(endpoint: string, options: BrowseOptions = {}): Pro
       throw explainConnectError(e, endpoint, pkiFolder);
     }
     const auth = options.auth ?? { kind: 'anonymous' };
-    const session = await client
-      .createSession(
-        auth.kind === 'username'
-          ? { type: ua.UserTokenType.UserName as Opcua.UserTokenType.UserName, userName: auth.username, password: auth.password }
-          : { type: ua.UserTokenType.Anonymous as Opcua.UserTokenType.Anonymous },
-      )
-      .catch((e: unknown) => {
-        throw explainConnectError(e, endpoint, pkiFolder, auth.kind === 'username' ? auth.username : undefined);
-      });
+    const session = await client.createSession(userIdentity(ua, auth)).catch((e: unknown) => {
+      throw explainConnectError(e, endpoint, pkiFolder, describeUser(auth));
+    });
     try {
       const { variables, truncated } = await walk(ua, session, root, depth);
       const lines = await describe(ua, session, variables);

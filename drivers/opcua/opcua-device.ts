@@ -9,6 +9,7 @@ import type { TagConfig } from '../../src/config/sections/devices.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import { loadOpcua, type OpcuaModule } from './load.js';
 import { explainConnectError } from './trust.js';
+import { describeUser, userIdentity } from './identity.js';
 import { qualityOf } from './quality.js';
 import { fromVariant, nameOf, toVariantValue } from './values.js';
 import type { Connection, OpcuaTagExtra } from './schema.js';
@@ -68,13 +69,9 @@ export class OpcuaDevice implements Driver {
     client.on('connection_reestablished', () => this.ctx.logger.info({ endpoint: c.endpoint }, 'OPC UA channel re-established'));
     let session: Opcua.ClientSession;
     try {
-      const identity: Opcua.UserIdentityInfo =
-        c.auth.kind === 'username'
-          ? { type: ua.UserTokenType.UserName as Opcua.UserTokenType.UserName, userName: c.auth.username, password: c.auth.password }
-          : { type: ua.UserTokenType.Anonymous as Opcua.UserTokenType.Anonymous };
-      session = await client.createSession(identity);
+      session = await client.createSession(userIdentity(ua, c.auth));
     } catch (e) {
-      throw explainConnectError(e, c.endpoint, pkiFolder, c.auth.kind === 'username' ? c.auth.username : undefined);
+      throw explainConnectError(e, c.endpoint, pkiFolder, describeUser(c.auth));
     }
     this.session = session;
     session.on('session_restored', () => {

@@ -144,7 +144,7 @@ describe('opcua driver against a node-opcua server', () => {
     await expect(t.rt.write('plc', 'setpoint', 1.5)).rejects.toThrow(/cannot be written to a node of data type Int16/);
   });
 
-  it('SignAndEncrypt: an untrusted server certificate gives an error naming the file to move; once moved, username auth connects; a wrong password is refused clearly', async () => {
+  it('SignAndEncrypt: an untrusted server certificate gives an error naming the file to move; once moved, username and certificate identities connect; a wrong password is refused clearly', async () => {
     const pki = join(dir, 'secure-pki');
     const device = (password: string) => `  - name: secure
     driver: opcua
@@ -179,6 +179,27 @@ describe('opcua driver against a node-opcua server', () => {
       await t.until(() => online(t.states) && of(t.updates, 'counter').some((u) => u.quality === 'GOOD'), 10_000, `a ${mode} ${policy} session`);
       await runtime?.stop();
     }
+
+    // X.509 user identity: here the other PKI's application certificate and key serve as a user's.
+    const userCert = readdirSync(join(dir, 'client-pki', 'own', 'certs')).find((f) => f.endsWith('.pem')) ?? '';
+    t = run(
+      device('s3cret').replace(
+        /auth: .*/,
+        `auth: { kind: certificate, certificate: ${join(dir, 'client-pki', 'own', 'certs', userCert)}, privateKey: ${join(dir, 'client-pki', 'own', 'private', 'private_key.pem')} }`,
+      ),
+    );
+    await t.until(() => online(t.states) && of(t.updates, 'counter').some((u) => u.quality === 'GOOD'), 10_000, 'a session with a user certificate');
+    await runtime?.stop();
+    // The same certificate signed with another key: the server must refuse the X.509 token.
+    t = run(
+      device('s3cret').replace(
+        /auth: .*/,
+        `auth: { kind: certificate, certificate: ${join(dir, 'client-pki', 'own', 'certs', userCert)}, privateKey: ${join(pki, 'own', 'private', 'private_key.pem')} }`,
+      ),
+    );
+    await t.until(() => t.states.some((s) => s.state === 'offline'), 10_000, 'a refused user certificate');
+    expect(t.states.find((s) => s.state === 'offline')?.error).toMatch(/refused the user with certificate .*\.pem/);
+    await runtime?.stop();
 
     t = run(device('wrong-password'));
     await t.until(() => t.states.some((s) => s.state === 'offline'), 10_000, 'a refused user');

@@ -25,8 +25,13 @@ const auth = z
         username: z.string().min(1, 'username must not be empty'),
         password: z.string().meta({ description: 'use ${env:NAME} or ${file:/path}; never logged' }),
       }),
+      z.strictObject({
+        kind: z.literal('certificate'),
+        certificate: z.string().min(1).meta({ description: 'user certificate file (PEM or DER)' }),
+        privateKey: z.string().min(1).meta({ description: 'PEM private key of the user certificate' }),
+      }),
     ],
-    { error: 'auth.kind must be anonymous or username' },
+    { error: 'auth.kind must be one of anonymous, username, certificate' },
   )
   .prefault({ kind: 'anonymous' })
   .meta({ description: 'user identity for the session' });
@@ -72,7 +77,8 @@ export type SecurityMode = (typeof SECURITY_MODES)[number];
 export type SecurityPolicyName = (typeof SECURITY_POLICIES)[number];
 export type Auth =
   | { kind: 'anonymous' }
-  | { kind: 'username'; username: string; password: string };
+  | { kind: 'username'; username: string; password: string }
+  | { kind: 'certificate'; certificate: string; privateKey: string };
 
 export interface Connection {
   endpoint: string;

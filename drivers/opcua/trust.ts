@@ -32,7 +32,7 @@ export function explainConnectError(e: unknown, endpoint: string, pki: string, u
     return new FieldgateError('FG_ERR_OPCUA_UNTRUSTED', `the certificate of OPC UA server ${endpoint} is not trusted yet: to trust it, move ${what} to ${where}/`, { cause: e });
   }
   if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid|BadUserSignatureInvalid/i.test(msg)) {
-    const who = username === undefined ? 'anonymous access' : `user "${username}"`;
+    const who = username === undefined ? 'anonymous access' : username.startsWith('with certificate') ? `the user ${username}` : `user "${username}"`;
     return new FieldgateError('FG_ERR_OPCUA_AUTH', `OPC UA server ${endpoint} refused ${who}: ${msg.replace(/\s+/g, ' ').slice(0, 200)}`, { cause: e });
   }
   return new FieldgateError('FG_ERR_DEVICE_IO', `cannot connect to OPC UA server ${endpoint}: ${msg}`, { cause: e });
