@@ -135,6 +135,10 @@ export class OpcuaDevice implements Driver {
       priority: 1,
     });
     this.subscription = sub;
+    sub.on('error', (e: Error) => this.ctx.logger.warn({ err: e.message }, 'OPC UA subscription error'));
+    sub.on('terminated', () => {
+      if (!this.stopped) this.ctx.logger.warn({ endpoint: c.endpoint }, 'OPC UA subscription terminated by the server');
+    });
     // One CreateMonitoredItems request per distinct parameter set, not one per tag.
     const groups = new Map<string, Tag[]>();
     for (const tag of this.ctx.device.tags) {
