@@ -12,6 +12,7 @@ import { Framer, type DiscardReason } from './framing.js';
 import { FrameParser, preview, type SerialTagExtra } from './parse.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { Connection } from './schema.js';
+import type { Counter } from '../../src/observe/metrics.js';
 
 type Ctx = DriverContext<Connection, SerialTagExtra>;
 
@@ -26,7 +27,7 @@ export class SerialDevice implements Driver {
   private framer: Framer | undefined;
   private readonly parser: FrameParser;
   private readonly badFrames: RateLimitedLog;
-  private readonly frames;
+  private readonly frames: Counter;
   private readonly labels: { device: string };
   private waiter: Waiter | undefined;
   private reopenTimer: TimerHandle | undefined;
