@@ -26,6 +26,9 @@ export const ERROR_CATALOGUE = {
   FG_ERR_STORE_CLOSED: { class: 'store', meaning: 'the store was used after close()' },
   FG_ERR_UPSTREAM_CONNECT: { class: 'upstream', meaning: 'the upstream broker could not be reached or refused the connection' },
   FG_ERR_UPSTREAM_TLS: { class: 'upstream', meaning: 'a TLS file (CA, certificate, key) for the upstream could not be read' },
+  FG_ERR_OPCUA_UNTRUSTED: { class: 'device', meaning: "the OPC UA server's certificate is not in the gateway's trust list yet" },
+  FG_ERR_OPCUA_AUTH: { class: 'device', meaning: 'the OPC UA server refused the configured user identity' },
+  FG_ERR_OPCUA_UNAVAILABLE: { class: 'runtime', meaning: 'an OPC UA device is configured but node-opcua is not installed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
