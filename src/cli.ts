@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, isFieldgateError } from './errors.js';
+import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -19,6 +20,10 @@ commands:
   demo                  run the embedded demo (config/demo.yaml, data in ./data)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
   schema                print the site file's JSON Schema (draft 2020-12) for editors
+  DRIVER browse TARGET  list what a device offers as a tags: block, e.g.
+                        fieldgate opcua browse opc.tcp://plc:4840 --root ns=2;s=Line1 --depth 2
+                        (opcua: --security-mode, --security-policy, --pki DIR, --username U
+                        with the password in FIELDGATE_OPCUA_PASSWORD)
   version               print the version
 
 options:
@@ -43,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
+        root: { type: 'string' },
+        depth: { type: 'string' },
+        'security-mode': { type: 'string' },
+        'security-policy': { type: 'string' },
+        username: { type: 'string' },
+        pki: { type: 'string' },
       },
     });
   } catch (e) {
@@ -82,9 +93,48 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
       process.stderr.write(USAGE);
       return EXIT_USAGE;
-    default:
+    default: {
+      const driver = builtinDrivers.find((d) => d.type === command);
+      if (driver !== undefined && rest[0] === 'browse') return browse(driver, rest.slice(1), values, logLevel as LogLevel | undefined);
       process.stderr.write(`fieldgate: unknown command "${command}"\n\n${USAGE}`);
       return EXIT_USAGE;
+    }
+  }
+}
+
+async function browse(
+  driver: DriverFactory,
+  args: string[],
+  values: { root?: string | undefined; depth?: string | undefined; 'security-mode'?: string | undefined; 'security-policy'?: string | undefined; username?: string | undefined; pki?: string | undefined },
+  logLevel: LogLevel | undefined,
+): Promise<number> {
+  const [target, ...extraArgs] = args;
+  if (driver.browse === undefined) {
+    process.stderr.write(`fieldgate: driver ${driver.type} cannot browse\n`);
+    return EXIT_USAGE;
+  }
+  if (target === undefined || extraArgs.length > 0) {
+    process.stderr.write(`fieldgate: usage: fieldgate ${driver.type} browse TARGET [--root ID] [--depth N]\n`);
+    return EXIT_USAGE;
+  }
+  const depth = values.depth === undefined ? undefined : Number(values.depth);
+  if (depth !== undefined && (!Number.isInteger(depth) || depth < 0)) {
+    process.stderr.write('fieldgate: --depth must be a whole number\n');
+    return EXIT_USAGE;
+  }
+  const extra: Record<string, string> = {};
+  if (values['security-mode'] !== undefined) extra.securityMode = values['security-mode'];
+  if (values['security-policy'] !== undefined) extra.securityPolicy = values['security-policy'];
+  if (values.username !== undefined) extra.username = values.username;
+  if (values.pki !== undefined) extra.pki = values.pki;
+  // Logs go to stderr: stdout is the YAML block the operator pastes.
+  const logger = createLogger({ level: logLevel ?? 'warn', destination: process.stderr });
+  try {
+    process.stdout.write(await driver.browse(target, { root: values.root, depth, extra, logger }));
+    return EXIT_OK;
+  } catch (e) {
+    process.stderr.write(`fieldgate: ${errorMessage(e)}\n`);
+    return isFieldgateError(e, 'FG_ERR_USAGE') ? EXIT_USAGE : EXIT_RUNTIME;
   }
 }
 

@@ -2,7 +2,8 @@
 // is loaded for every site, so it holds only the schema; node-opcua is imported by start().
 import type { z } from 'zod';
 import { defineDriver } from '../../src/runtime/driver.js';
-import { check, connectionSchema, tagShape, type Connection, type OpcuaTagExtra } from './schema.js';
+import { FieldgateError } from '../../src/errors.js';
+import { check, connectionSchema, SECURITY_MODES, SECURITY_POLICIES, tagShape, type Connection, type OpcuaTagExtra } from './schema.js';
 import { OpcuaDevice } from './opcua-device.js';
 
 export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({
@@ -13,6 +14,27 @@ export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({
   tagShape,
   check,
   create: (ctx) => new OpcuaDevice(ctx),
+  // Loaded on demand like the driver itself: node-opcua only when someone browses.
+  browse: async (endpoint, req) => {
+    const { browse } = await import('./browse.js');
+    const username = req.extra.username;
+    // The password comes from the environment, never the command line (shell history, ps).
+    const password = process.env.FIELDGATE_OPCUA_PASSWORD;
+    return browse(endpoint, {
+      ...(req.root !== undefined ? { root: req.root } : {}),
+      ...(req.depth !== undefined ? { depth: req.depth } : {}),
+      ...(req.extra.securityMode !== undefined ? { securityMode: oneOf('security mode', req.extra.securityMode, SECURITY_MODES) } : {}),
+      ...(req.extra.securityPolicy !== undefined ? { securityPolicy: oneOf('security policy', req.extra.securityPolicy, SECURITY_POLICIES) } : {}),
+      ...(req.extra.pki !== undefined ? { pki: req.extra.pki } : {}),
+      ...(username !== undefined ? { auth: { kind: 'username' as const, username, password: password ?? '' } } : {}),
+      logger: req.logger,
+    });
+  },
 });
+
+function oneOf<T extends string>(what: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new FieldgateError('FG_ERR_USAGE', `${what} must be one of ${allowed.join(', ')}`);
+}
 
 export default opcuaDriver;

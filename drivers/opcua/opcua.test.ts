@@ -208,8 +208,10 @@ describe('opcua driver against a node-opcua server', () => {
     expect(refused).not.toContain('wrong-password');
   });
 
-  it('browse prints a tags: block that passes fieldgate validate once pasted under a device', async () => {
-    const yaml = await browse(info.endpoint, { root: 'ns=1;s=Plant', depth: 3, pki: join(dir, 'client-pki') });
+  it('fieldgate opcua browse prints a tags: block that passes fieldgate validate once pasted under a device', async () => {
+    const cli = runCli(['opcua', 'browse', info.endpoint, '--root', 'ns=1;s=Plant', '--depth', '3', '--pki', join(dir, 'client-pki')]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const yaml = cli.stdout;
     expect(yaml).toContain('  - { name: "Pump/Setpoint", type: int16, nodeId: "ns=1;s=Setpoint", writable: true }');
     expect(yaml).toContain('  - { name: "Pump/Counter", type: uint32, nodeId: "ns=1;s=Counter" }');
     expect(yaml).toContain('  - { name: "Sensors/Stamped", type: float32, nodeId: "ns=1;s=Stamped", writable: true }');

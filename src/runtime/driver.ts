@@ -58,6 +58,20 @@ export interface DriverFactory<Connection = unknown, TagExtra = unknown> {
   /** Checks that span fields (overlapping addresses, type vs table); run at config load. */
   check?(device: DeviceConfig<Connection, TagExtra>): ConfigProblem[];
   create(ctx: DriverContext<Connection, TagExtra>): Driver;
+  /**
+   * `fieldgate <type> browse TARGET`: list what a device offers as a YAML `tags:` block to
+   * paste into a site file. Options come from the command line as strings.
+   */
+  browse?(target: string, options: BrowseRequest): Promise<string>;
+}
+
+export interface BrowseRequest {
+  /** Where to start (a node id, a register range...), driver-defined. */
+  root?: string | undefined;
+  depth?: number | undefined;
+  /** Driver-specific switches from the command line (`--security-mode Sign` → securityMode). */
+  extra: Record<string, string>;
+  logger: Logger;
 }
 
 /** Lets each driver declare its factory with its own types and still sit in one registry. */
