@@ -46,10 +46,11 @@ describe('malformed upstream', () => {
     bridge = makeBridge(outbox, `mqtt://127.0.0.1:${port}`, { metrics, backoff: { minMs: 40, maxMs: 1000, jitter: 0 } });
     bridge.start();
     await until(() => connections >= 4, 10_000, 'four sessions');
-    // Accepted-then-dropped sessions do not reset the backoff: 40, 80, 160 ms apart.
+    // Accepted-then-dropped sessions do not reset the backoff: at least 40, 80, 160 ms apart
+    // (lower bounds only: a loaded machine stretches gaps, never shortens them). With a reset
+    // on every CONNACK the third gap would be ~40 ms.
     const gaps = at.slice(1, 4).map((t, i) => t - (at[i] ?? 0));
-    expect(gaps[2] ?? 0).toBeGreaterThanOrEqual(140);
-    expect(gaps[2] ?? 0).toBeGreaterThan((gaps[0] ?? 0) * 2);
+    expect(gaps[2] ?? 0).toBeGreaterThanOrEqual(155);
     expect(outbox.stats()).toMatchObject({ depth: 10, ackedThrough: 0 });
     expect(Number(/fieldgate_upstream_reconnects_total (\d+)/.exec(metrics.render())?.[1])).toBeGreaterThanOrEqual(2);
   });
