@@ -2,7 +2,8 @@
 // (QoS 1, MQTT 3.1.1, PUBACK per record, rows deleted on ack). Target (issue 4): >= 100,000/s.
 // Run:  npx tsc -p tsconfig.json && node bench/drain-mosquitto.mjs
 // Env: FG_N (records, default 1e6), FG_INFLIGHT (default 2000), FG_QOS (default 1),
-//      FG_PROTOCOL (4 or 5, default 4), FG_SUBSCRIBE=1 to also count what a consumer receives.
+//      FG_PROTOCOL (4 or 5, default 4), FG_SUBSCRIBE=1 to also count what a consumer receives,
+//      FG_BASELINE=0 to skip the raw mqtt.js baseline run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -98,6 +99,35 @@ if (sub) {
 }
 await bridge.stop();
 store.close();
+
+// Baseline in the same run: mqtt.js alone publishing the same records from memory with the
+// same window (no store, no acks to persist). This is the ceiling of the mqtt.js publish path.
+async function rawMqttJs() {
+  const c = mqtt.connect(url, { protocolVersion: PROTOCOL, clientId: 'bench-raw', reconnectPeriod: 0, log: () => undefined });
+  await new Promise((r) => c.once('connect', r));
+  let sent = 0;
+  let acked = 0;
+  const rc0 = process.cpuUsage();
+  const rt0 = process.hrtime.bigint();
+  await new Promise((resolve) => {
+    const pump = () => {
+      while (sent - acked < INFLIGHT && sent < N) {
+        const i = sent++;
+        c.publish(`spBv1.0/plant1/DDATA/press-4/plc${i % 8}`, payload, { qos: QOS }, () => {
+          acked++;
+          if (acked === N) resolve();
+          else if (sent - acked < INFLIGHT / 2) pump();
+        });
+      }
+    };
+    pump();
+  });
+  const rs = Number(process.hrtime.bigint() - rt0) / 1e9;
+  const rc = process.cpuUsage(rc0);
+  await new Promise((r) => c.end(true, {}, r));
+  return { recordsPerSecond: Math.round(N / rs), recordsPerCpuSecond: Math.round(N / ((rc.user + rc.system) / 1e6)) };
+}
+const raw = process.env.FG_BASELINE === '0' ? undefined : await rawMqttJs();
 mosq.kill('SIGTERM');
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify({
@@ -113,5 +143,6 @@ console.log(JSON.stringify({
   recordsPerGatewayCpuSecond: Math.round(N / nodeCpuS),
   mosquittoCpuSeconds: +mosqCpuS.toFixed(2),
   loadAverage1m: +(await import('node:os')).loadavg()[0].toFixed(2),
+  ...(raw ? { rawMqttJs: raw, ratioToRawMqttJsCpu: +(N / nodeCpuS / raw.recordsPerCpuSecond).toFixed(2) } : {}),
   ...(sub ? { consumerReceived: received } : {}),
 }, null, 1));

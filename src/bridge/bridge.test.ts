@@ -70,7 +70,7 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     bridge.start();
     await upstream.waitFor(40);
     store.outbox.append([sample('live', 1000)]);
-    await upstream.waitFor(301, 5000);
+    await upstream.waitFor(301, 10_000);
     const elapsed = Date.now() - t0;
     const liveAt = upstream.received.findIndex((r) => r.topic.endsWith('/live'));
     // Live arrived while most of the backlog was still waiting its turn.
@@ -78,7 +78,8 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     expect(liveAt).toBeLessThan(150);
     // 300 backlog records at 300/s with a 0.1 s burst: about 0.9 s; never the instant drain.
     expect(elapsed).toBeGreaterThanOrEqual(800);
-    expect(elapsed).toBeLessThan(4000);
+    // Generous upper bound: only to show pacing is not stuck, on a machine shared with others.
+    expect(elapsed).toBeLessThan(8000);
     const d = new Deduper();
     expect(upstream.received.every((r) => r.key !== undefined && d.accept(r.key))).toBe(true);
   });
@@ -191,10 +192,10 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     bridge = makeBridge(store.outbox, upstream.url, { replayRate: { unit: 'bytes', perSecond } });
     const t0 = Date.now();
     bridge.start();
-    await upstream.waitFor(200, 5000);
+    await upstream.waitFor(200, 10_000);
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(600);
-    expect(elapsed).toBeLessThan(3000);
+    expect(elapsed).toBeLessThan(8000);
   });
 
   it('does not send backlog records the budget evicted after they were read ahead', async () => {

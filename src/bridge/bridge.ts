@@ -66,6 +66,8 @@ export interface Farewell {
 
 type Lane = 'live' | 'backlog';
 
+const STABLE_SESSION_MS = 10_000;
+
 
 export class Bridge {
   private readonly log: Logger;
@@ -93,6 +95,7 @@ export class Bridge {
   private ackedNotPersisted: number[] = [];
   private warnedQos = false;
   private pumping = false;
+  private sessionStartedAt = 0;
   // Per session: the configured limits narrowed by what the server's CONNACK allows.
   private window: number;
   private maxQos: QoS;
@@ -208,7 +211,7 @@ export class Bridge {
 
   private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
     this.connected = true;
-    this.attempt = 0;
+    this.sessionStartedAt = this.clock.monotonic();
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
     // neither on the sending side.
@@ -236,6 +239,9 @@ export class Bridge {
       this.o.onDisconnect?.();
       this.metrics.reconnects.inc();
       this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
+      // Only a session that lasted resets the backoff: a broker that accepts and then drops
+      // us at once (kicked, malformed, overloaded) must not be hammered at the minimum delay.
+      if (this.clock.monotonic() - this.sessionStartedAt >= STABLE_SESSION_MS) this.attempt = 0;
     }
     this.scheduleReconnect();
   }

@@ -21,9 +21,11 @@ afterEach(async () => {
 describe('malformed upstream', () => {
   it('drops the session on garbage after CONNACK, retries, and acknowledges nothing', async () => {
     let connections = 0;
+    const at: number[] = [];
     server = net.createServer((socket) => {
       sockets.add(socket);
       connections++;
+      at.push(Date.now());
       let answered = false;
       socket.on('data', () => {
         if (!answered) {
@@ -41,9 +43,14 @@ describe('malformed upstream', () => {
     const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 1e9, onFull: 'drop-oldest' });
     outbox.append(Array.from({ length: 10 }, (_, i) => sample('d', i)));
     const metrics = new MetricsRegistry();
-    bridge = makeBridge(outbox, `mqtt://127.0.0.1:${port}`, { metrics });
+    bridge = makeBridge(outbox, `mqtt://127.0.0.1:${port}`, { metrics, backoff: { minMs: 40, maxMs: 1000, jitter: 0 } });
     bridge.start();
-    await until(() => connections >= 3, 10_000, 'three sessions');
+    await until(() => connections >= 4, 10_000, 'four sessions');
+    // Accepted-then-dropped sessions do not reset the backoff: at least 40, 80, 160 ms apart
+    // (lower bounds only: a loaded machine stretches gaps, never shortens them). With a reset
+    // on every CONNACK the third gap would be ~40 ms.
+    const gaps = at.slice(1, 4).map((t, i) => t - (at[i] ?? 0));
+    expect(gaps[2] ?? 0).toBeGreaterThanOrEqual(155);
     expect(outbox.stats()).toMatchObject({ depth: 10, ackedThrough: 0 });
     expect(Number(/fieldgate_upstream_reconnects_total (\d+)/.exec(metrics.render())?.[1])).toBeGreaterThanOrEqual(2);
   });
