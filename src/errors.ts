@@ -12,6 +12,9 @@ export const ERROR_CATALOGUE = {
   FG_ERR_WRITE_REJECTED: { class: 'command', meaning: 'a write was refused before reaching the device' },
   FG_ERR_WRITE_FAILED: { class: 'command', meaning: 'the device refused or failed a write' },
   FG_ERR_LISTEN: { class: 'runtime', meaning: 'a listener could not bind its address' },
+  FG_ERR_BROKER_PROTOCOL: { class: 'broker', meaning: 'an MQTT client broke the protocol; only its connection was closed' },
+  FG_ERR_BROKER_AUTH: { class: 'broker', meaning: 'broker users, password file or TLS material could not be loaded' },
+  FG_ERR_BROKER_TOPIC: { class: 'broker', meaning: 'a topic name or filter is invalid for the in-process broker API' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
