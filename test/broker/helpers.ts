@@ -22,6 +22,8 @@ export async function connectClient(url: string, opts: IClientOptions = {}): Pro
 export async function connectWithAck(url: string, opts: IClientOptions = {}): Promise<{ client: MqttClient; connack: mqtt.IConnackPacket }> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
   clients.push(client);
+  // Listening from the start: messages for a resumed session can arrive with the CONNACK.
+  collect(client);
   const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => {
     client.once('connect', (p) => resolve(p));
     client.once('error', reject);
@@ -40,15 +42,24 @@ export interface Received {
   packet: mqtt.IPublishPacket;
 }
 
+const inboxes = new WeakMap<MqttClient, Inbox>();
+
+export interface Inbox {
+  got: Received[];
+  next(n: number, ms?: number): Promise<Received[]>;
+}
+
 /** Collects messages; `next(n)` resolves once n have arrived, or rejects after `ms`. */
-export function collect(client: MqttClient) {
+export function collect(client: MqttClient): Inbox {
+  const existing = inboxes.get(client);
+  if (existing !== undefined) return existing;
   const got: Received[] = [];
   let waiter: { n: number; resolve: () => void } | undefined;
   client.on('message', (topic, payload, packet) => {
     got.push({ topic, payload, packet });
     if (waiter !== undefined && got.length >= waiter.n) waiter.resolve();
   });
-  return {
+  const inbox: Inbox = {
     got,
     async next(n: number, ms = 3000): Promise<Received[]> {
       if (got.length < n) {
@@ -60,6 +71,8 @@ export function collect(client: MqttClient) {
       return got.slice(0, n);
     },
   };
+  inboxes.set(client, inbox);
+  return inbox;
 }
 
 /** Raw TCP client for byte-level tests. */
