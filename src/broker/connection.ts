@@ -87,7 +87,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return;
     this.lastActivity = this.core.clock.monotonic(); // any packet resets keep alive [MQTT-3.1.2-22]
     this.core.metrics.bytesIn.inc(undefined, chunk.length);
-    if (this.waiting) {
+    if (this.waiting || this.paused) {
       this.framer.hold(chunk);
       return;
     }
@@ -114,7 +114,7 @@ export class Connection implements SessionLink {
     } catch (err) {
       this.protocolViolation(RC.malformedPacket, (err as Error).message);
     }
-    return !this.isClosed() && !this.waiting;
+    return !this.isClosed() && !this.waiting && !this.paused;
   }
 
   private onPacket(packet: Packet): void {
@@ -175,8 +175,10 @@ export class Connection implements SessionLink {
       this.timer = undefined;
       this.paused = false;
       if (this.state === 'closed') return;
-      if (!this.waiting) this.stream.resume();
       if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs);
+      // Packets that arrived behind the throttled one go first, in order.
+      this.frameBuffered(Buffer.alloc(0));
+      if (!this.isClosed() && !this.waiting && !this.paused) this.stream.resume();
     }, wait);
   }
 
