@@ -46,7 +46,8 @@ export class BrokerCore {
   private readonly locals = new Map<string, LocalHandler>();
   private readonly pendingWills = new Map<string, { timer: TimerHandle; message: Message }>();
   private readonly expiryTimers = new Map<string, TimerHandle>();
-  private readonly shareCursor = new Map<string, number>();
+  // Keyed by the tree's member map, so a group's cursor goes when the group does.
+  private readonly shareCursor = new WeakMap<Map<string, Subscription>, number>();
   private liveCount = 0;
   private localSeq = 0;
 
@@ -302,7 +303,7 @@ export class BrokerCore {
   private deliverShared(message: Message, group: SharedMatch): number {
     const members = [...group.members];
     if (members.length === 0) return 0;
-    const key = `${group.group}\u0000${group.filter}`;
+    const key = group.members;
     const start = (this.shareCursor.get(key) ?? 0) % members.length;
     let chosen: [string, Subscription] | undefined;
     for (let i = 0; i < members.length; i++) {

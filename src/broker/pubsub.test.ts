@@ -187,4 +187,28 @@ describe('broker PUBLISH / SUBSCRIBE', () => {
     await sleep(100);
     expect(inbox.got.length).toBe(0);
   });
+
+  it('shares $share/group/filter subscriptions round robin, each message to one member per group', async () => {
+    const { url, broker: b } = await start();
+    b.publish('jobs/x', 'retained', { retain: true });
+    const members = await Promise.all(['m1', 'm2', 'm3'].map((id) => connectClient(url, { protocolVersion: 5, clientId: id })));
+    const other = await connectClient(url, { clientId: 'other' });
+    for (const m of members.slice(0, 2)) await m.subscribeAsync('$share/workers/jobs/+', { qos: 1 });
+    await members[2]!.subscribeAsync('$share/audit/jobs/#', { qos: 1 });
+    await other.subscribeAsync('jobs/+', { qos: 1 });
+    const inboxes = members.map((m) => collect(m));
+    const otherInbox = collect(other);
+    // A plain subscription gets the retained message; shared ones do not (MQTT 5.0 §4.8.2).
+    await otherInbox.next(1);
+    otherInbox.got.length = 0;
+    for (let i = 0; i < 10; i++) b.publish('jobs/a', String(i), { qos: 1 });
+    await inboxes[2]!.next(10);
+    await otherInbox.next(10);
+    await sleep(50);
+    const [a, c] = [inboxes[0]!.got.length, inboxes[1]!.got.length];
+    expect(a + c).toBe(10);
+    expect(Math.abs(a - c)).toBeLessThanOrEqual(1);
+    const all = [...inboxes[0]!.got, ...inboxes[1]!.got].map((m) => Number(m.payload.toString())).sort((x, y) => x - y);
+    expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
 });
