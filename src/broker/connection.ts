@@ -28,6 +28,20 @@ export interface Will {
 
 type ProtocolVersion = 3 | 4 | 5;
 
+const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+
+/**
+ * A successful ack without properties in its two-byte form, which MQTT 5 allows (§3.4.2.1) and
+ * older MQTT 5 clients (paho 1.6) require; mqtt-packet always adds the reason code byte.
+ */
+function shortAck(packet: Packet): Buffer | undefined {
+  const first = ACK_TYPES[packet.cmd];
+  if (first === undefined) return undefined;
+  const p = packet as { messageId?: number; reasonCode?: number; properties?: unknown };
+  if ((p.reasonCode !== undefined && p.reasonCode !== 0) || p.properties !== undefined || p.messageId === undefined) return undefined;
+  return Buffer.from([first, 2, p.messageId >> 8, p.messageId & 0xff]);
+}
+
 export class Connection implements SessionLink {
   protocolVersion: ProtocolVersion = 4;
   clientId = '';
@@ -186,7 +200,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return false;
     let buf: Buffer;
     try {
-      buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+      buf = shortAck(packet) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     } catch (err) {
       this.core.logger.error({ clientId: this.clientId, cmd: packet.cmd, err }, 'could not encode a packet');
       return false;

@@ -155,6 +155,23 @@ describe('MQTT 5 features', () => {
     parser.parse(await untilClosed(raw));
     expect(packets.map((p) => [p.cmd, (p as { reasonCode?: number }).reasonCode])).toEqual([['connack', 0], ['disconnect', 0x82]]);
   });
+
+  it('sends successful acks in the two-byte form older MQTT 5 clients (paho 1.6) need', async () => {
+    const { port } = await start();
+    const raw = await rawSocket(port);
+    const replies: Buffer[] = [];
+    raw.on('data', (d: Buffer) => replies.push(d));
+    raw.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'short', clean: true, keepalive: 30 }, v5));
+    raw.write(mqttPacket.generate({ cmd: 'publish', topic: 'x', payload: Buffer.from('1'), qos: 1, messageId: 11, dup: false, retain: false }, v5));
+    raw.write(mqttPacket.generate({ cmd: 'publish', topic: 'x', payload: Buffer.from('2'), qos: 2, messageId: 12, dup: false, retain: false }, v5));
+    raw.write(mqttPacket.generate({ cmd: 'pubrel', messageId: 12 }, v5));
+    await sleep(100);
+    const bytes = Buffer.concat(replies);
+    const connackLength = 2 + (bytes[1] as number);
+    // PUBACK 11 with reason 0x10 (no subscribers) keeps its reason byte; PUBREC and PUBCOMP are short.
+    expect([...bytes.subarray(connackLength)]).toEqual([0x40, 4, 0, 11, 0x10, 0, 0x50, 4, 0, 12, 0x10, 0, 0x70, 2, 0, 12]);
+    raw.destroy();
+  });
 });
 
 async function closeAbruptly(client: { stream?: unknown }): Promise<void> {
