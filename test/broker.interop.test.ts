@@ -159,3 +159,29 @@ describe.each([['4'], ['5']])('python3-paho-mqtt, protocol %s', (version) => {
     ]);
   });
 });
+
+const PAHO_WS = String.raw`
+import sys, threading
+import paho.mqtt.client as mqtt
+port = int(sys.argv[1]); got = threading.Event(); seen = []
+def on_message(c, u, m):
+    seen.append(m.payload.decode()); got.set()
+def on_subscribe(c, u, mid, granted):
+    c.publish('ws/paho', 'over websocket', qos=1)
+c = mqtt.Client(client_id='paho-ws', transport='websockets')
+c.ws_set_options(path='/mqtt')
+c.on_message = on_message; c.on_subscribe = on_subscribe
+c.on_connect = lambda c, u, f, rc: c.subscribe('ws/#', qos=1)
+c.connect('127.0.0.1', port); c.loop_start()
+ok = got.wait(5); c.disconnect(); c.loop_stop()
+print(seen[0] if seen else 'nothing'); sys.exit(0 if ok else 1)
+`;
+
+describe('python3-paho-mqtt over WebSocket', () => {
+  it('connects, subscribes and gets its own QoS 1 message back', async () => {
+    const { broker } = await start({ listeners: [{ host: '127.0.0.1', port: 0, protocol: 'ws' }] });
+    const p = run('/usr/bin/python3', ['-c', PAHO_WS, String(broker.addresses()[0]!.port)]);
+    expect(await p.exited()).toBe(0);
+    expect(p.lines.filter((l) => !l.includes('Warning'))).toEqual(['over websocket']);
+  });
+});

@@ -76,7 +76,7 @@ export class Broker {
         if (l.protocol === 'mqtt') this.listeners.push(await listenTcp(l, accept));
         else {
           const { listenSecure } = await import('./listener-secure.js');
-          this.listeners.push(await listenSecure(l, accept, this.logger));
+          this.listeners.push(await listenSecure(l, accept, this.logger, this.config.limits.maxPacketSize));
         }
       }
     } catch (err) {

@@ -33,10 +33,11 @@ export function certIdentity(socket: tls.TLSSocket, config: BrokerListenerConfig
   return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
 }
 
-export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, logger: Logger): Promise<Listener> {
+export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, logger: Logger, maxPacketSize: number): Promise<Listener> {
   if (config.protocol === 'ws' || config.protocol === 'wss') {
     const { listenWebSocket } = await import('./websocket.js');
-    return listenWebSocket(config, onStream, logger);
+    // A frame never needs to be larger than the largest packet plus its framing.
+    return listenWebSocket(config, onStream, logger, maxPacketSize + 16);
   }
   const server = tls.createServer(tlsOptions(config), (socket) => {
     onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', certIdentity: certIdentity(socket, config) });
