@@ -11,6 +11,7 @@ import { RC } from './reason-codes.js';
 import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
+import { decodeFast, encodePublishFast } from './codec.js';
 
 export interface ConnectionInfo {
   remoteAddress: string;
@@ -66,6 +67,7 @@ export class Connection implements SessionLink {
   private tokens = 0;
   private tokensAt = 0;
   private paused = false;
+  private corked = false;
 
   constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
     this.info = info;
@@ -120,6 +122,13 @@ export class Connection implements SessionLink {
     if (this.state === 'new' && (frame[0] as number) >> 4 !== 1) {
       this.close('first packet was not CONNECT', false);
       return false;
+    }
+    if (this.state === 'connected') {
+      const fast = decodeFast(frame, this.protocolVersion);
+      if (fast !== undefined) {
+        this.onPacket(fast);
+        return !this.isClosed() && !this.waiting && !this.paused;
+      }
     }
     try {
       const left = this.parser.parse(frame);
@@ -205,9 +214,25 @@ export class Connection implements SessionLink {
       this.core.logger.error({ clientId: this.clientId, cmd: packet.cmd, err }, 'could not encode a packet');
       return false;
     }
-    this.core.metrics.bytesOut.inc(undefined, buf.length);
-    this.stream.write(buf);
+    this.send(buf);
     return true;
+  }
+
+  /**
+   * Writes are corked until the end of the current tick, so every message routed from one
+   * incoming chunk leaves in one syscall per subscriber (writev).
+   */
+  private send(buf: Buffer): void {
+    this.core.metrics.bytesOut.inc(undefined, buf.length);
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
+    this.stream.write(buf);
   }
 
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
@@ -219,7 +244,7 @@ export class Connection implements SessionLink {
     const packet = toPublishPacket(delivery, packetId, dup, this.isV5, this.core.clock.now());
     let buf: Buffer;
     try {
-      buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+      buf = encodePublishFast(packet, this.protocolVersion) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     } catch (err) {
       this.core.logger.error({ clientId: this.clientId, topic: delivery.message.topic, err }, 'could not encode a PUBLISH');
       return false;
@@ -230,8 +255,7 @@ export class Connection implements SessionLink {
       return false;
     }
     this.core.metrics.messagesOut.inc();
-    this.core.metrics.bytesOut.inc(undefined, buf.length);
-    this.stream.write(buf);
+    this.send(buf);
     return true;
   }
 
