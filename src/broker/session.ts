@@ -4,6 +4,7 @@
 import type { InflightSnapshot, SessionSnapshot } from './persistence.js';
 import type { Delivery, Subscription } from './types.js';
 import { payloadBytes } from './types.js';
+import { Fifo } from './fifo.js';
 
 export interface SessionLimits {
   maxQueued: number;
@@ -25,7 +26,7 @@ export class Session {
   readonly subscriptions = new Map<string, Subscription>();
   /** Packet id -> outgoing QoS 1/2 message; Map keeps send order for redelivery [MQTT-4.6.0-1]. */
   readonly inflight = new Map<number, InflightSnapshot>();
-  readonly queue: Delivery[] = [];
+  readonly queue = new Fifo<Delivery>();
   readonly incomingQos2 = new Set<number>();
   queuedBytes = 0;
   dropped = 0;
@@ -57,7 +58,7 @@ export class Session {
       disconnectedAt: this.disconnectedAt,
       subscriptions: [...this.subscriptions.values()],
       inflight: [...this.inflight.values()],
-      queue: [...this.queue],
+      queue: this.queue.toArray(),
       incomingQos2: [...this.incomingQos2],
     };
   }
