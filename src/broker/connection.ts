@@ -12,6 +12,7 @@ import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
 import { decodeFast, encodePublishFast } from './codec.js';
+import { MAX_STALL_MS } from './backpressure.js';
 
 export interface ConnectionInfo {
   remoteAddress: string;
@@ -68,6 +69,8 @@ export class Connection implements SessionLink {
   private tokensAt = 0;
   private paused = false;
   private corked = false;
+  private stalled = false;
+  private stallTimer: TimerHandle | undefined;
 
   constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
     this.info = info;
@@ -103,7 +106,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return;
     this.lastActivity = this.core.clock.monotonic(); // any packet resets keep alive [MQTT-3.1.2-22]
     this.core.metrics.bytesIn.inc(undefined, chunk.length);
-    if (this.waiting || this.paused) {
+    if (this.waiting || this.paused || this.stalled) {
       this.framer.hold(chunk);
       return;
     }
@@ -127,7 +130,7 @@ export class Connection implements SessionLink {
       const fast = decodeFast(frame, this.protocolVersion);
       if (fast !== undefined) {
         this.onPacket(fast);
-        return !this.isClosed() && !this.waiting && !this.paused;
+        return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
       }
     }
     try {
@@ -137,7 +140,7 @@ export class Connection implements SessionLink {
     } catch (err) {
       this.protocolViolation(RC.malformedPacket, (err as Error).message);
     }
-    return !this.isClosed() && !this.waiting && !this.paused;
+    return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
   }
 
   private onPacket(packet: Packet): void {
@@ -161,7 +164,7 @@ export class Connection implements SessionLink {
     this.waiting = false;
     if (this.isClosed()) return;
     this.frameBuffered(Buffer.alloc(0));
-    if (!this.isClosed() && !this.waiting && !this.paused) this.stream.resume();
+    if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
   }
 
   /** Starts keep alive supervision: 1.5 times the negotiated interval [MQTT-3.1.2-24]. */
@@ -178,6 +181,32 @@ export class Connection implements SessionLink {
       if (idle >= this.keepaliveMs) this.disconnect(RC.keepAliveTimeout, 'keep alive timeout');
       else this.armKeepalive(this.keepaliveMs - idle);
     }, ms);
+  }
+
+  /** Stops reading this publisher until the congested subscribers drain (backpressure.ts). */
+  waitForSubscribers(sessions: readonly Session[]): void {
+    if (this.stalled || this.isClosed()) return;
+    this.stalled = true;
+    this.stream.pause();
+    this.core.metrics.throttled.inc();
+    let pending = sessions.length;
+    let done = false;
+    const resume = () => {
+      if (done) return;
+      done = true;
+      this.core.clock.clearTimeout(timer);
+      this.stalled = false;
+      if (this.isClosed()) return;
+      this.frameBuffered(Buffer.alloc(0));
+      if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
+    };
+    const timer = this.core.clock.setTimeout(resume, MAX_STALL_MS);
+    this.stallTimer = timer;
+    for (const s of sessions) {
+      s.watermarks.onClear(() => {
+        if (--pending <= 0) resume();
+      });
+    }
   }
 
   /** Per-client publish rate: a fast publisher is paused, never dropped (issue 3 limits). */
@@ -201,7 +230,7 @@ export class Connection implements SessionLink {
       if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs);
       // Packets that arrived behind the throttled one go first, in order.
       this.frameBuffered(Buffer.alloc(0));
-      if (!this.isClosed() && !this.waiting && !this.paused) this.stream.resume();
+      if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
     }, wait);
   }
 
@@ -290,6 +319,8 @@ export class Connection implements SessionLink {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     this.clearTimer();
+    if (this.stallTimer !== undefined) this.core.clock.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     this.parser.removeAllListeners('packet');
     // end() flushes what was written (a DISCONNECT or CONNACK with a reason) before FIN; the
     // timer bounds how long a peer that stopped reading can hold the socket.

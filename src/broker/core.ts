@@ -49,6 +49,8 @@ export class BrokerCore {
   // Keyed by the tree's member map, so a group's cursor goes when the group does.
   private readonly shareCursor = new WeakMap<Map<string, Subscription>, number>();
   private liveCount = 0;
+  /** Sessions that became congested during the current route(); read by the PUBLISH handler. */
+  readonly congested: Session[] = [];
   private localSeq = 0;
 
   constructor(deps: CoreDeps) {
@@ -337,6 +339,7 @@ export class BrokerCore {
     if (session === undefined) return 0;
     const before = session.dropped;
     const result = session.offer(d);
+    if (session.congested && d.message.origin !== clientId) this.congested.push(session);
     if (result === 'dropped' || session.dropped > before) {
       this.metrics.dropped.inc({ reason: d.qos === 0 ? 'qos0-offline-or-slow' : 'queue-full' }, Math.max(1, session.dropped - before));
     }

@@ -5,6 +5,7 @@ import type { InflightSnapshot, SessionSnapshot } from './persistence.js';
 import type { Delivery, Subscription } from './types.js';
 import { payloadBytes } from './types.js';
 import { Fifo } from './fifo.js';
+import { Watermarks } from './backpressure.js';
 
 export interface SessionLimits {
   maxQueued: number;
@@ -32,10 +33,28 @@ export class Session {
   dropped = 0;
   expiryInterval = 0;
   disconnectedAt = 0;
-  link: SessionLink | undefined;
+  private linkValue: SessionLink | undefined;
   private nextPacketId = 1;
+  readonly watermarks: Watermarks;
 
-  constructor(readonly clientId: string, private readonly limits: SessionLimits, private readonly now: () => number) {}
+  constructor(readonly clientId: string, private readonly limits: SessionLimits, private readonly now: () => number) {
+    this.watermarks = Watermarks.forQueue(limits.maxQueued);
+  }
+
+  get link(): SessionLink | undefined {
+    return this.linkValue;
+  }
+
+  /** Attaching or detaching a connection; publishers waiting on this session are released on detach. */
+  set link(link: SessionLink | undefined) {
+    this.linkValue = link;
+    if (link === undefined) this.watermarks.release();
+  }
+
+  /** A connected subscriber whose queue passed its high-water mark slows its publishers. */
+  get congested(): boolean {
+    return this.linkValue !== undefined && this.watermarks.isCongested(this.queue.length);
+  }
 
   static fromSnapshot(s: SessionSnapshot, limits: SessionLimits, now: () => number): Session {
     const session = new Session(s.clientId, limits, now);
@@ -133,6 +152,7 @@ export class Session {
       if (d.message.expiresAt !== undefined && d.message.expiresAt <= now) continue; // [MQTT-3.3.2-5]
       this.sendNew(link, d);
     }
+    this.watermarks.update(this.queue.length);
   }
 
   /**

@@ -81,8 +81,13 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
     if (props.messageExpiryInterval !== undefined) message.expiresAt = core.clock.now() + props.messageExpiryInterval * 1000;
   }
 
+  core.congested.length = 0;
   const delivered = core.route(message);
   ack(conn, qos, id, delivered === 0 && conn.isV5 ? RC.noMatchingSubscribers : RC.success);
+  if (core.congested.length > 0) {
+    conn.waitForSubscribers(core.congested);
+    core.congested.length = 0;
+  }
 }
 
 function ack(conn: Connection, qos: number, id: number | undefined, reasonCode: number): void {
