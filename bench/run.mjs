@@ -15,7 +15,11 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 let nextPort = 21_000 + Math.floor(Math.random() * 20_000);
 
 const BROKERS = [
-  { name: 'fieldgate', spawn: (port) => spawn(process.execPath, [join(here, 'fieldgate-broker.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }) },
+  {
+    name: 'fieldgate',
+    // FIELDGATE_NODE_FLAGS, e.g. `--max-semi-space-size=2`, to measure V8 heap settings.
+    spawn: (port) => spawn(process.execPath, [...(process.env.FIELDGATE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(here, 'fieldgate-broker.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  },
   {
     name: 'mosquitto',
     spawn: (port) => {
