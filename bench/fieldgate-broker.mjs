@@ -9,9 +9,18 @@ const port = Number(process.argv[2]);
 const config = brokerSchema.parse({
   listeners: [{ host: '127.0.0.1', port }],
   sysInterval: false,
-  limits: { connectionsPerSecondPerAddress: 0 },
+  // FIELDGATE_LIMITS='{"maxInflight":1000}' to measure other limits.
+  limits: { connectionsPerSecondPerAddress: 0, ...JSON.parse(process.env.FIELDGATE_LIMITS ?? '{}') },
 });
 const broker = new Broker(config);
 await broker.listen();
 process.stdout.write('listening\n');
+if (process.env.BENCH_MEMORY) {
+  // Where the RSS goes: V8 heap vs. Buffers (external) vs. the rest.
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mib = (n) => (n / 1048576).toFixed(0);
+    process.stderr.write(`rss ${mib(m.rss)} heapTotal ${mib(m.heapTotal)} heapUsed ${mib(m.heapUsed)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)}\n`);
+  }, 500).unref();
+}
 process.on('SIGTERM', () => broker.close().then(() => process.exit(0)));

@@ -34,7 +34,8 @@ const BROKERS = [
 ].filter((b) => ONLY === undefined || ONLY.includes(b.name));
 
 const CASES = [];
-for (const qos of [0, 1]) for (const clients of [1, 10]) for (const size of [64, 1024]) CASES.push({ qos, clients, size });
+const QOS = process.env.BENCH_QOS?.split(',').map(Number) ?? [0, 1];
+for (const qos of QOS) for (const clients of [1, 10]) for (const size of [64, 1024]) CASES.push({ qos, clients, size });
 
 function rssKiB(pid) {
   try {
