@@ -52,4 +52,17 @@ describe('TLS listener', () => {
     expect(await noCert.exited()).not.toBe(0);
     expect(heard).toEqual(['hmi/hmi-1/status']);
   });
+
+  it('serves MQTT over wss:// with the same TLS material', async () => {
+    const s = await startBroker({ listeners: [{ host: '127.0.0.1', port: 0, protocol: 'wss', tls: { cert: tlsFiles.serverCert, key: tlsFiles.serverKey } }] });
+    brokers.push(s.broker);
+    const port = s.broker.addresses()[0]!.port;
+    const ca = readFileSync(tlsFiles.caCert);
+    const c = await connectClient(`wss://127.0.0.1:${port}/mqtt`, { clientId: 'wss', ca, protocolVersion: 5 });
+    await c.subscribeAsync('wss/#', { qos: 1 });
+    await c.publishAsync('wss/echo', 'secure socket', { qos: 1 });
+    const [m] = await collect(c).next(1);
+    expect(m!.payload.toString()).toBe('secure socket');
+    await expect(connectClient(`wss://127.0.0.1:${port}/mqtt`, { clientId: 'untrusting', connectTimeout: 2000 })).rejects.toThrow();
+  });
 });
