@@ -20,7 +20,11 @@ if (process.env.BENCH_MEMORY) {
   setInterval(() => {
     const m = process.memoryUsage();
     const mib = (n) => (n / 1048576).toFixed(0);
-    process.stderr.write(`rss ${mib(m.rss)} heapTotal ${mib(m.heapTotal)} heapUsed ${mib(m.heapUsed)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)}\n`);
+    const core = broker.core; // internals, for this diagnostic only
+    let queued = 0, inflight = 0, writable = 0;
+    for (const s of core.sessions.values()) { queued += s.queue.length; inflight += s.inflight.size; }
+    for (const c of core.connections) writable += c.stream.writableLength;
+    process.stderr.write(`rss ${mib(m.rss)} heapTotal ${mib(m.heapTotal)} heapUsed ${mib(m.heapUsed)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} | queued ${queued} inflight ${inflight} unsent ${mib(writable)} MiB\n`);
   }, 500).unref();
 }
 process.on('SIGTERM', () => broker.close().then(() => process.exit(0)));

@@ -340,9 +340,10 @@ export class BrokerCore {
     const before = session.dropped;
     const result = session.offer(d);
     if (session.congested && d.message.origin !== clientId) this.congested.push(session);
-    if (result === 'dropped' || session.dropped > before) {
-      this.metrics.dropped.inc({ reason: d.qos === 0 ? 'qos0-offline-or-slow' : 'queue-full' }, Math.max(1, session.dropped - before));
-    }
+    // QoS 0 refused by a live connection was counted there (slow subscriber, packet size).
+    if (result === 'dropped' && d.qos === 0 && session.link === undefined) this.metrics.dropped.inc({ reason: 'qos0-offline' });
+    const lost = session.dropped - before;
+    if (lost > 0) this.metrics.dropped.inc({ reason: 'queue-full' }, lost);
     return 1;
   }
 

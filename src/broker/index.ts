@@ -1,6 +1,5 @@
 // The local MQTT broker (issue 3): listeners from config, one Connection per socket, and an
 // in-process API so the gateway's own parts publish and subscribe without a socket.
-import type { Duplex } from 'node:stream';
 import type { BrokerConfig } from '../config/sections/broker.js';
 import { FieldgateError } from '../errors.js';
 import { silentLogger, type Logger } from '../observe/logger.js';
@@ -90,11 +89,6 @@ export class Broker {
   /** Where each listener is bound (port 0 in config becomes the chosen port here). */
   addresses(): Array<{ protocol: string; host: string; port: number }> {
     return this.listeners.map((l) => ({ protocol: l.config.protocol, host: l.address().address, port: l.address().port }));
-  }
-
-  /** Adopts a stream that is already open (tests, or a transport accepted elsewhere). */
-  handle(stream: Duplex, remoteAddress = 'in-process', allowAnonymous = true): void {
-    this.accept({ stream, remoteAddress }, 'handle', allowAnonymous);
   }
 
   private accept(s: AcceptedStream, listener: string, allowAnonymous: boolean): void {

@@ -102,7 +102,10 @@ export class Session {
   }
 
   private enqueue(delivery: Delivery): OfferResult {
-    if (this.limits.maxQueued === 0) return 'dropped';
+    if (this.limits.maxQueued === 0) {
+      this.dropped++;
+      return 'dropped';
+    }
     this.queue.push(delivery);
     this.queuedBytes += payloadBytes(delivery);
     let result: OfferResult = 'queued';
