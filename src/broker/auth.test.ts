@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/broker/helpers.js';
 import { MetricsRegistry } from '../observe/metrics.js';
-import { hashPassword, verifyPassword, type Broker } from './index.js';
+import { Broker, hashPassword, verifyPassword } from './index.js';
+import { brokerSchema } from '../config/sections/broker.js';
 import { isLoopback } from './listener.js';
 import { Acl } from './acl.js';
 
@@ -47,6 +48,15 @@ describe('passwords', () => {
     await expect(connectClient(url, { clientId: 'y', protocolVersion: 5, username: 'mallory', password: 'x' })).rejects.toThrow(/[Bb]ad [Uu]ser [Nn]ame or [Pp]assword/);
     await expect(connectClient(url, { clientId: 'z' })).rejects.toThrow(/[Nn]ot authorized/);
     expect(metrics.render()).toMatch(/fieldgate_broker_auth_failures_total 3/);
+  });
+
+  it('refuses to start on an unreadable or malformed password file, naming the line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-broker-'));
+    const bad = join(dir, 'passwd');
+    writeFileSync(bad, '# ok\nalice:plaintext\n');
+    const config = (passwordFile: string) => brokerSchema.parse({ listeners: [{}], passwordFile });
+    expect(() => new Broker(config(join(dir, 'missing')))).toThrow(expect.objectContaining({ code: 'FG_ERR_BROKER_AUTH' }));
+    expect(() => new Broker(config(bad))).toThrow(/passwd:2: expected username:scrypt\$/);
   });
 
   it('allows anonymous clients by default only on loopback listeners', async () => {

@@ -1,7 +1,8 @@
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, connectWithAck, rawSocket, startBroker, untilClosed } from '../../test/broker/helpers.js';
+import { closeClients, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
 import type { Broker } from './index.js';
+import { ManualClock } from '../runtime/clock.js';
 
 let broker: Broker | undefined;
 afterEach(async () => {
@@ -123,5 +124,18 @@ describe('broker CONNECT / CONNACK', () => {
     await started.broker.close();
     await closed;
     await expect(rawSocket(started.port)).rejects.toThrow();
+  });
+
+  it('close() leaves no timer behind: keep alive, session expiry, delayed will, $SYS', async () => {
+    const clock = new ManualClock(Date.now());
+    const started = await startBroker({ sysInterval: '1s' }, { clock });
+    const persistent = { protocolVersion: 5 as const, clean: false, keepalive: 30, properties: { sessionExpiryInterval: 600 } };
+    await connectClient(started.url, { ...persistent, clientId: 'live' });
+    const gone = await connectClient(started.url, { ...persistent, clientId: 'gone', will: { topic: 'w', payload: Buffer.from('x'), qos: 0, retain: false, properties: { willDelayInterval: 60 } } });
+    (gone as unknown as { stream: { destroy(): void } }).stream.destroy();
+    await sleep(50);
+    expect(clock.timerCount).toBeGreaterThanOrEqual(4);
+    await started.broker.close();
+    expect(clock.timerCount).toBe(0);
   });
 });
