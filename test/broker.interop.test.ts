@@ -1,7 +1,12 @@
 // Issue 3 "Done when": clients no one here wrote. Debian's mosquitto_pub / mosquitto_sub
 // (3.1.1 and -V mqttv5) and python3-paho-mqtt against the fieldgate broker.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryPersistence, type Broker } from '../src/broker/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Broker } from '../src/broker/index.js';
+import { applyBrokerMigrations, SqliteBrokerPersistence } from '../src/store/broker-persistence.js';
 import { startBroker } from './broker/helpers.js';
 import { killAll, run } from './broker/processes.js';
 
@@ -18,6 +23,12 @@ async function start(overrides: Record<string, unknown> = {}, deps: Parameters<t
 }
 
 const VERSIONS = [['mqttv311'], ['mqttv5']] as const;
+
+function openSqlite(path: string): SqliteBrokerPersistence {
+  const db = new Database(path);
+  applyBrokerMigrations(db);
+  return new SqliteBrokerPersistence(db, { ownsDatabase: true });
+}
 
 function sub(port: number, version: string, args: string[]) {
   return run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-V', version, '-d', '-F', '%t %p', ...args]);
@@ -66,8 +77,9 @@ describe.each(VERSIONS)('mosquitto clients, %s', (version) => {
   });
 
   it('keeps a persistent session across a client reconnect and across a broker restart', async () => {
-    const persistence = new MemoryPersistence();
-    const a = await start({}, { persistence });
+    // The store's SQLite file, reopened by the second broker: a restart from disk.
+    const path = join(mkdtempSync(join(tmpdir(), 'fg-broker-db-')), 'store.db');
+    const a = await start({}, { persistence: openSqlite(path) });
     const first = sub(a.port, version, ['-c', '-i', 'keeper', '-q', '1', '-t', 'ps/#', '-E']);
     expect(await first.exited()).toBe(0);
     await pub(a.port, version, ['-q', '1', '-t', 'ps/1', '-m', 'while away']);
@@ -78,7 +90,7 @@ describe.each(VERSIONS)('mosquitto clients, %s', (version) => {
     await pub(a.port, version, ['-q', '1', '-t', 'ps/2', '-m', 'before restart']);
     await a.broker.close();
     brokers.splice(brokers.indexOf(a.broker), 1);
-    const b = await start({ listeners: [{ host: '127.0.0.1', port: a.port }] }, { persistence });
+    const b = await start({ listeners: [{ host: '127.0.0.1', port: a.port }] }, { persistence: openSqlite(path) });
     const third = sub(b.port, version, ['-c', '-i', 'keeper', '-q', '1', '-t', 'ps/#', '-C', '1']);
     expect(await third.exited()).toBe(0);
     expect(third.lines).toEqual(['ps/2 before restart']);
