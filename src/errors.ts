@@ -29,6 +29,9 @@ export const ERROR_CATALOGUE = {
   FG_ERR_OPCUA_UNTRUSTED: { class: 'device', meaning: "the OPC UA server's certificate is not in the gateway's trust list yet" },
   FG_ERR_OPCUA_AUTH: { class: 'device', meaning: 'the OPC UA server refused the configured user identity' },
   FG_ERR_OPCUA_UNAVAILABLE: { class: 'runtime', meaning: 'an OPC UA device is configured but node-opcua is not installed' },
+  FG_ERR_BROKER_PROTOCOL: { class: 'broker', meaning: 'an MQTT client broke the protocol; only its connection was closed' },
+  FG_ERR_BROKER_AUTH: { class: 'broker', meaning: 'broker users, password file or TLS material could not be loaded' },
+  FG_ERR_BROKER_TOPIC: { class: 'broker', meaning: 'a topic name or filter is invalid for the in-process broker API' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

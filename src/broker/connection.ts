@@ -1,0 +1,349 @@
+// One network connection: framing, parsing, writing, keep alive, and closing it without
+// touching any other client. Packet semantics live in handlers/ behind dispatcher.ts.
+import type { Duplex } from 'node:stream';
+import mqtt from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
+import type { TimerHandle } from '../runtime/clock.js';
+import type { BrokerCore } from './core.js';
+import { dispatch } from './dispatcher.js';
+import { Framer } from './framer.js';
+import { RC } from './reason-codes.js';
+import type { Session, SessionLink } from './session.js';
+import type { Delivery, Message } from './types.js';
+import { toPublishPacket } from './publish-packet.js';
+import { decodeFast, encodePublishFast } from './codec.js';
+import { MAX_STALL_MS } from './backpressure.js';
+
+export interface ConnectionInfo {
+  remoteAddress: string;
+  listener: string;
+  allowAnonymous: boolean;
+  /** Subject CN of a verified TLS client certificate, used as the identity when configured. */
+  certIdentity?: string | undefined;
+}
+
+export interface Will {
+  message: Message;
+  /** Seconds (MQTT 5 Will Delay Interval). */
+  delay: number;
+}
+
+type ProtocolVersion = 3 | 4 | 5;
+
+const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+
+/**
+ * A successful ack without properties in its two-byte form, which MQTT 5 allows (§3.4.2.1) and
+ * older MQTT 5 clients (paho 1.6) require; mqtt-packet always adds the reason code byte.
+ */
+function shortAck(packet: Packet): Buffer | undefined {
+  const first = ACK_TYPES[packet.cmd];
+  if (first === undefined) return undefined;
+  const p = packet as { messageId?: number; reasonCode?: number; properties?: unknown };
+  if ((p.reasonCode !== undefined && p.reasonCode !== 0) || p.properties !== undefined || p.messageId === undefined) return undefined;
+  return Buffer.from([first, 2, p.messageId >> 8, p.messageId & 0xff]);
+}
+
+export class Connection implements SessionLink {
+  protocolVersion: ProtocolVersion = 4;
+  clientId = '';
+  username: string | undefined;
+  session: Session | undefined;
+  will: Will | undefined;
+  /** 'new' until CONNACK 0, then 'connected'; 'closed' once and for all. */
+  state: 'new' | 'connected' | 'closed' = 'new';
+  sendWindow: number;
+  clientMaxPacketSize = Number.POSITIVE_INFINITY;
+  /** Topic aliases the client set up, per connection [MQTT-3.3.2-10]. */
+  readonly topicAliases = new Map<number, string>();
+  readonly info: ConnectionInfo;
+  private readonly framer: Framer;
+  private readonly parser = mqtt.parser();
+  private keepaliveMs = 0;
+  private lastActivity: number;
+  private timer: TimerHandle | undefined;
+  private endTimer: TimerHandle | undefined;
+  /** True while an async step (the password check) runs; later bytes wait in the framer. */
+  private waiting = false;
+  private tokens = 0;
+  private tokensAt = 0;
+  private paused = false;
+  private corked = false;
+  private stalled = false;
+  private stallTimer: TimerHandle | undefined;
+
+  constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
+    this.info = info;
+    this.sendWindow = core.limits.maxInflight;
+    this.framer = new Framer(core.limits.maxPacketSize);
+    this.lastActivity = core.clock.monotonic();
+    this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
+    this.parser.on('error', (err: Error) => this.protocolViolation(RC.malformedPacket, err.message));
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (err: Error) => this.close(`socket error: ${err.message}`, false));
+    stream.on('close', () => this.close('socket closed', false));
+    stream.on('end', () => this.close('client closed the connection', false));
+    // A socket that never sends CONNECT is closed after connectTimeout [MQTT-3.1.4-1].
+    this.timer = core.clock.setTimeout(() => {
+      if (this.state === 'new') this.close('no CONNECT in time', false);
+    }, core.limits.connectTimeout);
+  }
+
+  /** A method, not a comparison, so TypeScript does not narrow `state` across calls that close. */
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get remoteAddress(): string {
+    return this.info.remoteAddress;
+  }
+
+  get isV5(): boolean {
+    return this.protocolVersion === 5;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastActivity = this.core.clock.monotonic(); // any packet resets keep alive [MQTT-3.1.2-22]
+    this.core.metrics.bytesIn.inc(undefined, chunk.length);
+    if (this.waiting || this.paused || this.stalled) {
+      this.framer.hold(chunk);
+      return;
+    }
+    this.frameBuffered(chunk);
+  }
+
+  private frameBuffered(chunk: Buffer): void {
+    const err = this.framer.push(chunk, (frame) => this.onFrame(frame));
+    if (err === 'too-large') this.protocolViolation(RC.packetTooLarge, 'packet larger than the maximum packet size');
+    else if (err === 'malformed-length') this.protocolViolation(RC.malformedPacket, 'malformed remaining length');
+  }
+
+  private onFrame(frame: Buffer): boolean {
+    if (this.state === 'closed') return false;
+    // The first packet must be CONNECT [MQTT-3.1.0-1].
+    if (this.state === 'new' && (frame[0] as number) >> 4 !== 1) {
+      this.close('first packet was not CONNECT', false);
+      return false;
+    }
+    if (this.state === 'connected') {
+      const fast = decodeFast(frame, this.protocolVersion);
+      if (fast !== undefined) {
+        this.onPacket(fast);
+        return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
+      }
+    }
+    try {
+      const left = this.parser.parse(frame);
+      // A frame is exactly one packet; bytes left over mean the body contradicts its header.
+      if (left !== 0 && !this.isClosed()) this.protocolViolation(RC.malformedPacket, 'packet body does not match its length');
+    } catch (err) {
+      this.protocolViolation(RC.malformedPacket, (err as Error).message);
+    }
+    return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
+  }
+
+  private onPacket(packet: Packet): void {
+    if (this.state === 'closed') return;
+    try {
+      const pending = dispatch(this, packet);
+      if (pending !== undefined) {
+        this.waiting = true;
+        this.stream.pause();
+        pending
+          .catch((err: unknown) => this.protocolViolation(RC.unspecifiedError, (err as Error).message))
+          .finally(() => this.afterWait());
+      }
+    } catch (err) {
+      this.core.logger.error({ clientId: this.clientId, err }, 'broker handler failed; closing this connection');
+      this.protocolViolation(RC.implementationSpecificError, 'internal error');
+    }
+  }
+
+  private afterWait(): void {
+    this.waiting = false;
+    if (this.isClosed()) return;
+    this.frameBuffered(Buffer.alloc(0));
+    if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
+  }
+
+  /** Starts keep alive supervision: 1.5 times the negotiated interval [MQTT-3.1.2-24]. */
+  startKeepalive(seconds: number): void {
+    this.clearTimer();
+    this.keepaliveMs = seconds * 1500;
+    if (seconds > 0) this.armKeepalive(this.keepaliveMs);
+  }
+
+  private armKeepalive(ms: number): void {
+    this.timer = this.core.clock.setTimeout(() => {
+      this.timer = undefined;
+      const idle = this.core.clock.monotonic() - this.lastActivity;
+      if (idle >= this.keepaliveMs) this.disconnect(RC.keepAliveTimeout, 'keep alive timeout');
+      else this.armKeepalive(this.keepaliveMs - idle);
+    }, ms);
+  }
+
+  /** Stops reading this publisher until the congested subscribers drain (backpressure.ts). */
+  waitForSubscribers(sessions: readonly Session[]): void {
+    if (this.stalled || this.isClosed()) return;
+    this.stalled = true;
+    this.stream.pause();
+    this.core.metrics.throttled.inc();
+    let pending = sessions.length;
+    let done = false;
+    const resume = () => {
+      if (done) return;
+      done = true;
+      this.core.clock.clearTimeout(timer);
+      this.stalled = false;
+      if (this.isClosed()) return;
+      this.frameBuffered(Buffer.alloc(0));
+      if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
+    };
+    const timer = this.core.clock.setTimeout(resume, MAX_STALL_MS);
+    this.stallTimer = timer;
+    for (const s of sessions) {
+      s.watermarks.onClear(() => {
+        if (--pending <= 0) resume();
+      });
+    }
+  }
+
+  /** Per-client publish rate: a fast publisher is paused, never dropped (issue 3 limits). */
+  throttlePublish(): void {
+    const rate = this.core.limits.publishesPerSecondPerClient;
+    if (rate <= 0) return;
+    const now = this.core.clock.monotonic();
+    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+    this.tokensAt = now;
+    this.tokens -= 1;
+    if (this.tokens >= 0 || this.paused) return;
+    this.paused = true;
+    this.stream.pause();
+    this.core.metrics.throttled.inc();
+    const wait = Math.ceil((-this.tokens * 1000) / rate);
+    this.clearTimer();
+    this.timer = this.core.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.paused = false;
+      if (this.state === 'closed') return;
+      if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs);
+      // Packets that arrived behind the throttled one go first, in order.
+      this.frameBuffered(Buffer.alloc(0));
+      if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
+    }, wait);
+  }
+
+  write(packet: Packet): boolean {
+    if (this.state === 'closed') return false;
+    let buf: Buffer;
+    try {
+      buf = shortAck(packet) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    } catch (err) {
+      this.core.logger.error({ clientId: this.clientId, cmd: packet.cmd, err }, 'could not encode a packet');
+      return false;
+    }
+    this.send(buf);
+    return true;
+  }
+
+  /**
+   * Writes are corked until the end of the current tick, so every message routed from one
+   * incoming chunk leaves in one syscall per subscriber (writev).
+   */
+  private send(buf: Buffer): void {
+    this.core.metrics.bytesOut.inc(undefined, buf.length);
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
+    this.stream.write(buf);
+  }
+
+  sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
+    if (this.state === 'closed') return false;
+    if (delivery.qos === 0 && this.stream.writableLength > this.core.limits.maxWriteBuffer) {
+      this.core.metrics.dropped.inc({ reason: 'slow-subscriber' });
+      return false;
+    }
+    const packet = toPublishPacket(delivery, packetId, dup, this.isV5, this.core.clock.now());
+    let buf: Buffer;
+    try {
+      buf = encodePublishFast(packet, this.protocolVersion) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    } catch (err) {
+      this.core.logger.error({ clientId: this.clientId, topic: delivery.message.topic, err }, 'could not encode a PUBLISH');
+      return false;
+    }
+    // The client's Maximum Packet Size: discard as if delivered [MQTT-3.1.2-25].
+    if (buf.length > this.clientMaxPacketSize) {
+      this.core.metrics.dropped.inc({ reason: 'client-max-packet-size' });
+      return false;
+    }
+    this.core.metrics.messagesOut.inc();
+    this.send(buf);
+    return true;
+  }
+
+  sendPubrel(packetId: number): void {
+    this.write({ cmd: 'pubrel', messageId: packetId });
+  }
+
+  /** A protocol error closes this connection only, with a reason code on MQTT 5 [MQTT-4.13.1-1]. */
+  protocolViolation(reasonCode: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.core.metrics.protocolErrors.inc();
+    this.core.logger.debug({ clientId: this.clientId, remote: this.remoteAddress, reasonCode, reason }, 'closing connection on protocol error');
+    this.disconnect(reasonCode, reason);
+  }
+
+  /**
+   * Server-side DISCONNECT: MQTT 5 clients get the reason code [MQTT-3.14.0-1] (only after
+   * CONNACK [MQTT-3.2.0-2]); 3.1.1 clients just see the connection close.
+   */
+  disconnect(reasonCode: number, reason: string): void {
+    if (this.state === 'closed') return;
+    if (this.isV5 && this.state === 'connected') {
+      const properties = this.core.problemInfo(this) ? { reasonString: reason } : undefined;
+      this.write({ cmd: 'disconnect', reasonCode, ...(properties ? { properties } : {}) });
+    }
+    this.close(reason, false);
+  }
+
+  /** Idempotent. `graceful` = the client sent DISCONNECT (no will, except MQTT 5 reason 0x04). */
+  close(reason: string, graceful: boolean): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    this.clearTimer();
+    if (this.stallTimer !== undefined) this.core.clock.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.parser.removeAllListeners('packet');
+    // end() flushes what was written (a DISCONNECT or CONNACK with a reason) before FIN; the
+    // timer bounds how long a peer that stopped reading can hold the socket.
+    this.stream.end();
+    if (!this.stream.destroyed) {
+      this.endTimer = this.core.clock.setTimeout(() => this.stream.destroy(), 1000);
+      this.stream.once('close', () => {
+        if (this.endTimer !== undefined) this.core.clock.clearTimeout(this.endTimer);
+        this.endTimer = undefined;
+      });
+    }
+    this.core.onConnectionClosed(this, wasConnected, graceful, reason);
+  }
+
+  /** Drops the socket now (broker shutdown); no timers remain. */
+  destroy(): void {
+    if (this.endTimer !== undefined) this.core.clock.clearTimeout(this.endTimer);
+    this.endTimer = undefined;
+    this.stream.destroy();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

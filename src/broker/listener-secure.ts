@@ -1,0 +1,48 @@
+// TLS listeners (mqtts) and, through websocket.ts, WebSocket ones (ws, wss).
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
+import type { BrokerListenerConfig } from '../config/sections/broker.js';
+import { FieldgateError } from '../errors.js';
+import type { Logger } from '../observe/logger.js';
+import { bind, type AcceptedStream, type Listener } from './listener.js';
+
+export function tlsOptions(config: BrokerListenerConfig): tls.TlsOptions {
+  const t = config.tls;
+  if (t === undefined) throw new FieldgateError('FG_ERR_BROKER_AUTH', `${config.protocol} listener on port ${config.port} has no tls section`);
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new FieldgateError('FG_ERR_BROKER_AUTH', `cannot read TLS ${what} ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    cert: read('certificate', t.cert),
+    key: read('key', t.key),
+    ...(t.ca !== undefined ? { ca: read('CA', t.ca) } : {}),
+    // Ask for a certificate whenever a CA is configured; refuse only when it is required.
+    requestCert: t.ca !== undefined,
+    rejectUnauthorized: t.requireClientCert,
+  };
+}
+
+/** Subject CN of a certificate the TLS layer verified against the configured CA. */
+export function certIdentity(socket: tls.TLSSocket, config: BrokerListenerConfig): string | undefined {
+  if (config.tls?.identityFromCert !== true || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
+}
+
+export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, logger: Logger, maxPacketSize: number): Promise<Listener> {
+  if (config.protocol === 'ws' || config.protocol === 'wss') {
+    const { listenWebSocket } = await import('./websocket.js');
+    // A frame never needs to be larger than the largest packet plus its framing.
+    return listenWebSocket(config, onStream, logger, maxPacketSize + 16);
+  }
+  const server = tls.createServer(tlsOptions(config), (socket) => {
+    onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', certIdentity: certIdentity(socket, config) });
+  });
+  // A failed handshake concerns that socket only.
+  server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  return bind(server, config);
+}

@@ -1,0 +1,48 @@
+// Accepting sockets for one configured listener: TCP now, TLS and WebSocket by protocol.
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { BrokerListenerConfig } from '../config/sections/broker.js';
+import { FieldgateError } from '../errors.js';
+
+export interface AcceptedStream {
+  stream: Duplex;
+  remoteAddress: string;
+  certIdentity?: string | undefined;
+}
+
+export interface Listener {
+  readonly config: BrokerListenerConfig;
+  address(): net.AddressInfo;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';
+}
+
+export async function listenTcp(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void): Promise<Listener> {
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown' });
+  });
+  return bind(server, config);
+}
+
+export function bind(server: net.Server, config: BrokerListenerConfig): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      reject(new FieldgateError('FG_ERR_LISTEN', `broker listener ${config.protocol}://${config.host}:${config.port}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(config.port, config.host, () => {
+      server.off('error', onError);
+      resolve({
+        config,
+        address: () => server.address() as net.AddressInfo,
+        close: () =>
+          new Promise<void>((res) => {
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,133 @@
+import mqttPacket from 'mqtt-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeClients, collect, connectClient, connectWithAck, rawSocket, sleep, startBroker } from '../../test/broker/helpers.js';
+import { ManualClock } from '../runtime/clock.js';
+import { MemoryPersistence, type Broker } from './index.js';
+import { MetricsRegistry } from '../observe/metrics.js';
+
+const brokers: Broker[] = [];
+afterEach(async () => {
+  await closeClients();
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+});
+
+async function start(overrides: Record<string, unknown> = {}, deps: Parameters<typeof startBroker>[1] = {}) {
+  const s = await startBroker(overrides, deps);
+  brokers.push(s.broker);
+  return s;
+}
+
+/** A raw 3.1.1 client that records every packet and never acknowledges unless told to. */
+async function rawClient(port: number, clientId: string, clean: boolean) {
+  const s = await rawSocket(port);
+  const parser = mqttPacket.parser();
+  const packets: mqttPacket.Packet[] = [];
+  parser.on('packet', (p) => packets.push(p));
+  s.on('data', (d: Buffer) => parser.parse(d));
+  s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean, keepalive: 30 }));
+  return { s, packets };
+}
+
+describe('persistent sessions', () => {
+  it('keeps subscriptions and QoS 1/2 messages while a Clean Session 0 client is away (not QoS 0)', async () => {
+    const { url, broker } = await start();
+    const c1 = await connectClient(url, { clientId: 'keeper', clean: false });
+    await c1.subscribeAsync('k/#', { qos: 2 });
+    await c1.endAsync();
+    broker.publish('k/0', 'zero', { qos: 0 });
+    broker.publish('k/1', 'one', { qos: 1 });
+    broker.publish('k/2', 'two', { qos: 2 });
+    const { client: c2, connack } = await connectWithAck(url, { clientId: 'keeper', clean: false });
+    expect(connack.sessionPresent).toBe(true);
+    const inbox = collect(c2);
+    const got = await inbox.next(2);
+    await sleep(100);
+    expect(inbox.got.length).toBe(2);
+    expect(got.map((m) => [m.topic, m.packet.qos])).toEqual([['k/1', 1], ['k/2', 2]]);
+  });
+
+  it('resends unacknowledged messages with DUP and the same packet id after reconnect [MQTT-4.4.0-1]', async () => {
+    const { port, broker } = await start();
+    const first = await rawClient(port, 'dup', false);
+    first.s.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'd', qos: 1 }] }));
+    await sleep(50);
+    broker.publish('d', 'unacked', { qos: 1 });
+    await sleep(50);
+    const original = first.packets.find((p) => p.cmd === 'publish') as mqttPacket.IPublishPacket;
+    expect(original.dup).toBe(false);
+    first.s.destroy();
+    await sleep(50);
+    const second = await rawClient(port, 'dup', false);
+    await sleep(100);
+    const [connack, again] = second.packets as [mqttPacket.IConnackPacket, mqttPacket.IPublishPacket];
+    expect(connack.sessionPresent).toBe(true);
+    expect([again.cmd, again.dup, again.messageId, again.payload.toString()]).toEqual(['publish', true, original.messageId, 'unacked']);
+    second.s.destroy();
+  });
+
+  it('bounds the queue per client, dropping the oldest and counting them', async () => {
+    const metrics = new MetricsRegistry();
+    const { url, broker } = await start({ limits: { maxQueued: 3 } }, { metrics });
+    const c1 = await connectClient(url, { clientId: 'q', clean: false });
+    await c1.subscribeAsync('q', { qos: 1 });
+    await c1.endAsync();
+    for (let i = 0; i < 5; i++) broker.publish('q', `m${i}`, { qos: 1 });
+    const c2 = await connectClient(url, { clientId: 'q', clean: false });
+    const inbox = collect(c2);
+    const got = await inbox.next(3);
+    expect(got.map((m) => m.payload.toString())).toEqual(['m2', 'm3', 'm4']);
+    expect(metrics.render()).toMatch(/fieldgate_broker_messages_dropped_total\{reason="queue-full"\} 2/);
+  });
+
+  it('survives a broker restart through its persistence: subscriptions, queue and retained', async () => {
+    const persistence = new MemoryPersistence();
+    const a = await start({}, { persistence });
+    const c1 = await connectClient(a.url, { clientId: 'restart', clean: false });
+    await c1.subscribeAsync('r/#', { qos: 1 });
+    await c1.endAsync();
+    a.broker.publish('r/queued', 'while away', { qos: 1 });
+    a.broker.publish('r/retained', 'kept', { qos: 1, retain: true });
+    await a.broker.close();
+    brokers.splice(brokers.indexOf(a.broker), 1);
+
+    const b = await start({}, { persistence });
+    expect(b.broker.retainedCount).toBe(1);
+    b.broker.publish('r/after', 'restart', { qos: 1 }); // the restored subscription catches this too
+    const { client: c2, connack } = await connectWithAck(b.url, { clientId: 'restart', clean: false });
+    expect(connack.sessionPresent).toBe(true);
+    const inbox = collect(c2);
+    const got = await inbox.next(3);
+    expect(got.map((m) => m.payload.toString())).toEqual(['while away', 'kept', 'restart']);
+  });
+
+  it('Clean Start discards the old session', async () => {
+    const { url, broker } = await start();
+    const c1 = await connectClient(url, { clientId: 'cs', clean: false });
+    await c1.subscribeAsync('cs', { qos: 1 });
+    await c1.endAsync();
+    broker.publish('cs', 'lost', { qos: 1 });
+    const { client: c2, connack } = await connectWithAck(url, { clientId: 'cs', clean: true });
+    expect(connack.sessionPresent).toBe(false);
+    const inbox = collect(c2);
+    broker.publish('cs', 'not subscribed', { qos: 1 });
+    await sleep(100);
+    expect(inbox.got.length).toBe(0);
+  });
+
+  it('expires an MQTT 5 session after its Session Expiry Interval', async () => {
+    const clock = new ManualClock(Date.now());
+    const { url, broker } = await start({}, { clock });
+    const c1 = await connectClient(url, { protocolVersion: 5, clientId: 'exp', clean: false, properties: { sessionExpiryInterval: 60 } });
+    await c1.subscribeAsync('e', { qos: 1 });
+    await c1.endAsync();
+    await clock.advance(59_000);
+    broker.publish('e', 'in time', { qos: 1 });
+    const { client: c2, connack } = await connectWithAck(url, { protocolVersion: 5, clientId: 'exp', clean: false, properties: { sessionExpiryInterval: 60 } });
+    expect(connack.sessionPresent).toBe(true);
+    await collect(c2).next(1);
+    await c2.endAsync();
+    await clock.advance(60_001);
+    const { connack: third } = await connectWithAck(url, { protocolVersion: 5, clientId: 'exp', clean: false });
+    expect(third.sessionPresent).toBe(false);
+  });
+});

@@ -1,0 +1,99 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import mqttPacket from 'mqtt-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeClients, collect, connectClient, startBroker } from '../../test/broker/helpers.js';
+import type { Broker } from './index.js';
+
+let broker: Broker | undefined;
+afterEach(async () => {
+  await closeClients();
+  await broker?.close();
+  broker = undefined;
+});
+
+async function startWs() {
+  const s = await startBroker({ listeners: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0, protocol: 'ws', path: '/mqtt' }] });
+  broker = s.broker;
+  return { ...s, wsPort: s.broker.addresses()[1]!.port };
+}
+
+/** A masked client frame (RFC 6455 §5.3). */
+function clientFrame(opcode: number, payload: Buffer, mask = true, fin = true): Buffer {
+  const key = randomBytes(4);
+  const body = Buffer.from(payload);
+  if (mask) for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (key[i & 3] as number);
+  const len = body.length < 126 ? Buffer.from([body.length | (mask ? 0x80 : 0)]) : Buffer.from([126 | (mask ? 0x80 : 0), body.length >> 8, body.length & 0xff]);
+  return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode]), len, mask ? key : Buffer.alloc(0), body]);
+}
+
+async function handshake(port: number, path = '/mqtt', protocol = 'mqtt'): Promise<{ s: net.Socket; response: string; rest: Buffer[] }> {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+  const rest: Buffer[] = [];
+  const response = await new Promise<string>((resolve) => {
+    let acc = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      acc = Buffer.concat([acc, d]);
+      const end = acc.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        s.off('data', onData);
+        if (acc.length > end + 4) rest.push(acc.subarray(end + 4));
+        s.on('data', (more: Buffer) => rest.push(more));
+        resolve(acc.subarray(0, end).toString());
+      }
+    };
+    s.on('data', onData);
+  });
+  return { s, response, rest };
+}
+
+describe('WebSocket listener', () => {
+  it('carries MQTT for mqtt.js (3.1.1 and 5) alongside TCP clients', async () => {
+    const { url, wsPort } = await startWs();
+    const tcp = await connectClient(url, { clientId: 'tcp' });
+    await tcp.subscribeAsync('ws/#', { qos: 1 });
+    const ws4 = await connectClient(`ws://127.0.0.1:${wsPort}/mqtt`, { clientId: 'ws4' });
+    const ws5 = await connectClient(`ws://127.0.0.1:${wsPort}/mqtt`, { clientId: 'ws5', protocolVersion: 5 });
+    await ws5.subscribeAsync('back', { qos: 2 });
+    await ws4.publishAsync('ws/a', Buffer.alloc(70_000, 1), { qos: 1 }); // spans several TCP reads and a 64-bit frame length
+    await tcp.publishAsync('back', 'to ws', { qos: 2 });
+    const [m] = await collect(tcp).next(1);
+    expect(m!.payload.length).toBe(70_000);
+    const [b] = await collect(ws5).next(1);
+    expect(b!.payload.toString()).toBe('to ws');
+  });
+
+  it('selects the mqtt subprotocol, answers pings, and joins a packet split across frames', async () => {
+    const { wsPort } = await startWs();
+    const { s, response, rest } = await handshake(wsPort);
+    expect(response).toMatch(/^HTTP\/1\.1 101/);
+    expect(response).toMatch(/Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/); // RFC 6455 §1.3 example
+    expect(response).toMatch(/Sec-WebSocket-Protocol: mqtt/);
+    const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'frames', clean: true, keepalive: 30 });
+    s.write(clientFrame(0x2, connect.subarray(0, 5), true, false));
+    s.write(clientFrame(0x0, connect.subarray(5)));
+    s.write(clientFrame(0x9, Buffer.from('hi')));
+    await new Promise((r) => setTimeout(r, 100));
+    const bytes = Buffer.concat(rest);
+    // A binary frame holding CONNACK (20 02 00 00) and a PONG "hi", in either order: the PING
+    // is answered by the WebSocket layer while CONNECT waits for its credential check.
+    const frames = [bytes.subarray(0, 2 + (bytes[1] as number)), bytes.subarray(2 + (bytes[1] as number))].map((f) => [...f].join(','));
+    expect(frames.sort()).toEqual(['130,4,32,2,0,0', '138,2,104,105']);
+    s.destroy();
+  });
+
+  it('refuses a wrong path, a missing subprotocol, text frames and unmasked frames, one connection at a time', async () => {
+    const { wsPort, url } = await startWs();
+    const good = await connectClient(url, { clientId: 'good' });
+    expect((await handshake(wsPort, '/other')).response).toMatch(/^HTTP\/1\.1 404/);
+    expect((await handshake(wsPort, '/mqtt', 'chat')).response).toMatch(/^HTTP\/1\.1 400/);
+    for (const bad of [clientFrame(0x1, Buffer.from('text')), clientFrame(0x2, Buffer.from([0xc0, 0]), false)]) {
+      const { s } = await handshake(wsPort);
+      s.write(bad);
+      await new Promise((r) => s.once('close', r));
+    }
+    await good.publishAsync('still', 'fine', { qos: 1 });
+  });
+});
