@@ -50,7 +50,7 @@ devices: []
       'site.yaml',
       builtinDrivers,
     );
-    expect(cfg.broker?.listeners).toEqual([{ host: '127.0.0.1', port: 1883 }]);
+    expect(cfg.broker?.listeners).toEqual([{ host: '127.0.0.1', port: 1883, protocol: 'mqtt', path: '/mqtt' }]);
     expect(cfg.upstream).toMatchObject({ url: 'mqtt://central.example:1883', protocolVersion: 5 });
     expect(cfg.store?.maxBytes).toBe(512 * 1024 * 1024);
   });
