@@ -1,4 +1,5 @@
 // Accepting sockets for one configured listener: TCP now, TLS and WebSocket by protocol.
+import type http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BrokerListenerConfig } from '../config/sections/broker.js';
@@ -41,6 +42,8 @@ export function bind(server: net.Server, config: BrokerListenerConfig): Promise<
         close: () =>
           new Promise<void>((res) => {
             server.close(() => res());
+            // An HTTP (WebSocket) server would otherwise wait for idle keep-alive sockets.
+            (server as Partial<Pick<http.Server, 'closeAllConnections'>>).closeAllConnections?.();
           }),
       });
     });
