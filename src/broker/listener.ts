@@ -1,5 +1,4 @@
 // Accepting sockets for one configured listener: TCP now, TLS and WebSocket by protocol.
-import type http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BrokerListenerConfig } from '../config/sections/broker.js';
@@ -41,9 +40,8 @@ export function bind(server: net.Server, config: BrokerListenerConfig): Promise<
         address: () => server.address() as net.AddressInfo,
         close: () =>
           new Promise<void>((res) => {
+            // Node >= 19 also closes idle HTTP keep-alive sockets here (websocket.test.ts checks it).
             server.close(() => res());
-            // An HTTP (WebSocket) server would otherwise wait for idle keep-alive sockets.
-            (server as Partial<Pick<http.Server, 'closeAllConnections'>>).closeAllConnections?.();
           }),
       });
     });
