@@ -11,6 +11,7 @@ import type { BrokerPersistence } from './persistence.js';
 import { RetainedStore } from './retained.js';
 import { Session } from './session.js';
 import { TopicTree, type Match, type SharedMatch } from './topic-tree.js';
+import { Wills } from './wills.js';
 import type { Delivery, Message, QoS, Subscription } from './types.js';
 
 /** In-process subscriber: gets every matching message synchronously, no socket involved. */
@@ -20,6 +21,12 @@ export const LOCAL_PREFIX = '\u0000local:'; // U+0000 cannot appear in an MQTT c
 const NEVER_EXPIRES = 0xffff_ffff;
 // setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are re-armed in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Persistent sessions changed since their last save are written at most this long after the
+ * change: a crash loses at most this much of their subscriptions and queued messages, and a
+ * busy session costs one write per interval, not one per message.
+ */
+export const SESSION_SAVE_INTERVAL_MS = 1000;
 
 export interface CoreDeps {
   limits: BrokerLimits;
@@ -44,11 +51,13 @@ export class BrokerCore {
   readonly retained: RetainedStore;
   readonly connections = new Set<Connection>();
   private readonly locals = new Map<string, LocalHandler>();
-  private readonly pendingWills = new Map<string, { timer: TimerHandle; message: Message }>();
+  private readonly wills: Wills;
   private readonly expiryTimers = new Map<string, TimerHandle>();
   // Keyed by the tree's member map, so a group's cursor goes when the group does.
   private readonly shareCursor = new WeakMap<Map<string, Subscription>, number>();
   private liveCount = 0;
+  private readonly dirty = new Set<Session>();
+  private saveTimer: TimerHandle | undefined;
   /** Sessions that became congested during the current route(); read by the PUBLISH handler. */
   readonly congested: Session[] = [];
   private localSeq = 0;
@@ -62,6 +71,7 @@ export class BrokerCore {
     this.acl = deps.acl;
     this.persistence = deps.persistence;
     this.retained = new RetainedStore(deps.persistence, () => this.clock.now());
+    this.wills = new Wills(this.clock, this.acl, this.metrics, this.logger, (m) => this.route(m));
     this.restoreSessions();
   }
 
@@ -116,7 +126,7 @@ export class BrokerCore {
       previous.disconnect(0x8e, 'session taken over');
       this.onTakenOver(previous);
     }
-    this.cancelPendingWill(clientId); // [MQTT-3.1.3-9]
+    this.wills.cancel(clientId); // [MQTT-3.1.3-9]
     this.cancelExpiry(clientId);
     if (session !== undefined && clean) {
       this.discardSession(session); // Clean Start discards the old session [MQTT-3.1.2-4]
@@ -128,6 +138,7 @@ export class BrokerCore {
       this.sessions.set(clientId, session);
     }
     session.expiryInterval = expiryInterval;
+    this.markDirty(session);
     conn.session = session;
     this.liveCount++;
     this.metrics.clientsConnected.set(undefined, this.liveCount);
@@ -138,7 +149,7 @@ export class BrokerCore {
     // The old connection did not send DISCONNECT: its will is due now (MQTT 5.0 §3.1.4, step 3).
     const will = previous.will;
     previous.will = undefined;
-    if (will !== undefined) this.publishWill(will.message, previous.username, previous.clientId);
+    if (will !== undefined) this.wills.publish(will.message, previous.username, previous.clientId);
   }
 
   onConnectionClosed(conn: Connection, wasConnected: boolean, graceful: boolean, reason: string): void {
@@ -163,35 +174,9 @@ export class BrokerCore {
     if (will !== undefined) {
       // Delayed by min(Will Delay, Session Expiry) (MQTT 5.0 §3.1.3.2.2), published at once otherwise.
       const delay = Math.min(will.delay, session.expiryInterval);
-      if (delay <= 0) this.publishWill(will.message, conn.username, conn.clientId);
-      else this.scheduleWill(conn.clientId, conn.username, will.message, delay * 1000);
+      if (delay <= 0) this.wills.publish(will.message, conn.username, conn.clientId);
+      else this.wills.schedule(conn.clientId, conn.username, will.message, delay * 1000);
     }
-  }
-
-  private scheduleWill(clientId: string, username: string | undefined, message: Message, ms: number): void {
-    this.cancelPendingWill(clientId);
-    const timer = this.clock.setTimeout(() => {
-      this.pendingWills.delete(clientId);
-      this.publishWill(message, username, clientId);
-    }, Math.min(ms, MAX_TIMER_MS));
-    this.pendingWills.set(clientId, { timer, message });
-  }
-
-  private cancelPendingWill(clientId: string): void {
-    const w = this.pendingWills.get(clientId);
-    if (w === undefined) return;
-    this.clock.clearTimeout(w.timer);
-    this.pendingWills.delete(clientId);
-  }
-
-  private publishWill(message: Message, username: string | undefined, clientId: string): void {
-    // A will is a PUBLISH by its client: the same ACL applies.
-    if (message.topic.startsWith('$SYS/') || !this.acl.canPublish(username, clientId, message.topic)) {
-      this.metrics.dropped.inc({ reason: 'acl' });
-      return;
-    }
-    this.logger.debug({ clientId, topic: message.topic }, 'publishing will');
-    this.route(message);
   }
 
   private scheduleExpiry(session: Session, leftMs: number): void {
@@ -202,12 +187,7 @@ export class BrokerCore {
       if (session.link !== undefined || this.sessions.get(session.clientId) !== session) return;
       const left = this.expiryLeftMs(session, this.clock.now());
       if (left > 0) return this.scheduleExpiry(session, left);
-      const pending = this.pendingWills.get(session.clientId);
-      if (pending !== undefined) {
-        // The will is published when the session ends, if it has not been yet (MQTT 5.0 §3.1.3.2.2).
-        this.cancelPendingWill(session.clientId);
-        this.route(pending.message);
-      }
+      this.wills.publishNow(session.clientId);
       this.logger.debug({ clientId: session.clientId }, 'session expired');
       this.discardSession(session);
     }, Math.max(0, Math.min(leftMs, MAX_TIMER_MS)));
@@ -221,7 +201,22 @@ export class BrokerCore {
     this.expiryTimers.delete(clientId);
   }
 
+  private markDirty(session: Session): void {
+    if (session.expiryInterval === 0) return;
+    this.dirty.add(session);
+    if (this.saveTimer === undefined) this.saveTimer = this.clock.setTimeout(() => this.saveDirty(), SESSION_SAVE_INTERVAL_MS);
+  }
+
+  private saveDirty(): void {
+    this.saveTimer = undefined;
+    for (const session of this.dirty) {
+      if (this.sessions.get(session.clientId) === session && session.expiryInterval > 0) this.persistence.saveSession(session.snapshot());
+    }
+    this.dirty.clear();
+  }
+
   private discardSession(session: Session): void {
+    this.dirty.delete(session);
     for (const sub of session.subscriptions.values()) this.tree.remove(session.clientId, sub);
     session.subscriptions.clear();
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
@@ -235,6 +230,7 @@ export class BrokerCore {
     if (old !== undefined) this.tree.remove(session.clientId, old);
     session.subscriptions.set(sub.key, sub);
     this.tree.add(session.clientId, sub);
+    this.markDirty(session);
     return old !== undefined;
   }
 
@@ -243,6 +239,7 @@ export class BrokerCore {
     if (old === undefined) return false;
     session.subscriptions.delete(key);
     this.tree.remove(session.clientId, old);
+    this.markDirty(session);
     return true;
   }
 
@@ -339,6 +336,7 @@ export class BrokerCore {
     if (session === undefined) return 0;
     const before = session.dropped;
     const result = session.offer(d);
+    if (result === 'queued' && session.link === undefined) this.markDirty(session);
     if (session.congested && d.message.origin !== clientId) this.congested.push(session);
     // QoS 0 refused by a live connection was counted there (slow subscriber, packet size).
     if (result === 'dropped' && d.qos === 0 && session.link === undefined) this.metrics.dropped.inc({ reason: 'qos0-offline' });
@@ -375,8 +373,10 @@ export class BrokerCore {
     }
     for (const t of this.expiryTimers.values()) this.clock.clearTimeout(t);
     this.expiryTimers.clear();
-    for (const w of this.pendingWills.values()) this.clock.clearTimeout(w.timer);
-    this.pendingWills.clear();
+    if (this.saveTimer !== undefined) this.clock.clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.dirty.clear();
+    this.wills.clear();
     this.locals.clear();
   }
 }

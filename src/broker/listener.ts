@@ -40,6 +40,7 @@ export function bind(server: net.Server, config: BrokerListenerConfig): Promise<
         address: () => server.address() as net.AddressInfo,
         close: () =>
           new Promise<void>((res) => {
+            // Node >= 19 also closes idle HTTP keep-alive sockets here (websocket.test.ts checks it).
             server.close(() => res());
           }),
       });

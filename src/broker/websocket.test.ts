@@ -96,4 +96,17 @@ describe('WebSocket listener', () => {
     }
     await good.publishAsync('still', 'fine', { qos: 1 });
   });
+
+  it('close() does not wait for an idle HTTP keep-alive connection', async () => {
+    const { wsPort } = await startWs();
+    const s = net.connect(wsPort, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    s.write('GET /mqtt HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    await new Promise((r) => s.once('data', r)); // 426 Upgrade Required, socket kept alive
+    const t0 = Date.now();
+    await broker!.close();
+    broker = undefined;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    s.destroy();
+  });
 });

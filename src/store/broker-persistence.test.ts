@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describePersistence } from '../../test/broker/persistence-suite.js';
-import { closeClients, collect, connectClient, connectWithAck, startBroker } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/broker/helpers.js';
+import { ManualClock } from '../runtime/clock.js';
+import { SESSION_SAVE_INTERVAL_MS } from '../broker/core.js';
 import type { Broker } from '../broker/index.js';
 import { applyBrokerMigrations, SqliteBrokerPersistence } from './broker-persistence.js';
 
@@ -55,5 +57,26 @@ describe('broker on SQLite persistence', () => {
     expect(got[0]!.packet.properties?.userProperties).toEqual({ k: 'v' });
     expect(got[0]!.packet.properties?.correlationData?.toString()).toBe('c');
     expect(got[1]!.payload.toString()).toBe('kept');
+  });
+
+  it('after a crash (no close) keeps what was subscribed and queued up to one save interval before', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fg-broker-db-')), 'store.db');
+    const clock = new ManualClock(Date.now());
+    const crashed = await startBroker({}, { persistence: open(path), clock });
+    const c1 = await connectClient(crashed.url, { clientId: 'crash', clean: false });
+    await c1.subscribeAsync('k/#', { qos: 1 });
+    await clock.advance(SESSION_SAVE_INTERVAL_MS); // saved while the client is still connected
+    (c1 as unknown as { stream: { destroy(): void } }).stream.destroy();
+    await sleep(50);
+    crashed.broker.publish('k/1', 'queued before the crash', { qos: 1 });
+    await clock.advance(SESSION_SAVE_INTERVAL_MS);
+    // The process "dies" here: a second broker opens the file while the first never closed.
+    const b = await startBroker({}, { persistence: open(path) });
+    brokers.push(b.broker);
+    const { client, connack } = await connectWithAck(b.url, { clientId: 'crash', clean: false });
+    expect(connack.sessionPresent).toBe(true);
+    const [m] = await collect(client).next(1);
+    expect(m!.payload.toString()).toBe('queued before the crash');
+    await crashed.broker.close();
   });
 });
