@@ -20,6 +20,8 @@ commands:
   demo                  run the embedded demo (config/demo.yaml, data in ./data)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
   schema                print the site file's JSON Schema (draft 2020-12) for editors
+  watch                 print a Sparkplug stream decoded, one JSON line per message
+                        (--url mqtt://127.0.0.1:1883, --topic 'spBv1.0/#', --rebirth)
   DRIVER browse TARGET  list what a device offers as a tags: block, e.g.
                         fieldgate opcua browse opc.tcp://plc:4840 --root ns=2;s=Line1 --depth 2
                         (opcua: --security-mode, --security-policy, --pki DIR, --username U
@@ -54,6 +56,9 @@ async function main(argv: string[]): Promise<number> {
         'security-policy': { type: 'string' },
         username: { type: 'string' },
         pki: { type: 'string' },
+        url: { type: 'string' },
+        topic: { type: 'string' },
+        rebirth: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -87,6 +92,24 @@ async function main(argv: string[]): Promise<number> {
       return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
     case 'validate':
       return validate(rest);
+    case 'watch': {
+      const { watch } = await import('./watch.js');
+      // `fieldgate watch | head` closes the pipe: that is the reader saying "enough", not an error.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(EXIT_OK);
+      });
+      const w = watch({
+        url: values.url ?? 'mqtt://127.0.0.1:1883',
+        topic: values.topic ?? 'spBv1.0/#',
+        rebirth: values.rebirth === true,
+        write: (line) => process.stdout.write(line + '\n'),
+        onError: (m) => process.stderr.write(`fieldgate watch: ${m}\n`),
+      });
+      const end = (): void => void w.stop();
+      process.once('SIGINT', end);
+      process.once('SIGTERM', end);
+      return EXIT_OK;
+    }
     case 'schema':
       process.stdout.write(JSON.stringify(configJsonSchema(builtinDrivers), null, 2) + '\n');
       return EXIT_OK;

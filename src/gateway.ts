@@ -1,18 +1,27 @@
 // The composition root: builds every part from the config, starts them in dependency order
 // and stops them in reverse. Parts never construct each other; they meet only here.
+import type { AddressInfo } from 'node:net';
+import { Broker } from './broker/index.js';
 import type { GatewayConfig } from './config/schema.js';
-import type { DriverFactory } from './runtime/driver.js';
+import { storeSchema } from './config/sections/store.js';
+import { LocalSparkplug } from './local-sparkplug.js';
+import { LocalValues } from './local-values.js';
+import { nodeMetricValues } from './node-metrics-provider.js';
 import { HealthRegistry } from './observe/health.js';
 import { ObserveServer } from './observe/http-server.js';
 import type { Logger } from './observe/logger.js';
 import { MetricsRegistry } from './observe/metrics.js';
 import { registerProcessMetrics } from './observe/process-metrics.js';
-import { systemClock, type Clock } from './runtime/clock.js';
+import { packageVersion } from './package-root.js';
+import { systemClock, type Clock, type TimerHandle } from './runtime/clock.js';
+import type { DriverFactory } from './runtime/driver.js';
 import { DriverRegistry } from './runtime/registry.js';
 import { Runtime } from './runtime/runtime.js';
 import type { TagUpdate, TagValue } from './runtime/types.js';
-import type { AddressInfo } from 'node:net';
-import { packageVersion } from './package-root.js';
+import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
+import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
+import { storeOptionsFromConfig } from './store/from-config.js';
+import { openStore, type Store } from './store/open-store.js';
 import { UpstreamPath } from './upstream.js';
 
 export interface GatewayOptions {
@@ -26,23 +35,24 @@ export class Gateway {
   readonly metrics = new MetricsRegistry();
   readonly health = new HealthRegistry();
   readonly runtime: Runtime;
-  private observe: ObserveServer | undefined;
-  private upstream: UpstreamPath | undefined;
   private readonly startedAt = Date.now();
+  private readonly clock: Clock;
+  private store: Store | undefined;
+  private broker: Broker | undefined;
+  private upstream: UpstreamPath | undefined;
+  private local: LocalSparkplug | undefined;
+  private localValues: LocalValues | undefined;
+  private localMetricsTimer: TimerHandle | undefined;
+  private observe: ObserveServer | undefined;
   private httpAddress: AddressInfo | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: GatewayOptions) {
     const { config, logger } = options;
     this.log = logger;
+    this.clock = options.clock ?? systemClock;
     registerProcessMetrics(this.metrics, this.startedAt);
-    this.runtime = new Runtime({
-      devices: config.devices,
-      drivers: new DriverRegistry(options.drivers),
-      logger,
-      metrics: this.metrics,
-      clock: options.clock ?? systemClock,
-    });
+    this.runtime = new Runtime({ devices: config.devices, drivers: new DriverRegistry(options.drivers), logger, metrics: this.metrics, clock: this.clock });
     this.health.register('devices', () => {
       const devices = this.runtime.devices().map((d) => ({ name: d.name, state: d.state, ...(d.lastError ? { lastError: d.lastError } : {}) }));
       const online = devices.filter((d) => d.state === 'online').length;
@@ -53,38 +63,89 @@ export class Gateway {
 
   async start(): Promise<void> {
     const { config } = this.options;
-    if (config.broker !== undefined) {
-      // Accepted by the schema so site files can be written now; the part lands with its issue.
-      this.log.warn({ section: 'broker' }, 'config section "broker" is not active in this build yet');
+    const site = config.site;
+    // One SQLite file holds the outbox, Sparkplug state and the broker's sessions and retained
+    // messages; it exists when anything needs to outlive the process.
+    if (config.store !== undefined || config.upstream !== undefined || config.broker !== undefined) {
+      this.store = openStore({
+        ...storeOptionsFromConfig(config.store ?? storeSchema.parse({})),
+        extraMigrations: [SPARKPLUG_MIGRATIONS, BROKER_MIGRATIONS],
+        logger: this.log,
+      });
     }
-    if (config.upstream !== undefined) {
+    const store = this.store;
+    const journal = store !== undefined ? new SqliteCommandJournal(store.db) : undefined;
+    const sources = { version: packageVersion(), startedAt: this.startedAt, clock: this.clock, runtime: this.runtime, metrics: this.metrics };
+
+    if (config.broker !== undefined) {
+      this.broker = new Broker(config.broker, {
+        ...(store !== undefined ? { persistence: new SqliteBrokerPersistence(store.db) } : {}),
+        logger: this.log.child({ part: 'broker' }),
+        metrics: this.metrics,
+        clock: this.clock,
+      });
+      await this.broker.listen();
+      const broker = this.broker;
+      this.health.register('broker', () => ({ status: 'ok', clients: broker.clientCount, retained: broker.retainedCount, listeners: broker.addresses() }));
+      if (config.local.sparkplug) {
+        this.local = new LocalSparkplug({
+          identity: { group: site.group, node: site.node },
+          devices: config.devices,
+          broker,
+          runtime: this.runtime,
+          ...(store !== undefined ? { bdSeqStore: new SqliteBdSeqStore(store.db, 'bdSeq.local') } : {}),
+          ...(journal !== undefined ? { journal } : {}),
+          nodeMetrics: (cmds) => nodeMetricValues({ ...sources, outbox: store?.outbox }, cmds),
+          clock: this.clock,
+          logger: this.log,
+        });
+        this.local.start();
+        this.scheduleLocalNodeMetrics();
+      }
+      const units = new Map(config.devices.flatMap((d) => d.tags.map((t) => [`${d.name}/${t.name}`, t.unit] as const)));
+      this.localValues = new LocalValues({ config: config.local, broker, runtime: this.runtime, journal, clock: this.clock, logger: this.log, units });
+      this.localValues.start();
+    }
+
+    if (config.upstream !== undefined && store !== undefined) {
       this.upstream = new UpstreamPath({
         config: config as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
+        store,
         runtime: this.runtime,
         logger: this.log,
         metrics: this.metrics,
         health: this.health,
-        clock: this.options.clock ?? systemClock,
-        version: packageVersion(),
+        clock: this.clock,
+        version: sources.version,
         startedAt: this.startedAt,
       });
       this.upstream.start();
-    } else if (config.store !== undefined) {
-      this.log.warn({ section: 'store' }, 'store configured without upstream: nothing is buffered');
+    } else if (config.store !== undefined && config.broker === undefined) {
+      this.log.warn({ section: 'store' }, 'store configured without upstream or broker: nothing uses it');
     }
+
     const http = config.observe.http;
     if (http.enabled) {
       this.observe = new ObserveServer({ host: http.host, port: http.port, metrics: this.metrics, health: this.health, logger: this.log });
       this.httpAddress = await this.observe.listen();
     }
     this.runtime.start();
-    this.log.info({ group: config.site.group, node: config.site.node, devices: config.devices.length }, 'gateway started');
+    this.log.info({ group: site.group, node: site.node, devices: config.devices.length }, 'gateway started');
   }
 
   async stop(): Promise<void> {
+    // Producers first, then the paths they feed, then the file under them.
     await this.runtime.stop();
+    if (this.localMetricsTimer !== undefined) this.clock.clearTimeout(this.localMetricsTimer);
     await this.upstream?.stop();
     this.upstream = undefined;
+    this.localValues?.stop();
+    this.local?.stop();
+    this.local = undefined;
+    await this.broker?.close();
+    this.broker = undefined;
+    this.store?.close();
+    this.store = undefined;
     await this.observe?.close();
     this.observe = undefined;
     this.log.info('gateway stopped');
@@ -95,9 +156,20 @@ export class Gateway {
     return this.upstream;
   }
 
+  get localBroker(): Broker | undefined {
+    return this.broker;
+  }
+
   /** Where /metrics and /health listen (the real port when the config says 0). */
   get observeAddress(): AddressInfo | undefined {
     return this.httpAddress;
+  }
+
+  private scheduleLocalNodeMetrics(): void {
+    this.localMetricsTimer = this.clock.setTimeout(() => {
+      this.local?.refreshNodeMetrics();
+      if (this.local !== undefined) this.scheduleLocalNodeMetrics();
+    }, this.options.config.site.nodeMetricsInterval);
   }
 
   private logUpdates(updates: readonly TagUpdate[]): void {

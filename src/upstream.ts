@@ -12,15 +12,15 @@ import type { HealthRegistry } from './observe/health.js';
 import type { Clock, TimerHandle } from './runtime/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import { EdgeNode } from './sparkplug/edge-node.js';
-import type { NodeMetricValues } from './sparkplug/node-metrics.js';
-import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
+import { SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
 import { AppendQueue } from './store/append-queue.js';
-import { storeOptionsFromConfig } from './store/from-config.js';
-import { openStore, type Store } from './store/open-store.js';
-import { storeSchema } from './config/sections/store.js';
+import type { Store } from './store/open-store.js';
+import { nodeMetricValues } from './node-metrics-provider.js';
 
 export interface UpstreamPathOptions {
   config: GatewayConfig & { upstream: UpstreamConfig };
+  /** Opened by the gateway with SPARKPLUG_MIGRATIONS among its extra migrations. */
+  store: Store;
   runtime: Runtime;
   logger: Logger;
   metrics: MetricsRegistry;
@@ -42,9 +42,7 @@ export class UpstreamPath {
   constructor(private readonly o: UpstreamPathOptions) {
     const { config, runtime, logger, clock } = o;
     const site = config.site;
-    // An upstream without a store section still gets a durable outbox, with the defaults.
-    const storeConfig = config.store ?? storeSchema.parse({});
-    this.store = openStore({ ...storeOptionsFromConfig(storeConfig), extraMigrations: [SPARKPLUG_MIGRATIONS], logger });
+    this.store = o.store;
     this.appendQueue = new AppendQueue(this.store.outbox);
     this.journal = new SqliteCommandJournal(this.store.db);
     this.edgeNode = new EdgeNode({
@@ -57,7 +55,8 @@ export class UpstreamPath {
       primaryHost: site.primaryHost,
       write: (device, tag, value) => runtime.write(device, tag, value),
       snapshot: () => runtime.devices(),
-      nodeMetrics: () => this.nodeMetricValues(),
+      nodeMetrics: () =>
+        nodeMetricValues({ version: o.version, startedAt: o.startedAt, clock, runtime, metrics: o.metrics, outbox: this.store.outbox }, this.edgeNode.commandStats()),
       clock,
       logger,
     });
@@ -112,7 +111,7 @@ export class UpstreamPath {
     this.scheduleNodeMetrics();
   }
 
-  /** NDEATH, then DISCONNECT (0x04 on MQTT 5), then the store is closed. */
+  /** NDEATH, then DISCONNECT (0x04 on MQTT 5); the gateway closes the store after. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -123,7 +122,6 @@ export class UpstreamPath {
     // [tck-id-payloads-ndeath-will-message-publisher-disconnect-mqtt50].
     await this.bridge.stop(ndeath !== undefined ? { topic: ndeath.topic, payload: ndeath.payload, qos: 1 } : undefined, 0x04);
     this.appendQueue.flush();
-    this.store.close();
   }
 
   private scheduleNodeMetrics(): void {
@@ -133,26 +131,5 @@ export class UpstreamPath {
       this.edgeNode.refreshNodeMetrics();
       this.scheduleNodeMetrics();
     }, every);
-  }
-
-  private nodeMetricValues(): NodeMetricValues {
-    const stats = this.store.outbox.stats();
-    const devices = this.o.runtime.devices();
-    const cmds = this.edgeNode.commandStats();
-    const now = this.o.clock.now();
-    return {
-      'Node Info/Version': this.o.version,
-      'Node Info/Uptime': BigInt(Math.floor((now - this.o.startedAt) / 1000)),
-      'Upstream/Reconnects': BigInt(this.o.metrics.counter('fieldgate_upstream_reconnects_total', '').get()),
-      'Store/Backlog Messages': BigInt(stats.depth),
-      'Store/Backlog Bytes': BigInt(stats.bytes),
-      'Store/Oldest Age': BigInt(stats.oldestCreatedAt === null ? 0 : Math.max(0, now - stats.oldestCreatedAt)),
-      'Store/Dropped': BigInt(stats.dropped.budget + stats.dropped.age + stats.dropped.rejected),
-      'Devices/Online': devices.filter((d) => d.state === 'online').length,
-      'Devices/Total': devices.length,
-      'Commands/Received': BigInt(cmds.received),
-      'Commands/Failed': BigInt(cmds.failed),
-      'Commands/Last Result': cmds.last,
-    };
   }
 }

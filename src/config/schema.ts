@@ -8,6 +8,7 @@ import { observeSchema, type ObserveConfig } from './sections/observe.js';
 import { brokerSchema, type BrokerConfig } from './sections/broker.js';
 import { storeSchema, type StoreConfig } from './sections/store.js';
 import { upstreamSchema, type UpstreamConfig } from './sections/upstream.js';
+import { localSchema, type LocalConfig } from './sections/local.js';
 import { commonDeviceShape, commonTagShape, type DeviceConfig } from './sections/devices.js';
 
 export interface GatewayConfig {
@@ -17,6 +18,7 @@ export interface GatewayConfig {
   broker?: BrokerConfig | undefined;
   store?: StoreConfig | undefined;
   upstream?: UpstreamConfig | undefined;
+  local: LocalConfig;
   devices: DeviceConfig[];
 }
 
@@ -72,6 +74,7 @@ export function buildConfigSchema(drivers: readonly DriverFactory[]) {
       broker: brokerSchema.optional(),
       store: storeSchema.optional(),
       upstream: upstreamSchema.optional(),
+      local: localSchema.prefault({}),
       devices: z.array(device).default([]),
     })
     .superRefine((cfg, ctx) => {

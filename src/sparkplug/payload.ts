@@ -156,7 +156,8 @@ export function decodePayload(bytes: Uint8Array): DecodedPayload {
       const alias = m.hasOwnProperty('alias') ? bigOf(m.alias) : undefined;
       const timestamp = m.hasOwnProperty('timestamp') ? bigOf(m.timestamp) : undefined;
       return {
-        ...(typeof m.name === 'string' ? { name: m.name } : {}),
+        // Generated messages answer unset fields with the proto default (''): ask the instance.
+        ...(m.hasOwnProperty('name') && typeof m.name === 'string' ? { name: m.name } : {}),
         ...(alias !== undefined ? { alias } : {}),
         ...(timestamp !== undefined ? { timestamp: Number(timestamp) } : {}),
         ...(typeof m.datatype === 'number' && m.hasOwnProperty('datatype') ? { datatype: m.datatype } : {}),

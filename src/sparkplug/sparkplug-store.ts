@@ -35,17 +35,18 @@ export class SqliteBdSeqStore implements BdSeqStore {
   private readonly get;
   private readonly put;
 
-  constructor(db: SqliteDatabase) {
-    this.get = db.prepare<[], { value: number }>("SELECT value FROM sparkplug_state WHERE key = 'bdSeq'");
-    this.put = db.prepare<[number]>("INSERT INTO sparkplug_state (key, value) VALUES ('bdSeq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  /** `key`: one counter per session stream (the upstream one, the local broker's one). */
+  constructor(db: SqliteDatabase, private readonly key = 'bdSeq') {
+    this.get = db.prepare<[string], { value: number }>('SELECT value FROM sparkplug_state WHERE key = ?');
+    this.put = db.prepare<[string, number]>('INSERT INTO sparkplug_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   }
 
   load(): number | undefined {
-    return this.get.get()?.value;
+    return this.get.get(this.key)?.value;
   }
 
   save(value: number): void {
-    this.put.run(value);
+    this.put.run(this.key, value);
   }
 }
 

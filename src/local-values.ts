@@ -1,0 +1,88 @@
+// Plain MQTT for tools that do not speak Sparkplug: the current value of every tag as retained
+// JSON, and writes by publishing a JSON value to a command topic (the broker's ACL decides who
+// may). Results come back on a parallel topic and go to the command journal.
+import type { Broker } from './broker/index.js';
+import type { LocalConfig } from './config/sections/local.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './observe/logger.js';
+import type { Clock } from './runtime/clock.js';
+import type { Runtime } from './runtime/runtime.js';
+import type { TagUpdate, TagValue } from './runtime/types.js';
+import type { CommandJournal } from './sparkplug/edge-node.js';
+
+export function jsonValue(v: TagValue | null): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
+}
+
+export class LocalValues {
+  private unsubscribe: (() => void) | undefined;
+  private readonly units = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly o: { config: LocalConfig; broker: Broker; runtime: Runtime; journal?: CommandJournal | undefined; clock: Clock; logger: Logger; units: Map<string, string | undefined> },
+  ) {
+    this.units = o.units;
+    if (o.config.values.enabled) o.runtime.onUpdates((u) => this.publishValues(u));
+  }
+
+  start(): void {
+    const { commands } = this.o.config;
+    if (!commands.enabled) return;
+    const prefix = commands.prefix;
+    this.unsubscribe = this.o.broker.subscribe(`${prefix}/#`, (m) => this.onCommand(m.topic.slice(prefix.length + 1), m.payload), { qos: 1 });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private publishValues(updates: readonly TagUpdate[]): void {
+    const prefix = this.o.config.values.prefix;
+    for (const u of updates) {
+      const unit = this.units.get(`${u.device}/${u.tag}`);
+      const payload = JSON.stringify({ value: jsonValue(u.value), quality: u.quality, timestamp: u.sourceTime, ...(unit !== undefined ? { unit } : {}) });
+      try {
+        this.o.broker.publish(`${prefix}/${u.device}/${u.tag}`, payload, { qos: 0, retain: true });
+      } catch (e) {
+        this.o.logger.warn({ device: u.device, tag: u.tag, err: errorMessage(e) }, 'value not published locally');
+      }
+    }
+  }
+
+  private onCommand(path: string, payload: Buffer): void {
+    const slash = path.indexOf('/');
+    const reply = (result: object): void => {
+      this.o.broker.publish(`${this.o.config.commands.prefix}-result/${path}`, JSON.stringify(result), { qos: 1 });
+    };
+    if (slash <= 0 || slash === path.length - 1) return reply({ ok: false, error: 'topic must be <prefix>/<device>/<tag>' });
+    const device = path.slice(0, slash);
+    const tag = path.slice(slash + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(payload.toString('utf8'));
+    } catch {
+      value = payload.toString('utf8'); // a bare word is a string value
+    }
+    const now = this.o.clock.now();
+    const id = this.o.journal?.received({ source: 'local', device, metric: tag, value: payload.toString('utf8'), receivedAt: now });
+    if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
+      this.o.journal?.completed(id ?? 0, 'refused', 'value must be a JSON number, boolean or string', now);
+      return reply({ ok: false, error: 'value must be a JSON number, boolean or string' });
+    }
+    this.o.runtime.write(device, tag, value).then(
+      () => {
+        if (id !== undefined) this.o.journal?.completed(id, 'ok', undefined, this.o.clock.now());
+        reply({ ok: true });
+      },
+      (e: unknown) => {
+        if (id !== undefined) this.o.journal?.completed(id, 'failed', errorMessage(e), this.o.clock.now());
+        this.o.logger.warn({ device, tag, err: errorMessage(e) }, 'local command failed');
+        reply({ ok: false, error: errorMessage(e) });
+      },
+    );
+  }
+}
