@@ -20,6 +20,8 @@ commands:
   demo                  run the embedded demo (config/demo.yaml, data in ./data)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
   schema                print the site file's JSON Schema (draft 2020-12) for editors
+  passwd                print an scrypt hash for broker.users[].passwordHash; the password is
+                        read from stdin (never from the command line)
   watch                 print a Sparkplug stream decoded, one JSON line per message
                         (--url mqtt://127.0.0.1:1883, --topic 'spBv1.0/#', --rebirth)
   DRIVER browse TARGET  list what a device offers as a tags: block, e.g.
@@ -92,6 +94,19 @@ async function main(argv: string[]): Promise<number> {
       return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
     case 'validate':
       return validate(rest);
+    case 'passwd': {
+      const { hashPassword } = await import('./broker/index.js');
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      // One trailing newline is what `echo` and editors add; it is never part of a password.
+      const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      if (password === '') {
+        process.stderr.write('fieldgate passwd: give the password on stdin, e.g. read -s PW && printf %s "$PW" | fieldgate passwd\n');
+        return EXIT_USAGE;
+      }
+      process.stdout.write(`${await hashPassword(password)}\n`);
+      return EXIT_OK;
+    }
     case 'watch': {
       const { watch } = await import('./watch.js');
       // `fieldgate watch | head` closes the pipe: that is the reader saying "enough", not an error.

@@ -14,6 +14,20 @@ describe('fieldgate CLI', () => {
     expect(runCli(['version']).stdout).toBe(`fieldgate ${pkg.version}\n`);
   });
 
+  it('passwd hashes the password from stdin into a string the broker verifies', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { verifyPassword } = await import('../src/broker/index.js');
+    const { CLI } = await import('./helpers/cli.js');
+    const r = spawnSync(process.execPath, [CLI, 'passwd'], { input: 's3cret\n', encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const hash = r.stdout.trim();
+    expect(hash).toMatch(/^scrypt\$/);
+    expect(hash).not.toContain('s3cret');
+    expect(await verifyPassword('s3cret', hash)).toBe(true);
+    expect(await verifyPassword('s3cret\n', hash)).toBe(false);
+    expect(spawnSync(process.execPath, [CLI, 'passwd'], { input: '', encoding: 'utf8' }).status).toBe(2);
+  });
+
   it('exits 2 with usage on a bad command line', () => {
     expect(runCli([]).code).toBe(2);
     const unknown = runCli(['frobnicate']);
@@ -57,6 +71,25 @@ describe('fieldgate CLI', () => {
       const times = flows.map((f) => f.time as number);
       for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThan(800);
       expect(flows[0]).toMatchObject({ level: 30, device: 'pump-01', quality: 'GOOD' });
+
+      // The local broker on 1883 carries the Sparkplug stream; a rebirth request shows the births.
+      const mqtt = (await import('mqtt')).default;
+      const { encodePayload } = await import('../src/sparkplug/payload.js');
+      const { DataType } = await import('../src/sparkplug/datatypes.js');
+      const sub = mqtt.connect('mqtt://127.0.0.1:1883', { reconnectPeriod: 0 });
+      const types: string[] = [];
+      sub.on('message', (topic) => types.push(topic.split('/')[2] ?? ''));
+      await new Promise<void>((resolve, reject) => {
+        sub.once('connect', () => sub.subscribe('spBv1.0/#', { qos: 0 }, () => resolve()));
+        sub.once('error', reject);
+      });
+      sub.publish('spBv1.0/demo-plant/NCMD/edge-demo', Buffer.from(encodePayload({ metrics: [{ name: 'Node Control/Rebirth', type: DataType.Boolean, value: true }] })));
+      for (let i = 0; i < 100 && !(types.includes('NBIRTH') && types.includes('DBIRTH') && types.lastIndexOf('DDATA') > types.indexOf('DBIRTH')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise<void>((r) => sub.end(true, {}, () => r()));
+      expect(types).toContain('NBIRTH');
+      expect(types.lastIndexOf('DDATA')).toBeGreaterThan(types.indexOf('DBIRTH'));
 
       const sentAt = Date.now();
       demo.child.kill('SIGINT');

@@ -187,5 +187,7 @@ describe('primary host STATE', () => {
     expect(t.accept(Buffer.from('{"online":"yes","timestamp":200}'))).toBeUndefined();
     expect(t.accept(Buffer.from('{"online":false,"timestamp":100}'))).toEqual({ online: false, timestamp: 100 });
     expect(t.online).toBe(false);
+    // The same retained STATE delivered again (a new session) is not news.
+    expect(t.accept(Buffer.from('{"online":false,"timestamp":100}'))).toBeUndefined();
   });
 });

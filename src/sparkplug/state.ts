@@ -25,11 +25,14 @@ export function parseState(payload: Buffer): HostState | undefined {
 export class PrimaryHostTracker {
   private last: HostState | undefined;
 
-  /** Returns the new state when it counts, undefined when stale or malformed. */
+  /** Returns the new state when it counts, undefined when stale, repeated or malformed. */
   accept(payload: Buffer): HostState | undefined {
     const s = parseState(payload);
     if (s === undefined) return undefined;
     if (this.last !== undefined && s.timestamp < this.last.timestamp) return undefined;
+    // The retained STATE comes again with every new session: acting on it twice would turn one
+    // offline host into a reconnect loop.
+    if (this.last !== undefined && s.timestamp === this.last.timestamp && s.online === this.last.online) return undefined;
     this.last = s;
     return s;
   }
