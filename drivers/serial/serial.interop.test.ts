@@ -1,4 +1,4 @@
-// The serial driver against real pseudo-terminals (socat) and peers in Debian's Python playing
+// Interop suite (needs Debian socat): the serial driver against real pseudo-terminals (socat) and peers in Debian's Python playing
 // a streaming scale, a request/response instrument and an NMEA GPS.
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../all.js';
