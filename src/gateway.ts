@@ -111,6 +111,7 @@ export class Gateway {
       this.upstream = new UpstreamPath({
         config: config as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
         store,
+        broker: this.broker,
         runtime: this.runtime,
         logger: this.log,
         metrics: this.metrics,

@@ -1,7 +1,9 @@
 // The path from the runtime to the control room: the SQLite store, the Sparkplug edge node
 // and the upstream bridge, built from config and wired to each other. The gateway owns one of
 // these when `upstream:` is configured.
+import type { Broker } from './broker/index.js';
 import { Bridge } from './bridge/bridge.js';
+import { CommandRouter, Forwarder } from './bridge/forwarding.js';
 import { bridgeOptionsFromConfig } from './bridge/from-config.js';
 import { defaultSenders, sendSparkplugEncoded } from './bridge/sender.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -19,6 +21,8 @@ import { nodeMetricValues } from './node-metrics-provider.js';
 
 export interface UpstreamPathOptions {
   config: GatewayConfig & { upstream: UpstreamConfig };
+  /** The local broker, when there is one: `upstream.forward` and `upstream.commands` need it. */
+  broker?: Broker | undefined;
   /** Opened by the gateway with SPARKPLUG_MIGRATIONS among its extra migrations. */
   store: Store;
   runtime: Runtime;
@@ -30,6 +34,9 @@ export interface UpstreamPathOptions {
   startedAt: number;
 }
 
+/** User property on commands that came down from the upstream; they are never forwarded up. */
+const ORIGIN_PROPERTY = 'fg-origin';
+
 export class UpstreamPath {
   readonly store: Store;
   readonly edgeNode: EdgeNode;
@@ -37,6 +44,8 @@ export class UpstreamPath {
   readonly journal: SqliteCommandJournal;
   private readonly appendQueue: AppendQueue;
   private nodeMetricsTimer: TimerHandle | undefined;
+  private readonly router: CommandRouter;
+  private readonly unsubscribe: Array<() => void> = [];
   private stopped = false;
 
   constructor(private readonly o: UpstreamPathOptions) {
@@ -68,6 +77,25 @@ export class UpstreamPath {
       return sendSparkplugEncoded({ ...record, topic: m.topic, payload: m.payload, qos: m.qos, retain: false }, ctx);
     });
     const upstream = config.upstream;
+    // Local topics up through the outbox, upstream commands down into the local broker.
+    const forwarder = new Forwarder(upstream.forward, this.appendQueue, logger);
+    const router = new CommandRouter(upstream.commands, (m) => {
+      // Tagged so that the forwarder never sends a command back up (loop layer 1).
+      o.broker?.publish(m.topic, m.payload, { qos: m.qos, retain: false, properties: { userProperties: { [ORIGIN_PROPERTY]: 'upstream' } } });
+    });
+    if (o.broker !== undefined) {
+      for (const rule of upstream.forward) {
+        this.unsubscribe.push(
+          o.broker.subscribe(rule.from, (m) => {
+            const origin = m.properties?.userProperties?.[ORIGIN_PROPERTY] === 'upstream' ? 'upstream' : 'local';
+            forwarder.onLocalPublish({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, origin }).catch(() => undefined);
+          }),
+        );
+      }
+    } else if (upstream.forward.length > 0 || upstream.commands.length > 0) {
+      logger.warn('upstream.forward / upstream.commands need a local broker (broker:): ignored');
+    }
+    this.router = router;
     const fenceTopic = upstream.fenceTopic === false ? undefined : (upstream.fenceTopic ?? `fieldgate/fence/${site.group}/${site.node}`);
     this.bridge = new Bridge({
       ...bridgeOptionsFromConfig(upstream, site),
@@ -76,7 +104,7 @@ export class UpstreamPath {
       metrics: o.metrics,
       logger,
       clock,
-      subscriptions: edge.subscriptions(),
+      subscriptions: [...edge.subscriptions(), ...(o.broker !== undefined ? router.subscriptions() : [])],
       willFor: () => edge.nextWill(),
       mayDrain: () => edge.mayDrain,
       ...(fenceTopic !== undefined ? { fenceTopic } : {}),
@@ -87,7 +115,10 @@ export class UpstreamPath {
           reconnect: () => this.bridge.reconnectNow(),
         }),
       onDisconnect: () => edge.sessionDown(),
-      onMessage: (topic, payload) => edge.onMessage(topic, payload),
+      onMessage: (topic, payload) => {
+        if (topic.startsWith('spBv1.0/')) edge.onMessage(topic, payload);
+        else this.router.onUpstreamMessage(topic, payload);
+      },
     });
     runtime.onUpdates((updates) => edge.onUpdates(updates));
     runtime.onDeviceState((change) => edge.onDeviceState(change));
@@ -116,6 +147,7 @@ export class UpstreamPath {
     if (this.stopped) return;
     this.stopped = true;
     if (this.nodeMetricsTimer !== undefined) this.o.clock.clearTimeout(this.nodeMetricsTimer);
+    for (const u of this.unsubscribe.splice(0)) u();
     this.appendQueue.flush();
     const ndeath = this.edgeNode.shutdownMessage();
     // [tck-id-operational-behavior-edge-node-intentional-disconnect-ndeath] then
