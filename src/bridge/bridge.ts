@@ -16,6 +16,7 @@ import { errorMessage } from '../errors.js';
 import type { Outbox, OutboxRecord, QoS } from '../store/outbox.js';
 import { toRanges } from '../store/outbox.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { AckFence } from './ack-fence.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { Lanes } from './lanes.js';
 import { Pacer, type PacerRate } from './pacer.js';
@@ -48,13 +49,7 @@ export interface BridgeOptions {
   willFor?: () => { topic: string; payload: Buffer; qos: QoS; retain: boolean };
   /** While false, records wait in the outbox (Sparkplug: until this session's births are out). */
   mayDrain?: () => boolean;
-  /**
-   * QoS 0 records (Sparkplug DATA must be QoS 0 [tck-id-topics-ndata-mqtt]) cannot be
-   * acknowledged by themselves. With a fence topic, a QoS 1 PUBLISH to it follows each batch of
-   * them; its PUBACK proves the broker processed every packet sent before it on this connection
-   * (brokers handle a connection's packets in order), so the batch is acknowledged then. Without
-   * one, a QoS 0 record counts as delivered once written to the socket.
-   */
+  /** Confirms QoS 0 records by a later QoS 1 PUBLISH here (ack-fence.ts); without it a QoS 0 record counts as delivered once written. */
   fenceTopic?: string;
 }
 
@@ -88,10 +83,7 @@ export class Bridge {
   private unsubscribeAppend: (() => void) | undefined;
   private readonly lanes: Lanes;
   private readonly inflight = new Map<number, Lane>();
-  /** QoS 0 records sent and waiting for the next fence's PUBACK. */
-  private unfenced: number[] = [];
-  private fenceInFlight = false;
-  private warnedFence = false;
+  private readonly fence: AckFence | undefined;
   private ackedNotPersisted: number[] = [];
   private warnedQos = false;
   private pumping = false;
@@ -110,6 +102,7 @@ export class Bridge {
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
     this.window = o.inflight;
     this.maxQos = o.maxQos;
+    if (o.fenceTopic !== undefined) this.fence = new AckFence(o.fenceTopic, this.log);
   }
 
   get isConnected(): boolean {
@@ -262,8 +255,7 @@ export class Bridge {
     // Acks already received are real: keep them. Everything else in flight is replayed.
     this.persistAcks();
     this.inflight.clear();
-    this.unfenced = [];
-    this.fenceInFlight = false;
+    this.fence?.reset();
     if (this.paceTimer !== undefined) {
       this.clock.clearTimeout(this.paceTimer);
       this.paceTimer = undefined;
@@ -371,8 +363,8 @@ export class Bridge {
     this.metrics.sentOne(lane);
     const opts: mqtt.IClientPublishOptions = { qos, retain: msg.retain };
     if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
-    if (qos === 0 && this.o.fenceTopic !== undefined) {
-      this.unfenced.push(r.seq);
+    if (qos === 0 && this.fence !== undefined) {
+      this.fence.add(r.seq);
       client.publish(msg.topic, msg.payload, opts);
       return;
     }
@@ -404,26 +396,10 @@ export class Bridge {
     this.onAck(r.seq, gen);
   }
 
-  /** One fence at a time, after the QoS 0 records sent since the last one. */
   private sendFence(client: MqttClient): void {
-    const topic = this.o.fenceTopic;
-    if (topic === undefined || this.fenceInFlight || this.unfenced.length === 0 || !this.connected) return;
-    const batch = this.unfenced;
-    this.unfenced = [];
-    this.fenceInFlight = true;
+    if (!this.connected) return;
     const gen = this.generation;
-    client.publish(topic, Buffer.alloc(0), { qos: 1, retain: false }, (err) => {
-      if (gen !== this.generation) return;
-      this.fenceInFlight = false;
-      const reason = (err as { code?: unknown } | undefined)?.code;
-      if (err !== undefined && err !== null && typeof reason !== 'number') return; // session going down: replayed
-      if (typeof reason === 'number' && !this.warnedFence) {
-        // A refusing PUBACK (e.g. not authorized) still proves the packets before it arrived.
-        this.warnedFence = true;
-        this.log.warn({ topic, reason }, 'upstream refuses the ack fence topic; allow it in the broker ACL (warned once)');
-      }
-      for (const seq of batch) this.onAck(seq, gen);
-    });
+    this.fence?.send(client, () => gen === this.generation, (seq) => this.onAck(seq, gen));
   }
 
   /** Publishes at once on the live session, ahead of the outbox (births). False when down. */
