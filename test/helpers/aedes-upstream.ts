@@ -39,6 +39,8 @@ export class AedesUpstream {
   maxHeld = 0;
   /** Topic filters any client has subscribed to. */
   readonly subscribed = new Set<string>();
+  /** Every CONNECT accepted: client id and its Clean Session flag. */
+  readonly connects: Array<{ id: string; clean: boolean }> = [];
 
   private transport: TransportOptions = {};
 
@@ -62,6 +64,7 @@ export class AedesUpstream {
     self = new AedesUpstream(broker);
     self.transport = transport;
     const me = self;
+    broker.on('client', (client) => me.connects.push({ id: client.id, clean: (client as unknown as { clean: boolean }).clean }));
     broker.on('subscribe', (subs) => {
       for (const sub of subs) me.subscribed.add(sub.topic);
     });

@@ -34,6 +34,13 @@ describe('Sparkplug through Mosquitto (MQTT 5)', () => {
     await gw.stop();
     const death = await host.waitFor((m) => m.type === 'NDEATH');
     expect(death.p.metrics?.[0]?.longValue).toBe(birthMetric(nbirth, 'bdSeq')?.longValue);
+    // NDEATH published, then DISCONNECT with reason 0x04 "with Will Message": Mosquitto then
+    // publishes the Will as well, so the host sees the same NDEATH twice. A plain DISCONNECT
+    // (0x00) would have discarded the Will and left one.
+    await host.waitFor((m) => m.type === 'NDEATH', host.messages.indexOf(death) + 1);
+    const deaths = host.of('NDEATH');
+    expect(deaths).toHaveLength(2);
+    expect(deaths[1]!.p.metrics?.[0]?.longValue).toBe(birthMetric(nbirth, 'bdSeq')?.longValue);
   });
 
   it('kill -9: Mosquitto delivers the NDEATH Will with the session bdSeq', async () => {

@@ -113,6 +113,10 @@ describe('Sparkplug session against aedes', () => {
       expect(d.p.metrics).toEqual([{ name: 'bdSeq', datatype: DataType.Int64, longValue: expect.any(String) }]);
     }
     expect(host.of('NBIRTH').map(bdSeqOf)).toEqual([0, 1, 2, 3, 4]);
+    // Every session of the edge node was a clean one [tck-id-principles-persistence-clean-session-311].
+    const edgeConnects = broker.connects.filter((c) => c.id === 'fieldgate-plant-edge-1');
+    expect(edgeConnects.length).toBe(5);
+    expect(edgeConnects.every((c) => c.clean)).toBe(true);
   });
 
   it('rebirth on NCMD: births again at once with the same bdSeq, seq back to 0, no DATA in between', async () => {
