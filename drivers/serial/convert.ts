@@ -1,18 +1,10 @@
 // Text (or JSON scalars) from an ASCII device to the tag's type. Instruments pad and sign their
 // numbers ("+  12.50", "-0003"); anything that is not cleanly a value of the type is an error
 // for that tag, never a guess.
+import { INTEGER_RANGES } from '../../src/runtime/scaling.js';
 import type { TagType, TagValue } from '../../src/runtime/types.js';
 
-const INT_BITS: Partial<Record<TagType, [bigint, bigint]>> = {
-  int8: [-128n, 127n],
-  uint8: [0n, 255n],
-  int16: [-32768n, 32767n],
-  uint16: [0n, 65535n],
-  int32: [-2147483648n, 2147483647n],
-  uint32: [0n, 4294967295n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
-};
+const INT_BITS = INTEGER_RANGES;
 
 const TRUE = new Set(['1', 'true', 'on', 'yes', 'y', 't']);
 const FALSE = new Set(['0', 'false', 'off', 'no', 'n', 'f']);

@@ -2,7 +2,8 @@
 import type { CommonTagConfig } from '../config/sections/devices.js';
 import type { TagType, TagValue } from './types.js';
 
-const INTEGER_RANGES: Partial<Record<TagType, [bigint, bigint]>> = {
+/** Inclusive value range of each integer tag type; drivers check decoded values against it. */
+export const INTEGER_RANGES: Partial<Record<TagType, readonly [bigint, bigint]>> = {
   int8: [-128n, 127n],
   uint8: [0n, 255n],
   int16: [-32768n, 32767n],
