@@ -14,7 +14,7 @@ const seconds = Number(process.argv[2] ?? 8);
 const dir = mkdtempSync(join(tmpdir(), 'fg-rss-'));
 const probe = join(root, 'drivers', 'opcua', 'peers', 'module-probe.cjs');
 const cli = join(root, 'dist', 'src', 'cli.js');
-const demo = readFileSync(join(root, 'config', 'demo.yaml'), 'utf8').replace(/http: \{[^}]*\}/, 'http: { enabled: false }').replace('logSamples: true', 'logSamples: false');
+const demo = readFileSync(join(root, 'config', 'demo.yaml'), 'utf8').replace(/http: \{[^}]*\}/, 'http: { enabled: false }').replace('port: 1883', 'port: 0').replace('logSamples: true', 'logSamples: false');
 
 function startServer() {
   const child = spawn(process.execPath, [join(root, 'drivers', 'opcua', 'peers', 'server.mjs'), JSON.stringify({ pki: join(dir, 'server-pki') })], { stdio: ['ignore', 'pipe', 'ignore'] });

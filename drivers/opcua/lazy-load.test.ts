@@ -13,8 +13,9 @@ const PROBE = fileURLToPath(new URL('./peers/module-probe.cjs', import.meta.url)
 const dir = mkdtempSync(join(tmpdir(), 'fg-lazy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// The demo as shipped, with its HTTP endpoint off so parallel test runs do not fight over 8080.
-const demo = readFileSync(join(ROOT, 'config', 'demo.yaml'), 'utf8').replace(/http: \{[^}]*\}/, 'http: { enabled: false }');
+// The demo as shipped, with its HTTP endpoint off and its broker on a free port, so parallel
+// test runs do not fight over 8080 and 1883.
+const demo = readFileSync(join(ROOT, 'config', 'demo.yaml'), 'utf8').replace(/http: \{[^}]*\}/, 'http: { enabled: false }').replace('port: 1883', 'port: 0');
 
 interface Probe {
   opcuaModules: number;
