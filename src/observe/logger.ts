@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -28,6 +29,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } };
   if (usePretty) {
     // pino-pretty as an in-process stream, not a transport: no worker thread on a small box.
+    // Loaded only here: under systemd (JSON to journald) it would be megabytes for nothing.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true }));
   }
   if (options.destination !== undefined) return pino(base, options.destination);
