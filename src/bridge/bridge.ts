@@ -13,51 +13,19 @@ import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
 import { errorMessage } from '../errors.js';
-import type { Outbox, OutboxRecord, QoS } from '../store/outbox.js';
+import type { OutboxRecord, QoS } from '../store/outbox.js';
 import { toRanges } from '../store/outbox.js';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay } from './backoff.js';
 import { AckFence } from './ack-fence.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { Lanes } from './lanes.js';
-import { Pacer, type PacerRate } from './pacer.js';
+import { Pacer } from './pacer.js';
 import { defaultSenders, type RecordSender } from './sender.js';
-import { buildClientOptions, type UpstreamSessionConfig } from './upstream-options.js';
-import type { MetricsRegistry } from '../observe/metrics.js';
+import { buildClientOptions } from './upstream-options.js';
+import type { BridgeOptions, Farewell } from './bridge-options.js';
+import { endSession } from './end-session.js';
 
-export interface BridgeOptions {
-  outbox: Outbox;
-  /** Edge node identity for the dedup key, `group/node`. */
-  node: string;
-  session: UpstreamSessionConfig;
-  inflight: number;
-  maxQos: QoS;
-  replayRate: PacerRate;
-  backoff: BackoffPolicy;
-  senders?: Map<string, RecordSender>;
-  metrics?: MetricsRegistry;
-  logger?: Logger;
-  clock?: Clock;
-  random?: () => number;
-  /** Upstream subscriptions (commands); renewed on every session. */
-  subscriptions?: ReadonlyArray<{ filter: string; qos: QoS }>;
-  onMessage?: (topic: string, payload: Buffer, userProperties: Record<string, string | string[]> | undefined) => void;
-  /** After CONNACK, before any record is sent (the edge node publishes its births here). */
-  onConnect?: (client: MqttClient) => void;
-  /** When an established session ends (the edge node forgets its births). */
-  onDisconnect?: () => void;
-  /** Asked before every CONNECT: that session's Will (Sparkplug: an NDEATH with a fresh bdSeq). */
-  willFor?: () => { topic: string; payload: Buffer; qos: QoS; retain: boolean };
-  /** While false, records wait in the outbox (Sparkplug: until this session's births are out). */
-  mayDrain?: () => boolean;
-  /** Confirms QoS 0 records by a later QoS 1 PUBLISH here (ack-fence.ts); without it a QoS 0 record counts as delivered once written. */
-  fenceTopic?: string;
-}
-
-export interface Farewell {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-}
+export type { BridgeOptions, Farewell } from './bridge-options.js';
 
 type Lane = 'live' | 'backlog';
 
@@ -135,13 +103,7 @@ export class Bridge {
     const client = this.client;
     const wasConnected = this.connected;
     this.dropSession();
-    if (client === undefined) return;
-    if (wasConnected && farewell !== undefined) {
-      await bounded(500, (done) => client.publish(farewell.topic, farewell.payload, { qos: farewell.qos, retain: false }, () => done()));
-      const ended = await bounded(500, (done) => client.end(false, reasonCode !== undefined && this.o.session.protocolVersion === 5 ? { reasonCode } : {}, () => done()));
-      if (ended) return;
-    }
-    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    if (client !== undefined) await endSession(client, this.o.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
   }
 
   /** Snapshot for tests and the status page. */
@@ -462,15 +424,4 @@ export class Bridge {
     this.paceTimer = undefined;
     this.pumpScheduled = undefined;
   }
-}
-
-/** Runs `start(done)` and resolves true when done is called, false after `ms`. */
-function bounded(ms: number, start: (done: () => void) => void): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    start(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }

@@ -1,0 +1,46 @@
+// What the bridge is built from: the outbox, the upstream session, the window and pacing, and
+// the hooks the Sparkplug edge node plugs into (Will per CONNECT, drain gate, births on connect).
+import type { MqttClient } from 'mqtt';
+import type { Logger } from '../observe/logger.js';
+import type { MetricsRegistry } from '../observe/metrics.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Outbox, QoS } from '../store/outbox.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { PacerRate } from './pacer.js';
+import type { RecordSender } from './sender.js';
+import type { UpstreamSessionConfig } from './upstream-options.js';
+
+export interface BridgeOptions {
+  outbox: Outbox;
+  /** Edge node identity for the dedup key, `group/node`. */
+  node: string;
+  session: UpstreamSessionConfig;
+  inflight: number;
+  maxQos: QoS;
+  replayRate: PacerRate;
+  backoff: BackoffPolicy;
+  senders?: Map<string, RecordSender>;
+  metrics?: MetricsRegistry;
+  logger?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  /** Upstream subscriptions (commands); renewed on every session. */
+  subscriptions?: ReadonlyArray<{ filter: string; qos: QoS }>;
+  onMessage?: (topic: string, payload: Buffer, userProperties: Record<string, string | string[]> | undefined) => void;
+  /** After CONNACK, before any record is sent (the edge node publishes its births here). */
+  onConnect?: (client: MqttClient) => void;
+  /** When an established session ends (the edge node forgets its births). */
+  onDisconnect?: () => void;
+  /** Asked before every CONNECT: that session's Will (Sparkplug: an NDEATH with a fresh bdSeq). */
+  willFor?: () => { topic: string; payload: Buffer; qos: QoS; retain: boolean };
+  /** While false, records wait in the outbox (Sparkplug: until this session's births are out). */
+  mayDrain?: () => boolean;
+  /** Confirms QoS 0 records by a later QoS 1 PUBLISH here (ack-fence.ts); without it a QoS 0 record counts as delivered once written. */
+  fenceTopic?: string;
+}
+
+export interface Farewell {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+}
