@@ -5,7 +5,7 @@ import { AppendQueue } from '../store/append-queue.js';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { CommandRouter, Forwarder, checkRules, type LocalMessage } from './forwarding.js';
-import { filtersOverlap, mapTopic, topicMatches } from './topic-filter.js';
+import { filtersOverlap, mapTopic, topicMatches } from '../mqtt/topic-filter.js';
 import type { Bridge } from './bridge.js';
 
 describe('topic filters', () => {

@@ -9,7 +9,7 @@ import { silentLogger } from '../observe/logger.js';
 import { FieldgateError } from '../errors.js';
 import type { AppendQueue } from '../store/append-queue.js';
 import type { QoS } from '../store/outbox.js';
-import { filtersOverlap, mapTopic, topicMatches } from './topic-filter.js';
+import { filtersOverlap, mapTopic, topicMatches } from '../mqtt/topic-filter.js';
 
 export interface TopicRule {
   from: string;

@@ -48,19 +48,8 @@ export function parseSharedFilter(filter: string): SharedFilter | undefined | nu
   return { group, filter: inner };
 }
 
-/** Does `filter` match `topic`? `$`-topics are not matched by a leading wildcard [MQTT-4.7.2-1]. */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
-    if (level === '#') return true; // `a/#` also matches `a` [MQTT-4.7.1-2]
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+/** Does `filter` match `topic`? (One matcher for the whole gateway: mqtt/topic-filter.ts.) */
+export { topicMatches } from '../mqtt/topic-filter.js';
 
 /**
  * Does ACL filter `outer` allow subscribing to filter `inner`? Every topic `inner` can match

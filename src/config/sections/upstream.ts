@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../fields.js';
-import { filtersOverlap, mapTopic } from '../../bridge/topic-filter.js';
+import { filtersOverlap, mapTopic } from '../../mqtt/topic-filter.js';
 
 // `500` (messages/s), `"500/s"`, `"2MiB/s"` or `"64KiB/s"`; 0 means unpaced.
 const RATE = /^(\d+(?:\.\d+)?)\s*(?:([kmg]i?b|b)\s*)?\/s$/i;

@@ -1,4 +1,6 @@
 // MQTT topic filter matching [MQTT-4.7]: `+` one level, `#` the rest (including the parent).
+// Pure and dependency-free: the broker's topic tree, retained store and ACLs, the bridge's
+// forwarding rules and the config checks all use this one matcher.
 
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
