@@ -11,6 +11,7 @@ import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
 import { silentLogger } from '../src/observe/logger.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
+import { until } from './helpers/until.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -27,13 +28,6 @@ async function connect(url: string): Promise<MqttClient> {
   return c;
 }
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!pred()) {
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('forwarding between the local broker and the upstream', () => {
   it('forwards local topics up, brings commands down, and never loops', async () => {

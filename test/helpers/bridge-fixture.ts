@@ -14,11 +14,4 @@ export function makeBridge(outbox: Outbox, url: string, overrides: Partial<Bridg
   });
 }
 
-/** Polls a condition on the event loop (no fixed sleep), bounded by a timeout. */
-export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { until } from './until.js';

@@ -7,19 +7,13 @@ import { Deduper } from '../../src/bridge/deduper.js';
 import { AedesUpstream, type Received } from '../helpers/aedes-upstream.js';
 import { decodeIndependently } from './independent-decoder.js';
 import { startGateway } from './gateway-fixture.js';
+import { until } from '../helpers/until.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!pred()) {
-    if (Date.now() - start > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Sparkplug after an upstream outage', () => {
   it('births first, then the outage values as historical, in order, exactly once', async () => {
