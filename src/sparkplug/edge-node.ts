@@ -269,12 +269,13 @@ export class EdgeNode {
     this.seq.reset();
     link.publishNow(nodeTopic(id, 'NBIRTH'), Buffer.from(encodePayload(buildNBirth({ timestamp: now, bdSeq: this.bdSeq.value, metrics: nodeMetrics }))), 0);
     // Every device is born, so hosts learn every alias; one that is offline now dies at once.
-    const states = new Map(this.o.snapshot().map((d) => [d.name, d.state]));
+    // One snapshot for the whole birth sequence: it copies every tag of every device.
+    const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
     for (const device of this.index.devices()) {
-      const birth = this.dbirth(device, now);
+      const birth = this.dbirth(device, now, snapshot.get(device));
       if (birth === undefined) continue;
       link.publishNow(birth.topic, birth.payload, 0);
-      if (states.get(device) === 'online') this.bornDevices.add(device);
+      if (snapshot.get(device)?.state === 'online') this.bornDevices.add(device);
       else link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
     }
     this.birthMark = this.o.outbox.stats().lastSeq;
@@ -283,8 +284,7 @@ export class EdgeNode {
     link.resumeDrain();
   }
 
-  private dbirth(device: string, now: number): OutgoingSparkplug | undefined {
-    const snap = this.o.snapshot().find((d) => d.name === device);
+  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device)): OutgoingSparkplug | undefined {
     const current = new Map((snap?.tags ?? []).map((t) => [t.name, t]));
     const metrics: BirthMetric[] = this.index.device(device).map((m) => {
       const t = current.get(m.def.name);
