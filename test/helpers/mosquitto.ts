@@ -2,11 +2,12 @@
 // reaches a central consumer (payload, QoS, user properties, dedup key).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { extractDedupKey, type DedupKey } from '../../src/bridge/dedup-key.js';
+import { freePort } from './ports.js';
 
 export interface Delivered {
   topic: string;
@@ -15,14 +16,6 @@ export interface Delivered {
   userProperties: Record<string, string | string[]> | undefined;
   key: DedupKey | undefined;
   index: number;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
