@@ -152,8 +152,11 @@ for ARCH in $ARCHES; do
   # libstdc++'s symbol versions, by the GCC release that introduced them.
   GLIBCXX_MAX="$("${CROSS}objdump" -T "${ELFS[@]}" | grep -o 'GLIBCXX_3\.4\.[0-9]*' | sort -uV | tail -1)"
   case "$GLIBCXX_MAX" in
-    GLIBCXX_3.4.3[0-9]) STDCXX_MIN=12 ;; GLIBCXX_3.4.29) STDCXX_MIN=11 ;; GLIBCXX_3.4.28) STDCXX_MIN=10 ;;
-    GLIBCXX_3.4.2[67]) STDCXX_MIN=9 ;; GLIBCXX_3.4.25) STDCXX_MIN=8 ;; *) STDCXX_MIN='' ;;
+    ''|GLIBCXX_3.4.[0-9]|GLIBCXX_3.4.1[0-9]|GLIBCXX_3.4.2[0-4]) STDCXX_MIN='' ;;
+    GLIBCXX_3.4.25) STDCXX_MIN=8 ;; GLIBCXX_3.4.2[67]) STDCXX_MIN=9 ;; GLIBCXX_3.4.28) STDCXX_MIN=10 ;;
+    GLIBCXX_3.4.29) STDCXX_MIN=11 ;; GLIBCXX_3.4.30) STDCXX_MIN=12 ;; GLIBCXX_3.4.3[12]) STDCXX_MIN=13 ;;
+    GLIBCXX_3.4.33) STDCXX_MIN=14 ;;
+    *) echo "build: which libstdc++6 provides $GLIBCXX_MAX? add it to build.sh" >&2; exit 1 ;;
   esac
   [ -z "$STDCXX_MIN" ] || DEPENDS="${DEPENDS/libstdc++6/libstdc++6 (>= $STDCXX_MIN)}"
   cat > "$STAGE/DEBIAN/control" <<EOF
