@@ -85,7 +85,10 @@ for ARCH in $ARCHES; do
 
   step "$ARCH: native addons"
   NM="$LIB/app/node_modules"
-  for mod in better-sqlite3 unix-dgram; do
+  # module:addon. Only the addon the module loads is kept (better-sqlite3 also builds a
+  # SQLite test extension).
+  for spec in better-sqlite3:better_sqlite3 unix-dgram:unix_dgram; do
+    mod="${spec%%:*}" addon="${spec#*:}.node"
     [ -d "$NM/$mod" ] || continue   # unix-dgram is optional
     MODVER="$(node -p "require('$NM/$mod/package.json').version")"
     # Built addons are cached by runtime, module version and architecture: a rebuild of the
@@ -94,6 +97,10 @@ for ARCH in $ARCHES; do
     if [ ! -d "$KEY" ]; then
       (
         cd "$NM/$mod"
+        # node-gyp lets npm_config_* variables override its command line, and `npm run`
+        # exports the user's npmrc (a nodedir=/usr there builds against the system node's
+        # headers: the addon then refuses to load on the bundled runtime).
+        for v in $(compgen -e | grep -i -E '^npm_(config|package_config_node_gyp)_'); do unset "$v"; done
         if [ -n "$CROSS" ]; then
           export CC="${CROSS}gcc" CXX="${CROSS}g++" LINK="${CROSS}g++" AR="${CROSS}ar" \
                  CC_host=gcc CXX_host=g++
@@ -102,13 +109,20 @@ for ARCH in $ARCHES; do
         node "$NODE_GYP" rebuild --release --nodedir="$NODE_DIR" --arch="$GYP_ARCH" -j 2 \
           >"$WORK/gyp-$ARCH-$mod.log" 2>&1 \
           || { tail -50 "$WORK/gyp-$ARCH-$mod.log" >&2; echo "build: $mod failed for $ARCH" >&2; exit 1; }
-        "${CROSS}strip" --strip-unneeded build/Release/*.node
+        grep -q "\"nodedir\": \"$NODE_DIR\"" build/config.gypi \
+          || { echo "build: $mod was not configured against $NODE_DIR" >&2; exit 1; }
+        "${CROSS}strip" --strip-unneeded "build/Release/$addon"
+        # On a matching host the bundled runtime itself must load it (the package test checks
+        # arm64 under qemu).
+        if [ -z "$CROSS" ] && [ "$(uname -m)" = x86_64 ]; then
+          "$NODE_DIR/bin/node" -e "require('$PWD/build/Release/$addon')"
+        fi
       )
-      mkdir -p "$KEY.tmp" && cp "$NM/$mod"/build/Release/*.node "$KEY.tmp/" && mv "$KEY.tmp" "$KEY"
+      mkdir -p "$KEY.tmp" && cp "$NM/$mod/build/Release/$addon" "$KEY.tmp/" && mv "$KEY.tmp" "$KEY"
     fi
     # Keep the addon, drop the sources and objects (better-sqlite3's SQLite source is 10 MB).
     rm -rf "$NM/$mod/build" "$NM/$mod/deps" "$NM/$mod/src"
-    mkdir -p "$NM/$mod/build/Release" && cp "$KEY"/*.node "$NM/$mod/build/Release/"
+    mkdir -p "$NM/$mod/build/Release" && cp "$KEY/$addon" "$NM/$mod/build/Release/"
   done
   # serialport's N-API prebuilds: keep the glibc one for this CPU, which node-gyp-build loads.
   PB="$NM/@serialport/bindings-cpp/prebuilds"
