@@ -51,12 +51,8 @@ export const OUTBOX_OWNER = 'outbox';
 
 /** seq, kind, topic, payload, qos, retain, created_at, bytes */
 type RawRow = [number, string, string, Buffer, number, number, number, number];
-/** seq, kind, topic, payload length, qos, retain, created_at, bytes (one element of `readMeta`'s JSON) */
+/** seq, kind, topic, payload length, qos, retain, created_at, bytes (one element of `readRange`'s JSON) */
 type MetaRow = [number, string, string, number, number, number, number, number];
-
-// A drain read is at most this many payload bytes (at least one row), so the concatenated
-// BLOB stays far below SQLite's 1 GB value limit and the memory a read holds stays bounded.
-const READ_BYTES = 4 * 1024 * 1024;
 
 interface State {
   lastSeq: number;
@@ -102,18 +98,19 @@ export class SqliteOutbox implements Outbox {
       // raw(): arrays instead of objects. The per-row read, used when the batched one below
       // cannot be trusted (see `read`).
       read: db.prepare('SELECT seq, kind, topic, payload, qos, retain, created_at, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').raw(true),
-      // The drain's read in two statements of one value each. better-sqlite3 makes a fresh
-      // Buffer (its own ArrayBuffer) per BLOB cell and sets each row cell through the C++ API:
-      // 2.6-3.6 us per record, more than half of what the drain may spend on one (profile in
-      // docs/store-and-forward.md). One JSON string for the small columns (JSON.parse is V8's
-      // fastest way to make objects) and one BLOB with every payload back to back (sliced by
-      // length, no copy) cost ~1.4 us per record. group_concat on BLOBs copies their bytes
-      // unchanged in a UTF-8 database (a BLOB read as text is its bytes in the database
-      // encoding) and CAST AS BLOB takes the bytes back; `read` checks the lengths add up.
-      readMeta: db
-        .prepare("SELECT json_group_array(json_array(seq, kind, topic, length(payload), qos, retain, created_at, bytes) ORDER BY seq) FROM (SELECT seq, kind, topic, payload, qos, retain, created_at, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)")
-        .pluck(true),
-      readPayloads: db.prepare("SELECT CAST(group_concat(payload, '' ORDER BY seq) AS BLOB) FROM outbox WHERE seq > ? AND seq <= ?").pluck(true),
+      // The drain's read: one row for a range of sequences. better-sqlite3 makes a fresh Buffer
+      // (its own ArrayBuffer) per BLOB cell and sets each row cell through the C++ API: 2.6-3.6
+      // us per record, more than a third of what the drain may spend on one. Here the small
+      // columns come as one JSON string (JSON.parse is V8's fastest way to make objects) and
+      // the payloads as one BLOB back to back, sliced by length without a copy: ~1.1 us. Both
+      // aggregates run over the same scan, so the payloads are in the order of the JSON rows;
+      // `readBatched` checks that order is ascending and that the lengths add up.
+      // group_concat copies a BLOB's bytes unchanged in a UTF-8 database (a BLOB read as text
+      // is its bytes in the database encoding) and CAST AS BLOB takes the bytes back.
+      readRange: db.prepare(
+        "SELECT json_group_array(json_array(seq, kind, topic, length(payload), qos, retain, created_at, bytes)), CAST(group_concat(payload, '') AS BLOB) FROM outbox WHERE seq > ? AND seq <= ?",
+      ).raw(true),
+      nextSeq: db.prepare('SELECT MIN(seq) FROM outbox WHERE seq > ?').pluck(true),
       head: db.prepare('SELECT seq, bytes, created_at FROM outbox ORDER BY seq LIMIT ?'),
       oldest: db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1'),
       minSeq: db.prepare('SELECT MIN(seq) AS s FROM outbox'),
@@ -145,37 +142,48 @@ export class SqliteOutbox implements Outbox {
 
   read(afterSeq: number, limit: number): OutboxRecord[] {
     this.assertOpen();
-    return this.guard('read', () => this.readBatched(afterSeq, limit) ?? (this.stmt.read.all(afterSeq, limit) as RawRow[]).map(fromRow));
+    return this.guard('read', () => {
+      try {
+        const batched = this.readBatched(afterSeq, limit);
+        if (batched !== undefined) return batched;
+      } catch (e) {
+        // A range whose payloads add up beyond SQLite's value limit (1 GB): row by row.
+        if ((e as { code?: unknown }).code !== 'SQLITE_TOOBIG') throw e;
+      }
+      return (this.stmt.read.all(afterSeq, limit) as RawRow[]).map(fromRow);
+    });
   }
 
-  /** The batched read; undefined when the payload bytes do not add up (then rows are read one by one). */
+  /**
+   * The batched read over sequences (afterSeq, afterSeq + limit]: fewer rows than `limit` where
+   * that range has gaps, never none while rows above `afterSeq` exist. Undefined when it cannot
+   * be trusted (then rows are read one by one).
+   */
   private readBatched(afterSeq: number, limit: number): OutboxRecord[] | undefined {
-    if (this.utf8 === false || limit <= 0) return undefined;
-    const meta = JSON.parse(this.stmt.readMeta.get(afterSeq, limit) as string) as MetaRow[];
-    // Cut at READ_BYTES of payload, keeping at least one row whatever its size.
-    let n = 0;
-    let total = 0;
-    while (n < meta.length) {
-      const len = (meta[n] as MetaRow)[3];
-      if (n > 0 && total + len > READ_BYTES) break;
-      total += len;
-      n++;
+    if (!this.utf8 || limit <= 0) return undefined;
+    let [json, blob] = this.stmt.readRange.get(afterSeq, afterSeq + limit) as [string, Buffer | null];
+    if (json === '[]') {
+      // A gap wider than the range (acknowledged live records, evictions): jump over it.
+      const next = this.stmt.nextSeq.get(afterSeq) as number | null;
+      if (next === null) return [];
+      [json, blob] = this.stmt.readRange.get(next - 1, next - 1 + limit) as [string, Buffer | null];
     }
-    if (n === 0) return [];
-    const last = meta[n - 1] as MetaRow;
-    // NULL when every payload is empty in some SQLite versions: an empty blob then.
-    const blob = (this.stmt.readPayloads.get(afterSeq, last[0]) as Buffer | null) ?? Buffer.alloc(0);
-    if (blob.length !== total) return undefined;
-    const out = new Array<OutboxRecord>(n);
+    const meta = JSON.parse(json) as MetaRow[];
+    // group_concat of only empty BLOBs is an empty text, CAST to an empty BLOB; NULL for no rows.
+    const bytes = blob ?? Buffer.alloc(0);
+    const out = new Array<OutboxRecord>(meta.length);
     let off = 0;
-    for (let i = 0; i < n; i++) {
+    let prev = afterSeq;
+    for (let i = 0; i < meta.length; i++) {
       const r = meta[i] as MetaRow;
-      // A view into the batch's one Buffer: it lives as long as any record of the batch does.
-      const payload = blob.subarray(off, off + r[3]);
+      if (r[0] <= prev) return undefined;
+      prev = r[0];
+      // A view into the range's one Buffer: it lives as long as any record of the range does.
+      const payload = bytes.subarray(off, off + r[3]);
       off += r[3];
       out[i] = { seq: r[0], kind: r[1], topic: r[2], payload, qos: r[4] as QoS, retain: r[5] === 1, createdAt: r[6], bytes: r[7] };
     }
-    return out;
+    return off === bytes.length ? out : undefined;
   }
 
   ack(ranges: ReadonlyArray<readonly [number, number]>): void {
