@@ -7,7 +7,11 @@
 // sequence order on the wire; the deduper (docs/dedup.md) handles the interleaving.
 //
 // Duplicates. A window slot is freed only after the ack is durable in the outbox, so after a
-// crash at most `inflight` records are sent again.
+// crash at most `inflight` records are sent again. Records sent on a session that ended before
+// their ack are sent again on the next with DUP set (QoS 1/2).
+//
+// The wire. mqtt.js owns the session; the records themselves are encoded by the bridge and
+// written one batch per pass (drain-wire.ts), their acks matched by packet id.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
@@ -19,6 +23,8 @@ import { backoffDelay } from './backoff.js';
 import { AckFence } from './ack-fence.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { Lanes } from './lanes.js';
+import { DrainWire } from './drain-wire.js';
+import { SessionIdProvider } from './packet-ids.js';
 import { Pacer } from './pacer.js';
 import { defaultSenders, type RecordSender } from './sender.js';
 import { buildClientOptions } from './upstream-options.js';
@@ -40,6 +46,11 @@ export class Bridge {
   private readonly metrics: BridgeMetrics;
   private readonly pacer: Pacer;
   private client: MqttClient | undefined;
+  private wire: DrainWire | undefined;
+  /** Sent on a session that ended before their ack: sent again with DUP. At most one window. */
+  private resend = new Set<number>();
+  /** QoS 0 records in the pass being encoded that count as delivered once written (no fence). */
+  private ackOnWrite: number[] = [];
   private generation = 0;
   private connected = false;
   private stopped = true;
@@ -127,6 +138,9 @@ export class Bridge {
       const options = buildClientOptions(this.o.session);
       const will = this.o.willFor?.();
       if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
+      // mqtt.js' own publishes and subscriptions take ids from the low range only; the drain's
+      // records use the rest (packet-ids.ts).
+      options.messageIdProvider = new SessionIdProvider();
       client = mqtt.connect(this.o.session.url, options);
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
@@ -170,8 +184,13 @@ export class Bridge {
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
     // neither on the sending side.
-    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight));
+    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight, DrainWire.capacity));
     this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
+    const gen = this.generation;
+    this.wire = new DrainWire(client, this.o.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
+      acked: (seq) => this.onAck(seq, gen),
+      refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
+    });
     const st = this.o.outbox.stats();
     this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
@@ -213,9 +232,16 @@ export class Bridge {
   private dropSession(): void {
     this.connected = false;
     this.client = undefined;
+    this.wire?.close();
+    this.wire = undefined;
+    this.ackOnWrite = [];
     this.generation++;
     // Acks already received are real: keep them. Everything else in flight is replayed.
     this.persistAcks();
+    // Records that left the store meanwhile (acked, evicted, expired) are never sent again.
+    const through = this.o.outbox.ackedThrough();
+    for (const seq of this.resend) if (seq <= through) this.resend.delete(seq);
+    for (const seq of this.inflight.keys()) this.resend.add(seq);
     this.inflight.clear();
     this.fence?.reset();
     if (this.paceTimer !== undefined) {
@@ -247,21 +273,35 @@ export class Bridge {
 
   private fill(): void {
     const client = this.client;
-    if (!this.connected || client === undefined) return;
+    const wire = this.wire;
+    if (!this.connected || client === undefined || wire === undefined) return;
     if (this.o.mayDrain !== undefined && !this.o.mayDrain()) return;
     try {
-      this.fillWindow(client);
+      this.fillWindow(client, wire);
     } finally {
+      // The fence goes after the flush: its PUBACK vouches only for packets written before it.
+      this.flush(wire);
       this.sendFence(client);
     }
   }
 
-  private fillWindow(client: MqttClient): void {
+  /** Writes the pass in one write; QoS 0 records without a fence count as delivered once written. */
+  private flush(wire: DrainWire): void {
+    const acks = this.ackOnWrite;
+    if (acks.length === 0) return wire.flush();
+    this.ackOnWrite = [];
+    const gen = this.generation;
+    wire.flush((ok) => {
+      if (ok) for (const seq of acks) this.onAck(seq, gen);
+    });
+  }
+
+  private fillWindow(client: MqttClient, wire: DrainWire): void {
     // Bounded: every pass either sends at least one record or returns.
     while (this.inflight.size < this.window) {
       const live = this.lanes.takeLive(this.window - this.inflight.size);
       if (live.length > 0) {
-        for (const r of live) this.send(client, r, 'live');
+        for (const r of live) this.send(client, wire, r, 'live');
         continue;
       }
       const r = this.lanes.peekBacklog();
@@ -272,7 +312,7 @@ export class Bridge {
         return;
       }
       this.lanes.consumeBacklog(r);
-      this.send(client, r, 'backlog');
+      this.send(client, wire, r, 'backlog');
     }
   }
 
@@ -284,7 +324,7 @@ export class Bridge {
     }, Math.max(1, ms));
   }
 
-  private send(client: MqttClient, r: OutboxRecord, lane: Lane): void {
+  private send(client: MqttClient, wire: DrainWire, r: OutboxRecord, lane: Lane): void {
     const sender = this.senders.get(r.kind);
     const gen = this.generation;
     if (sender === undefined) {
@@ -303,6 +343,7 @@ export class Bridge {
       // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
       // lose the record: end the session, and everything unacknowledged is sent again.
       this.log.error({ seq: r.seq, kind: r.kind, err: errorMessage(e) }, 'record could not be encoded: restarting the session');
+      wire.discard();
       client.end(true);
       throw e;
     }
@@ -323,20 +364,19 @@ export class Bridge {
     }
     this.inflight.set(r.seq, lane);
     this.metrics.sentOne(lane);
-    const opts: mqtt.IClientPublishOptions = { qos, retain: msg.retain };
-    if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
-    if (qos === 0 && this.fence !== undefined) {
-      this.fence.add(r.seq);
-      client.publish(msg.topic, msg.payload, opts);
+    const dup = this.resend.size > 0 && this.resend.delete(r.seq);
+    if (!wire.add(msg, r.seq, qos, dup)) {
+      // Beyond MQTT's 256 MiB packet limit: no broker can take it, and it would block the queue.
+      this.log.error({ seq: r.seq, topic: msg.topic, bytes: msg.payload.length }, 'record too large for an MQTT packet: dropped');
+      this.metrics.refused.inc({ reason: '0x95' });
+      this.onAck(r.seq, gen);
       return;
     }
-    // The callback fires on PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0).
-    client.publish(msg.topic, msg.payload, opts, (err) => {
-      if (err === undefined || err === null) return this.onAck(r.seq, gen);
-      const reason = (err as { code?: unknown }).code;
-      // Without a reason code the session is going down: the record is replayed later.
-      if (typeof reason === 'number') this.onRefused(client, r, reason, gen);
-    });
+    // QoS 1/2: the wire reports the PUBACK / PUBCOMP. QoS 0: the fence's PUBACK, or the write.
+    if (qos === 0) {
+      if (this.fence !== undefined) this.fence.add(r.seq);
+      else this.ackOnWrite.push(r.seq);
+    }
   }
 
   /**
@@ -346,16 +386,16 @@ export class Bridge {
    * keeping the record would block the queue behind it forever: it is dropped, logged as an
    * error and counted in fieldgate_upstream_refused_total.
    */
-  private onRefused(client: MqttClient, r: OutboxRecord, reason: number, gen: number): void {
+  private onRefused(client: MqttClient, seq: number, topic: string, reason: number, gen: number): void {
     if (gen !== this.generation) return;
     if (reason === 0x97) {
-      this.log.warn({ seq: r.seq, topic: r.topic, reason }, 'upstream quota exceeded: reconnecting later');
+      this.log.warn({ seq, topic, reason }, 'upstream quota exceeded: reconnecting later');
       client.end(true);
       return;
     }
-    this.log.error({ seq: r.seq, topic: r.topic, reason }, 'upstream refused a record for good: dropped');
+    this.log.error({ seq, topic, reason }, 'upstream refused a record for good: dropped');
     this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
-    this.onAck(r.seq, gen);
+    this.onAck(seq, gen);
   }
 
   private sendFence(client: MqttClient): void {
