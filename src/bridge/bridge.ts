@@ -26,7 +26,7 @@ import { Lanes } from './lanes.js';
 import { DrainWire } from './drain-wire.js';
 import { SessionIdProvider } from './packet-ids.js';
 import { Pacer } from './pacer.js';
-import { defaultSenders, type RecordSender } from './sender.js';
+import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
 import { buildClientOptions } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
@@ -149,6 +149,10 @@ export class Bridge {
       return;
     }
     this.client = client;
+    this.wire = new DrainWire(client, this.o.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
+      acked: (seq) => this.onAck(seq, gen),
+      refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
+    });
     client.on('connect', (connack) => {
       if (gen !== this.generation) return;
       this.onSessionUp(client, connack.properties);
@@ -186,11 +190,6 @@ export class Bridge {
     // neither on the sending side.
     this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight, DrainWire.capacity));
     this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
-    const gen = this.generation;
-    this.wire = new DrainWire(client, this.o.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
-      acked: (seq) => this.onAck(seq, gen),
-      refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
-    });
     const st = this.o.outbox.stats();
     this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
@@ -338,7 +337,8 @@ export class Bridge {
     }
     let msg;
     try {
-      msg = sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+      // `mqtt` records go as stored: no context to build (two objects per record otherwise).
+      msg = sender === sendAsIs ? r : sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
     } catch (e) {
       // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
       // lose the record: end the session, and everything unacknowledged is sent again.
@@ -447,7 +447,7 @@ export class Bridge {
     const seqs = this.ackedNotPersisted;
     this.ackedNotPersisted = [];
     try {
-      this.o.outbox.ack(toRanges(seqs));
+      this.o.outbox.ack(ackRanges(seqs));
     } catch (e) {
       // Not persisted: the records stay and are sent again after the next reconnect.
       this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, count: seqs.length }, 'could not record acknowledgements');
@@ -464,4 +464,19 @@ export class Bridge {
     this.paceTimer = undefined;
     this.pumpScheduled = undefined;
   }
+}
+
+/** Acks mostly arrive in sequence order: ranges without the copy and sort `toRanges` does. */
+function ackRanges(seqs: number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let last: [number, number] | undefined;
+  for (const s of seqs) {
+    if (last !== undefined && s < last[1]) return toRanges(seqs);
+    if (last !== undefined && s === last[1] + 1) last[1] = s;
+    else if (last === undefined || s > last[1]) {
+      last = [s, s];
+      out.push(last);
+    }
+  }
+  return out;
 }

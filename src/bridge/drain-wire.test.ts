@@ -76,7 +76,7 @@ function records(n: number, qos: (i: number) => QoS) {
 const seqOf = (topic: string) => Number(topic.slice(4));
 
 describe('the drain wire beside mqtt.js', () => {
-  it('matches PUBACK and PUBCOMP in its own id range while mqtt.js publishes and subscribes on the same session', async () => {
+  it('matches PUBACK, PUBREC and PUBCOMP in its own id range while mqtt.js publishes and subscribes on the same session', async () => {
     const broker = await startBroker();
     cleanups.push(broker.close);
     const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 1e9, onFull: 'drop-oldest' });
@@ -120,11 +120,11 @@ describe('the drain wire beside mqtt.js', () => {
     expect(recs.every((s) => (s.messageId ?? 0) > SESSION_ID_MAX)).toBe(true);
     expect(own.every((o) => o.err === null || o.err === undefined)).toBe(true);
     expect(own.every((o) => o.id !== undefined && o.id >= 1 && o.id <= SESSION_ID_MAX)).toBe(true);
-    // QoS 2 took PUBREC then PUBCOMP for every drained record: the drain sent the PUBRELs.
-    const drainAcks = acks.filter((a) => a.id > SESSION_ID_MAX);
-    expect(drainAcks.filter((a) => a.cmd === 'puback')).toHaveLength(1500);
-    expect(drainAcks.filter((a) => a.cmd === 'pubrec')).toHaveLength(1500);
-    expect(drainAcks.filter((a) => a.cmd === 'pubcomp')).toHaveLength(1500);
+    // mqtt.js saw the acks of its own publishes only: the drain's were taken out before its
+    // parser (ack-tap.ts). Each QoS 2 record left the outbox on its PUBCOMP, which the broker
+    // sends only for the PUBREL the drain wrote itself.
+    expect(acks.length).toBeGreaterThanOrEqual(40);
+    expect(acks.every((a) => a.id <= SESSION_ID_MAX)).toBe(true);
     expect(commands.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `cmd/${i}`).sort());
   });
 

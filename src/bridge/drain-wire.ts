@@ -4,18 +4,19 @@
 // one write to the client's stream, and matches their acks by packet id in a range mqtt.js never
 // allocates (packet-ids.ts).
 //
-// Acks: mqtt.js emits every packet it parses as 'packetreceive' before handling it. Its own ack
-// handler looks the id up among its outgoing packets, finds nothing for the drain's ids, and
-// ignores the packet (handlers/ack.js in mqtt 5.16: "Server sent an ack in error. Ignoring."),
-// so a PUBACK / PUBREC / PUBCOMP for the drain's range is handled here and only here. For QoS 2
-// the PUBREL is the drain's to send as well. Checked in drain-wire.test.ts against a real
-// broker, with mqtt.js' own publishes and subscriptions running beside the drain.
+// Acks: the drain's PUBACK / PUBREC / PUBCOMP are taken out of the incoming bytes before
+// mqtt.js parses them (ack-tap.ts) and handled here; for QoS 2 the PUBREL is the drain's to send
+// as well. Everything else reaches mqtt.js unchanged. mqtt.js would in any case ignore an ack for
+// an id it did not allocate (handlers/ack.js in mqtt 5.16: "Server sent an ack in error.
+// Ignoring."). Checked in drain-wire.test.ts against a real broker, with mqtt.js' own publishes
+// and subscriptions running beside the drain.
 //
 // Order: a write lands on the stream after everything mqtt.js wrote before it and before
 // everything it writes after, whole packets each, so births written at CONNACK precede the
 // backlog and an ack fence published after a flush follows the QoS 0 records it vouches for.
-import type { MqttClient, Packet } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { QoS } from '../store/outbox.js';
+import { tapAcks } from './ack-tap.js';
 import { DrainIds, DRAIN_IDS } from './packet-ids.js';
 import { PublishEncoder } from './publish-encoder.js';
 
@@ -38,8 +39,12 @@ export class DrainWire {
   private readonly encoder: PublishEncoder;
   private pubrelScheduled: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
+  private readonly untap: () => void;
 
-  /** @param dedupPrefix `<node>/<epoch>/` for the MQTT 5 `fg-dedup` property. */
+  /**
+   * Call right after mqtt.connect(), before the stream delivers its first byte (the tap frames
+   * packets from there).
+   * @param dedupPrefix `<node>/<epoch>/` for the MQTT 5 `fg-dedup` property. */
   constructor(
     private readonly client: MqttClient,
     protocolVersion: 4 | 5,
@@ -47,7 +52,11 @@ export class DrainWire {
     private readonly handlers: DrainWireHandlers,
   ) {
     this.encoder = new PublishEncoder(protocolVersion, dedupPrefix);
-    client.on('packetreceive', this.onPacket);
+    // The stream mqtt.js built for this client (net, TLS or WebSocket): it reads through it.
+    this.untap = tapAcks(client.stream as unknown as Parameters<typeof tapAcks>[0], {
+      owns: (id) => this.ids.owns(id),
+      ack: (type, id, reason) => this.onAck(type, id, reason),
+    });
   }
 
   /** The most QoS 1/2 records this path can have unacknowledged. */
@@ -96,21 +105,16 @@ export class DrainWire {
   /** The session is over: stop listening; unacknowledged records are the outbox's to resend. */
   close(): void {
     this.closed = true;
-    this.client.removeListener('packetreceive', this.onPacket);
+    this.untap();
     this.encoder.discard();
     if (this.pubrelScheduled !== undefined) clearImmediate(this.pubrelScheduled);
     this.pubrelScheduled = undefined;
   }
 
-  private readonly onPacket = (packet: Packet): void => {
+  private onAck(type: 4 | 5 | 7, id: number, reason: number): void {
     if (this.closed) return;
-    const cmd = packet.cmd;
-    if (cmd !== 'puback' && cmd !== 'pubcomp' && cmd !== 'pubrec') return;
-    const id = packet.messageId;
-    if (id === undefined || !this.ids.owns(id)) return;
-    // MQTT 3.1.1 acks carry no reason code; MQTT 5 ones below 0x80 are success [MQTT-3.4.2.1].
-    const reason = packet.reasonCode ?? 0;
-    if (cmd === 'pubrec' && reason < 0x80) {
+    // MQTT 3.1.1 acks carry no reason code (0); MQTT 5 ones below 0x80 are success [MQTT-3.4.2.1].
+    if (type === 5 && reason < 0x80) {
       // QoS 2, step two. A PUBREC for an id not in use gets no answer: nothing was sent on it.
       if (this.ids.seqOf(id) === 0) return;
       this.encoder.pubrel(id);
@@ -123,7 +127,7 @@ export class DrainWire {
     if (seq === 0) return;
     if (reason >= 0x80) this.handlers.refused(seq, topic, reason);
     else this.handlers.acked(seq);
-  };
+  }
 
   /** PUBRELs of one read go out together, after the packets of that read are handled. */
   private schedulePubrel(): void {
