@@ -97,6 +97,15 @@ export class DrainWire {
     else stream.write(out, (err) => written(err === undefined || err === null));
   }
 
+  /** Holds writes to the stream (the drain's and mqtt.js') until `uncork`, to go out together. */
+  cork(): void {
+    this.client.stream.cork();
+  }
+
+  uncork(): void {
+    this.client.stream.uncork();
+  }
+
   /** Drops what was encoded and not flushed (the session is going down). */
   discard(): void {
     this.encoder.discard();
