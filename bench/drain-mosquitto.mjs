@@ -142,6 +142,9 @@ console.log(JSON.stringify({
   gatewayCpuSeconds: +nodeCpuS.toFixed(2),
   recordsPerGatewayCpuSecond: Math.round(N / nodeCpuS),
   mosquittoCpuSeconds: +mosqCpuS.toFixed(2),
+  // The broker's own cost per record: on a machine where each process has a core to itself,
+  // the drain cannot beat the lower of this and recordsPerGatewayCpuSecond.
+  recordsPerMosquittoCpuSecond: Math.round(N / mosqCpuS),
   loadAverage1m: +(await import('node:os')).loadavg()[0].toFixed(2),
   ...(raw ? { rawMqttJs: raw, ratioToRawMqttJsCpu: +(N / nodeCpuS / raw.recordsPerCpuSecond).toFixed(2) } : {}),
   ...(sub ? { consumerReceived: received } : {}),

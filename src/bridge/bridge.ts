@@ -37,7 +37,9 @@ type Lane = 'live' | 'backlog';
 
 const STABLE_SESSION_MS = 10_000;
 /** Longest an ack waits for others to share its transaction. */
-const ACK_BATCH_WAIT_MS = 5;
+const ACK_BATCH_WAIT_MS = 2;
+/** Smallest batch worth waiting for. */
+const MIN_ACK_BATCH = 64;
 
 
 export class Bridge {
@@ -446,29 +448,29 @@ export class Bridge {
 
   /**
    * Acks are committed in batches of a quarter window: each transaction has a fixed cost (state
-   * row, WAL frames for every page it touched, the commit) that at ~50 acks per read of the
-   * socket was a third of the drain's CPU. While more acks are on their way the batch waits for
-   * them; it is committed at once when nothing else is outstanding, and after ACK_BATCH_WAIT_MS
-   * at the latest, so a slow or stalled upstream never holds an ack back for long. The window
-   * is four times the batch, so sending never waits on a batch to fill.
+   * row, WAL frames for every page it touched, the commit; ~100 us here) that at ~50 acks per
+   * read of the socket was a third of the drain's CPU. The batch waits for more acks only while
+   * at least a batch more is outstanding, and for ACK_BATCH_WAIT_MS at most: a broker that
+   * leaves Nagle on (mosquitto's default) holds its next PUBACKs until our side sends something,
+   * which a waiting drain does not, so every wait can cost its full length. Windows below
+   * MIN_ACK_BATCH * 4 commit every read as before: their round trips, not commits, bound them.
    */
   private maybePersistAcks(): void {
     const acked = this.ackedNotPersisted.length;
     const outstanding = this.inflight.size - acked;
-    if (acked >= Math.max(1, this.window >> 2) || outstanding === 0) {
-      this.persistAcks();
-      this.schedulePump();
-      return;
-    }
-    if (this.ackTimer === undefined) {
-      this.ackTimer = setTimeout(() => {
+    const batch = this.window >> 2;
+    if (batch >= MIN_ACK_BATCH && acked < batch && outstanding >= batch) {
+      this.ackTimer ??= setTimeout(() => {
         this.ackTimer = undefined;
         this.persistAcks();
         this.schedulePump();
       }, ACK_BATCH_WAIT_MS);
+      // Whatever the window still has room for goes now, and so does the ack fence for QoS 0
+      // records written meanwhile: their acks may be among those the batch waits for.
+      this.schedulePump();
+      return;
     }
-    // Whatever the window still has room for goes now, and so does the ack fence for QoS 0
-    // records written meanwhile: their acks are among those the batch waits for.
+    this.persistAcks();
     this.schedulePump();
   }
 

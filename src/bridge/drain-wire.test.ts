@@ -12,6 +12,8 @@ import type { Bridge } from './bridge.js';
 import { SESSION_ID_MAX } from './packet-ids.js';
 
 const COMMANDER = 'fg-test-commander';
+/** Records are `rec/<seq>`. */
+const seqOf = (topic: string) => Number(topic.slice(4));
 
 interface Seen {
   topic: string;
@@ -27,12 +29,13 @@ async function startBroker() {
   const held: Array<() => void> = [];
   const sockets = new Set<Socket>();
   let sessions = 0;
-  const state = { hold: false };
+  /** PUBLISHes of records with this sequence or above are held (and so their acks). */
+  const state = { holdFrom: Infinity };
   const broker = await Aedes.createBroker({
     authorizePublish: (client, packet: PublishPacket, cb) => {
       if (client?.id === COMMANDER) return cb(null);
       seen.push({ topic: packet.topic, qos: packet.qos, dup: packet.dup, messageId: packet.messageId, session: sessions });
-      if (state.hold && packet.topic.startsWith('rec/')) held.push(() => cb(null));
+      if (packet.topic.startsWith('rec/') && seqOf(packet.topic) >= state.holdFrom) held.push(() => cb(null));
       else cb(null);
     },
   });
@@ -73,7 +76,6 @@ afterEach(async () => {
 function records(n: number, qos: (i: number) => QoS) {
   return Array.from({ length: n }, (_, i) => ({ kind: 'mqtt', topic: `rec/${i + 1}`, payload: Buffer.from(`r${i + 1}`), qos: qos(i) }));
 }
-const seqOf = (topic: string) => Number(topic.slice(4));
 
 describe('the drain wire beside mqtt.js', () => {
   it('matches PUBACK, PUBREC and PUBCOMP in its own id range while mqtt.js publishes and subscribes on the same session', async () => {
@@ -133,13 +135,13 @@ describe('the drain wire beside mqtt.js', () => {
     cleanups.push(broker.close);
     const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 1e9, onFull: 'drop-oldest' });
     outbox.append(records(500, (i) => (i % 3 === 2 ? 2 : 1)));
-    broker.state.hold = true;
+    broker.state.holdFrom = 1;
     const bridge: Bridge = makeBridge(outbox, broker.url, { inflight: 100 });
     cleanups.push(() => bridge.stop());
     bridge.start();
     await until(() => broker.held.length === 100, 5000, 'a full window held unacknowledged');
     expect(outbox.stats().depth).toBe(500);
-    broker.state.hold = false;
+    broker.state.holdFrom = Infinity;
     broker.cut();
     await until(() => outbox.stats().depth === 0, 10_000, 'drained on the next session');
     expect(broker.sessions()).toBe(2);
@@ -150,5 +152,31 @@ describe('the drain wire beside mqtt.js', () => {
     expect(second.map((s) => seqOf(s.topic))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     expect(second.filter((s) => s.dup).map((s) => seqOf(s.topic))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(second.every((s) => s.qos === (seqOf(s.topic) % 3 === 0 ? 2 : 1))).toBe(true);
+  });
+
+  it('commits acks in batches on a large window, and an ack whose batch never fills within 2 ms is committed anyway', async () => {
+    const broker = await startBroker();
+    cleanups.push(broker.close);
+    const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 1e9, onFull: 'drop-oldest' });
+    outbox.append(records(20_000, () => 1));
+    let transactions = 0;
+    const ack = outbox.ack.bind(outbox);
+    outbox.ack = (ranges) => {
+      transactions++;
+      ack(ranges);
+    };
+    // Records from 18,877 on are held: the acks before them arrive with a window's worth still
+    // outstanding, more than a batch, so only the time limit commits them (18,876 is not a
+    // multiple of anything a batch could end on by chance).
+    broker.state.holdFrom = 18_877;
+    const bridge: Bridge = makeBridge(outbox, broker.url, { inflight: 1000 });
+    cleanups.push(() => bridge.stop());
+    bridge.start();
+    await until(() => outbox.stats().ackedThrough === 18_876, 10_000, 'every released record durably acknowledged');
+    // A batch is a quarter window (250); the 2 ms limit cuts some short, never most.
+    expect(transactions).toBeLessThan(20_000 / 25);
+    // (aedes stops reading a client with a few hundred PUBLISHes unanswered: the bridge's side counts.)
+    await until(() => bridge.status().inflight === 1000, 5000, 'a full window sent');
+    expect(outbox.stats()).toMatchObject({ depth: 1124, ackedThrough: 18_876 });
   });
 });

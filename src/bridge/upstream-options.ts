@@ -44,11 +44,6 @@ export function buildClientOptions(cfg: UpstreamSessionConfig): IClientOptions {
     // mqtt.js' default `debug` logger is called several times per PUBLISH even when disabled:
     // 5.6% of the drain's CPU in the profile. The bridge logs what matters through pino.
     log: () => undefined,
-    // By default mqtt.js restarts its keepalive timer on every ack it receives: a clearTimeout
-    // and setTimeout per record drained (3.5% of the drain's CPU). Without it a PINGREQ goes out
-    // every keepalive interval even while records flow, which the server does not mind, and a
-    // missing PINGRESP still ends the session.
-    reschedulePings: false,
   };
   if (cfg.protocolVersion === 5) opts.properties = { sessionExpiryInterval: 0 };
   if (cfg.username !== undefined) opts.username = cfg.username;
