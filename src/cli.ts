@@ -11,6 +11,7 @@ import { errorMessage, isFieldgateError } from './errors.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
+import { SystemdNotifier } from './observe/sd-notify-service.js';
 import { packageRoot, packageVersion } from './package-root.js';
 
 const USAGE = `usage: fieldgate <command> [options]
@@ -204,6 +205,7 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
   }
   const logger = createLogger({ level: logLevel ?? config.observe.logLevel });
   const gateway = new Gateway({ config, drivers: builtinDrivers, logger });
+  const systemd = new SystemdNotifier({ logger });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): void => {
@@ -213,6 +215,7 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
       process.exit(130);
     }
     logger.info({ signal }, 'stopping');
+    systemd.stopping();
     // A stop that cannot finish in 2 s has a stuck part; exit anyway, but say so. unref():
     // this timer must not be what keeps a clean shutdown alive.
     setTimeout(() => {
@@ -247,14 +250,21 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
   process.on('SIGTERM', onSigterm);
 
   try {
+    systemd.starting(gateway.storeFile);
     await gateway.start();
   } catch (e) {
     logger.fatal({ err: e }, 'gateway failed to start');
+    systemd.failed(errorMessage(e));
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     return EXIT_RUNTIME;
   }
+  // start() resolves once the broker and /health listen, the store is open and every device
+  // supervisor runs: that is "serving". Field devices and the upstream link connect in the
+  // background and may take minutes (or never, for a PLC that is switched off); readiness waiting
+  // on them would turn a dead PLC into a failed boot. A signal during start() wins.
+  if (stopping === undefined) systemd.ready(gateway.health);
   // Returning lets the process end by itself once every part has closed its handles.
   return EXIT_OK;
 }

@@ -66,7 +66,7 @@ export class Gateway {
     const site = config.site;
     // One SQLite file holds the outbox, Sparkplug state and the broker's sessions and retained
     // messages; it exists when anything needs to outlive the process.
-    if (config.store !== undefined || config.upstream !== undefined || config.broker !== undefined) {
+    if (this.storeFile !== undefined) {
       this.store = openStore({
         ...storeOptionsFromConfig(config.store ?? storeSchema.parse({})),
         extraMigrations: [SPARKPLUG_MIGRATIONS, BROKER_MIGRATIONS],
@@ -150,6 +150,13 @@ export class Gateway {
     await this.observe?.close();
     this.observe = undefined;
     this.log.info('gateway stopped');
+  }
+
+  /** The SQLite file start() opens, when anything needs to outlive the process. */
+  get storeFile(): string | undefined {
+    const { config } = this.options;
+    if (config.store === undefined && config.upstream === undefined && config.broker === undefined) return undefined;
+    return (config.store ?? storeSchema.parse({})).path;
   }
 
   /** The store, edge node and bridge, when `upstream:` is configured. */
