@@ -251,7 +251,7 @@ describe('fieldgate run under a notify socket', () => {
     { what: 'no NOTIFY_SOCKET', socket: undefined, warnings: 0 },
     { what: 'a NOTIFY_SOCKET nobody listens on', socket: 'missing.sock', warnings: 1 },
     { what: 'an abstract NOTIFY_SOCKET', socket: '@fieldgate-test-notify', warnings: 1 },
-  ])('runs normally with $what, logging $warnings systemd warnings, and exits 0 on SIGTERM', async ({ socket, warnings }) => {
+  ])('runs normally with $what, says so at most once, and exits 0 on SIGTERM', async ({ socket, warnings }) => {
     const site = await siteFile();
     const env: Record<string, string> = socket === undefined ? {} : { NOTIFY_SOCKET: socket.startsWith('@') ? socket : join(site.dir, socket), WATCHDOG_USEC: '100000' };
     const gw = startGateway(site.file, env);
