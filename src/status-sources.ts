@@ -31,15 +31,19 @@ export function statusSources(p: StatusParts): StatusSources {
       if (u === undefined) return undefined;
       const stats = u.store.outbox.stats();
       const drain = u.bridge.drainEstimate();
+      const connected = u.bridge.isConnected;
+      // The rate is a 10 s average: right after a drop it still counts acks from before, and
+      // would promise a drain that is not happening. Without a link nothing drains.
+      const eta = stats.depth === 0 ? 0 : !connected || drain.etaSeconds < 0 ? -1 : Math.ceil(drain.etaSeconds);
       return {
-        connected: u.bridge.isConnected,
+        connected,
         born: u.edgeNode.isBorn,
         bdSeq: u.edgeNode.currentBdSeq,
         backlog: stats.depth,
         backlogBytes: stats.bytes,
         oldestAgeSeconds: Math.round(drain.oldestAgeSeconds),
         replayRate: Math.round(drain.rate * 10) / 10,
-        etaSeconds: drain.etaSeconds < 0 ? -1 : Math.ceil(drain.etaSeconds),
+        etaSeconds: eta,
         dropped: { ...stats.dropped },
       };
     },
