@@ -12,6 +12,8 @@ import { ObserveServer } from './observe/http-server.js';
 import type { Logger } from './observe/logger.js';
 import { MetricsRegistry } from './observe/metrics.js';
 import { registerProcessMetrics } from './observe/process-metrics.js';
+import { StatusEvents } from './observe/status-events.js';
+import { takeSnapshot } from './observe/status-model.js';
 import { packageVersion } from './package-root.js';
 import { systemClock, type Clock, type TimerHandle } from './runtime/clock.js';
 import type { DriverFactory } from './runtime/driver.js';
@@ -22,6 +24,7 @@ import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
 import { storeOptionsFromConfig } from './store/from-config.js';
 import { openStore, type Store } from './store/open-store.js';
+import { statusSources } from './status-sources.js';
 import { UpstreamPath } from './upstream.js';
 
 export interface GatewayOptions {
@@ -127,7 +130,18 @@ export class Gateway {
 
     const http = config.observe.http;
     if (http.enabled) {
-      this.observe = new ObserveServer({ host: http.host, port: http.port, metrics: this.metrics, health: this.health, logger: this.log });
+      const sources = statusSources({ config, runtime: this.runtime, clock: this.clock, version: packageVersion(), startedAt: this.startedAt, broker: () => this.broker, upstream: () => this.upstream });
+      const snapshot = () => takeSnapshot(sources);
+      this.observe = new ObserveServer({
+        host: http.host,
+        port: http.port,
+        metrics: this.metrics,
+        health: this.health,
+        logger: this.log,
+        status: { snapshot, events: new StatusEvents({ snapshot, clock: this.clock }) },
+        ...(http.users !== undefined ? { users: http.users } : {}),
+        ...(http.tls !== undefined ? { tls: http.tls } : {}),
+      });
       this.httpAddress = await this.observe.listen();
     }
     this.runtime.start();
