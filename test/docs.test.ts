@@ -8,8 +8,8 @@ import { ROOT } from './helpers/cli.js';
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 
 describe('documentation', () => {
-  it('docs/configuration.md is what the schema generates (run `npm run docs` after a schema change)', () => {
-    expect(read('docs/configuration.md')).toBe(configReferenceMarkdown(builtinDrivers));
+  it('docs/config-reference.md is what the schema generates (run `npm run docs` after a schema change)', () => {
+    expect(read('docs/config-reference.md')).toBe(configReferenceMarkdown(builtinDrivers));
   });
 
   it('the README opens with the demo command and the test command, and CI runs that test command', () => {
