@@ -94,8 +94,9 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     }
   }
   try {
+    // Versions first: a file from a newer fieldgate is refused before anything is written to it.
+    migrate(db, options.path, options.migrations, log);
     const epoch = ensureEpoch(db);
-    migrate(db, options.migrations, log);
     return recovered === undefined ? { db, epoch } : { db, epoch, recovered };
   } catch (e) {
     db.close();
@@ -162,23 +163,30 @@ function ensureEpoch(db: SqliteDatabase): string {
   return epoch;
 }
 
-function migrate(db: SqliteDatabase, sets: readonly MigrationSet[], log: Logger): void {
+function migrate(db: SqliteDatabase, path: string, sets: readonly MigrationSet[], log: Logger): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_versions (owner TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT');
   const get = db.prepare('SELECT version FROM schema_versions WHERE owner = ?');
   const set = db.prepare('INSERT INTO schema_versions (owner, version) VALUES (?, ?) ON CONFLICT(owner) DO UPDATE SET version = excluded.version');
-  for (const { owner, migrations } of sets) {
+  const plan = sets.map(({ owner, migrations }) => {
     const sorted = [...migrations].sort((a, b) => a.version - b.version);
     sorted.forEach((m, i) => {
       if (m.version !== i + 1) throw new FieldgateError('FG_ERR_STORE_MIGRATION', `${owner} migrations must be numbered 1, 2, 3...; found ${m.version} at position ${i + 1}`);
     });
     const current = (get.get(owner) as { version: number } | undefined)?.version ?? 0;
-    const latest = sorted.length;
-    if (current > latest) {
-      throw new FieldgateError(
-        'FG_ERR_STORE_MIGRATION',
-        `the store's ${owner} tables are at version ${current}, this fieldgate knows only up to ${latest}: refusing to touch a file written by a newer version`,
-      );
-    }
+    return { owner, sorted, current };
+  });
+  // Every owner is checked before any is migrated: a file that a newer fieldgate wrote must
+  // come out of a refused start exactly as it went in, so that newer version can still open it.
+  const ahead = plan.filter((p) => p.current > p.sorted.length);
+  if (ahead.length > 0) {
+    const which = ahead.map((p) => `${p.owner} tables are at version ${p.current}, this fieldgate knows only up to ${p.sorted.length}`).join('; ');
+    throw new FieldgateError(
+      'FG_ERR_STORE_MIGRATION',
+      `store ${path} was written by a newer fieldgate (${which}): refusing to open it, the file is left untouched. ` +
+        'Run the newer fieldgate again, or restore a backup taken before the upgrade.',
+    );
+  }
+  for (const { owner, sorted, current } of plan) {
     for (const m of sorted.slice(current)) {
       try {
         db.transaction(() => {
@@ -188,7 +196,7 @@ function migrate(db: SqliteDatabase, sets: readonly MigrationSet[], log: Logger)
       } catch (e) {
         throw new FieldgateError('FG_ERR_STORE_MIGRATION', `${owner} migration ${m.version} (${m.description}) failed: ${errorMessage(e)}`, { cause: e });
       }
-      log.info({ owner, version: m.version, description: m.description }, 'store migration applied');
+      log.info({ owner, from: m.version - 1, version: m.version, description: m.description }, 'store migration applied');
     }
   }
 }
