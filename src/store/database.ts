@@ -60,6 +60,9 @@ export interface OpenedDatabase {
 
 const PAGE_SIZE = 4096;
 
+/** store_meta key that `fieldgate backup` sets in its copy only: opening it starts a new epoch. */
+export const BACKUP_MARKER_KEY = 'backup_taken_at';
+
 export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   const log = options.logger ?? silentLogger();
   const now = options.now ?? Date.now;
@@ -96,7 +99,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   try {
     // Versions first: a file from a newer fieldgate is refused before anything is written to it.
     migrate(db, options.path, options.migrations, log);
-    const epoch = ensureEpoch(db);
+    const epoch = ensureEpoch(db, log);
     return recovered === undefined ? { db, epoch } : { db, epoch, recovered };
   } catch (e) {
     db.close();
@@ -154,12 +157,26 @@ export function newEpoch(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-function ensureEpoch(db: SqliteDatabase): string {
+function ensureEpoch(db: SqliteDatabase, log: Logger): string {
   db.exec('CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
-  const row = db.prepare("SELECT value FROM store_meta WHERE key = 'epoch'").get() as { value: string } | undefined;
-  if (row !== undefined) return row.value;
+  const get = db.prepare('SELECT value FROM store_meta WHERE key = ?');
+  const row = get.get('epoch') as { value: string } | undefined;
+  const backup = get.get(BACKUP_MARKER_KEY) as { value: string } | undefined;
+  if (row !== undefined && backup === undefined) return row.value;
   const epoch = newEpoch();
-  db.prepare("INSERT INTO store_meta (key, value) VALUES ('epoch', ?)").run(epoch);
+  db.transaction(() => {
+    db.prepare("INSERT INTO store_meta (key, value) VALUES ('epoch', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(epoch);
+    db.prepare('DELETE FROM store_meta WHERE key = ?').run(BACKUP_MARKER_KEY);
+  })();
+  if (backup !== undefined) {
+    // The live store may have sent sequences above this copy's last one before it was lost; in
+    // the old epoch the new records would reuse those keys and a consumer would drop them as
+    // duplicates. A new epoch trades that silent loss for duplicates a consumer can see.
+    log.warn(
+      { backupTakenAt: backup.value, previousEpoch: row?.value, epoch },
+      'store restored from a backup: new epoch; records held in it that were already delivered after the backup will be sent again',
+    );
+  }
   return epoch;
 }
 
