@@ -21,6 +21,9 @@ commands:
   demo                  run the embedded demo (config/demo.yaml, data in ./data)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
   schema                print the site file's JSON Schema (draft 2020-12) for editors
+  backup --config FILE DEST
+                        copy the store consistently while the gateway runs (a new
+                        file; restoring it starts a new dedup epoch)
   passwd                print an scrypt hash for broker.users[].passwordHash; the password is
                         read from stdin (never from the command line)
   watch                 print a Sparkplug stream decoded, one JSON line per message
@@ -95,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
     case 'validate':
       return validate(rest);
+    case 'backup':
+      return backup(values.config, rest);
     case 'passwd': {
       const { hashPassword } = await import('./broker/index.js');
       const chunks: Buffer[] = [];
@@ -193,6 +198,31 @@ function validate(files: string[]): number {
     }
   }
   return bad === 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+async function backup(configFile: string | undefined, args: string[]): Promise<number> {
+  const [dest, ...extra] = args;
+  if (configFile === undefined || dest === undefined || extra.length > 0) {
+    process.stderr.write('fieldgate: usage: fieldgate backup --config FILE DEST\n');
+    return EXIT_USAGE;
+  }
+  let config;
+  try {
+    config = loadConfigFile(resolve(configFile), builtinDrivers);
+  } catch (e) {
+    process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${configFile}: ${errorMessage(e)}\n`);
+    return EXIT_USAGE;
+  }
+  const { backupStore } = await import('./store/backup.js');
+  const { storeSchema } = await import('./config/sections/store.js');
+  try {
+    const summary = backupStore(resolve((config.store ?? storeSchema.parse({})).path), resolve(dest));
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return EXIT_OK;
+  } catch (e) {
+    process.stderr.write(`fieldgate backup: ${errorMessage(e)}\n`);
+    return isFieldgateError(e, 'FG_ERR_USAGE') ? EXIT_USAGE : EXIT_RUNTIME;
+  }
 }
 
 async function run(file: string, logLevel: LogLevel | undefined): Promise<number> {
