@@ -123,6 +123,11 @@ export class Bridge {
     if (client !== undefined) await endSession(client, this.o.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
   }
 
+  /** Replay rate (records/s acked over the last 10 s) and drain ETA (s; -1 while nothing drains). */
+  drainEstimate(): { rate: number; etaSeconds: number; oldestAgeSeconds: number } {
+    return { rate: this.metrics.rate(), etaSeconds: this.metrics.etaSeconds(), oldestAgeSeconds: this.metrics.oldestAgeSeconds() };
+  }
+
   /** Snapshot for tests and the status page. */
   status(): { connected: boolean; inflight: number; window: number; maxQos: QoS; liveFrom: number; backlogCursor: number; liveCursor: number } {
     return {
