@@ -140,7 +140,7 @@ for ARCH in $ARCHES; do
   install -d -m 0750 "$STAGE/var/lib/fieldgate"
   DOC="$STAGE/usr/share/doc/fieldgate"
   install -d "$DOC"
-  install -m 0644 "$ROOT/README.md" "$ROOT/docs/operator-guide.md" "$ROOT/docs/configuration.md" "$DOC/"
+  install -m 0644 "$ROOT/README.md" "$ROOT/docs/operator-guide.md" "$ROOT/docs/config-reference.md" "$DOC/"
   install -m 0644 "$ROOT/pkg/copyright" "$DOC/copyright"
 
   install -d "$STAGE/DEBIAN"

@@ -11,6 +11,7 @@ import { errorMessage, isFieldgateError } from './errors.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
+import { SystemdNotifier } from './observe/sd-notify-service.js';
 import { packageRoot, packageVersion } from './package-root.js';
 
 const USAGE = `usage: fieldgate <command> [options]
@@ -20,6 +21,9 @@ commands:
   demo                  run the embedded demo (config/demo.yaml, data in ./data)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
   schema                print the site file's JSON Schema (draft 2020-12) for editors
+  backup --config FILE DEST
+                        copy the store consistently while the gateway runs (a new
+                        file; restoring it starts a new dedup epoch)
   passwd                print an scrypt hash for broker.users[].passwordHash; the password is
                         read from stdin (never from the command line)
   watch                 print a Sparkplug stream decoded, one JSON line per message
@@ -94,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
     case 'validate':
       return validate(rest);
+    case 'backup':
+      return backup(values.config, rest);
     case 'passwd': {
       const { hashPassword } = await import('./broker/index.js');
       const chunks: Buffer[] = [];
@@ -194,6 +200,31 @@ function validate(files: string[]): number {
   return bad === 0 ? EXIT_OK : EXIT_USAGE;
 }
 
+async function backup(configFile: string | undefined, args: string[]): Promise<number> {
+  const [dest, ...extra] = args;
+  if (configFile === undefined || dest === undefined || extra.length > 0) {
+    process.stderr.write('fieldgate: usage: fieldgate backup --config FILE DEST\n');
+    return EXIT_USAGE;
+  }
+  let config;
+  try {
+    config = loadConfigFile(resolve(configFile), builtinDrivers);
+  } catch (e) {
+    process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${configFile}: ${errorMessage(e)}\n`);
+    return EXIT_USAGE;
+  }
+  const { backupStore } = await import('./store/backup.js');
+  const { storeSchema } = await import('./config/sections/store.js');
+  try {
+    const summary = backupStore(resolve((config.store ?? storeSchema.parse({})).path), resolve(dest));
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return EXIT_OK;
+  } catch (e) {
+    process.stderr.write(`fieldgate backup: ${errorMessage(e)}\n`);
+    return isFieldgateError(e, 'FG_ERR_USAGE') ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+}
+
 async function run(file: string, logLevel: LogLevel | undefined): Promise<number> {
   let config;
   try {
@@ -204,6 +235,7 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
   }
   const logger = createLogger({ level: logLevel ?? config.observe.logLevel });
   const gateway = new Gateway({ config, drivers: builtinDrivers, logger });
+  const systemd = new SystemdNotifier({ logger });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): void => {
@@ -213,6 +245,7 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
       process.exit(130);
     }
     logger.info({ signal }, 'stopping');
+    systemd.stopping();
     // A stop that cannot finish in 2 s has a stuck part; exit anyway, but say so. unref():
     // this timer must not be what keeps a clean shutdown alive.
     setTimeout(() => {
@@ -247,14 +280,21 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
   process.on('SIGTERM', onSigterm);
 
   try {
+    systemd.starting(gateway.storeFile);
     await gateway.start();
   } catch (e) {
     logger.fatal({ err: e }, 'gateway failed to start');
+    systemd.failed(errorMessage(e));
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     return EXIT_RUNTIME;
   }
+  // start() resolves once the broker and /health listen, the store is open and every device
+  // supervisor runs: that is "serving". Field devices and the upstream link connect in the
+  // background and may take minutes (or never, for a PLC that is switched off); readiness waiting
+  // on them would turn a dead PLC into a failed boot. A signal during start() wins.
+  if (stopping === undefined) systemd.ready(gateway.health);
   // Returning lets the process end by itself once every part has closed its handles.
   return EXIT_OK;
 }

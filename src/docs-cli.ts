@@ -1,10 +1,10 @@
-// `npm run docs`: regenerates docs/configuration.md from the config schema.
+// `npm run docs`: regenerates docs/config-reference.md from the config schema.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinDrivers } from '../drivers/all.js';
 import { configReferenceMarkdown } from './config/reference.js';
 import { packageRoot } from './package-root.js';
 
-const file = join(packageRoot(), 'docs', 'configuration.md');
+const file = join(packageRoot(), 'docs', 'config-reference.md');
 writeFileSync(file, configReferenceMarkdown(builtinDrivers));
 process.stdout.write(`wrote ${file}\n`);

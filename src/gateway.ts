@@ -12,6 +12,8 @@ import { ObserveServer } from './observe/http-server.js';
 import type { Logger } from './observe/logger.js';
 import { MetricsRegistry } from './observe/metrics.js';
 import { registerProcessMetrics } from './observe/process-metrics.js';
+import { StatusEvents } from './observe/status-events.js';
+import { takeSnapshot } from './observe/status-model.js';
 import { packageVersion } from './package-root.js';
 import { systemClock, type Clock, type TimerHandle } from './runtime/clock.js';
 import type { DriverFactory } from './runtime/driver.js';
@@ -22,6 +24,7 @@ import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
 import { storeOptionsFromConfig } from './store/from-config.js';
 import { openStore, type Store } from './store/open-store.js';
+import { statusSources } from './status-sources.js';
 import { UpstreamPath } from './upstream.js';
 
 export interface GatewayOptions {
@@ -66,7 +69,7 @@ export class Gateway {
     const site = config.site;
     // One SQLite file holds the outbox, Sparkplug state and the broker's sessions and retained
     // messages; it exists when anything needs to outlive the process.
-    if (config.store !== undefined || config.upstream !== undefined || config.broker !== undefined) {
+    if (this.storeFile !== undefined) {
       this.store = openStore({
         ...storeOptionsFromConfig(config.store ?? storeSchema.parse({})),
         extraMigrations: [SPARKPLUG_MIGRATIONS, BROKER_MIGRATIONS],
@@ -127,7 +130,18 @@ export class Gateway {
 
     const http = config.observe.http;
     if (http.enabled) {
-      this.observe = new ObserveServer({ host: http.host, port: http.port, metrics: this.metrics, health: this.health, logger: this.log });
+      const sources = statusSources({ config, runtime: this.runtime, clock: this.clock, version: packageVersion(), startedAt: this.startedAt, broker: () => this.broker, upstream: () => this.upstream });
+      const snapshot = () => takeSnapshot(sources);
+      this.observe = new ObserveServer({
+        host: http.host,
+        port: http.port,
+        metrics: this.metrics,
+        health: this.health,
+        logger: this.log,
+        status: { snapshot, events: new StatusEvents({ snapshot, clock: this.clock }) },
+        ...(http.users !== undefined ? { users: http.users } : {}),
+        ...(http.tls !== undefined ? { tls: http.tls } : {}),
+      });
       this.httpAddress = await this.observe.listen();
     }
     this.runtime.start();
@@ -150,6 +164,13 @@ export class Gateway {
     await this.observe?.close();
     this.observe = undefined;
     this.log.info('gateway stopped');
+  }
+
+  /** The SQLite file start() opens, when anything needs to outlive the process. */
+  get storeFile(): string | undefined {
+    const { config } = this.options;
+    if (config.store === undefined && config.upstream === undefined && config.broker === undefined) return undefined;
+    return (config.store ?? storeSchema.parse({})).path;
   }
 
   /** The store, edge node and bridge, when `upstream:` is configured. */

@@ -7,7 +7,11 @@
 // sequence order on the wire; the deduper (docs/dedup.md) handles the interleaving.
 //
 // Duplicates. A window slot is freed only after the ack is durable in the outbox, so after a
-// crash at most `inflight` records are sent again.
+// crash at most `inflight` records are sent again. Records sent on a session that ended before
+// their ack are sent again on the next with DUP set (QoS 1/2).
+//
+// The wire. mqtt.js owns the session; the records themselves are encoded by the bridge and
+// written one batch per pass (drain-wire.ts), their acks matched by packet id.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
@@ -19,8 +23,10 @@ import { backoffDelay } from './backoff.js';
 import { AckFence } from './ack-fence.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { Lanes } from './lanes.js';
+import { DrainWire } from './drain-wire.js';
+import { SessionIdProvider } from './packet-ids.js';
 import { Pacer } from './pacer.js';
-import { defaultSenders, type RecordSender } from './sender.js';
+import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
 import { buildClientOptions } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
@@ -30,6 +36,10 @@ export type { BridgeOptions, Farewell } from './bridge-options.js';
 type Lane = 'live' | 'backlog';
 
 const STABLE_SESSION_MS = 10_000;
+/** Longest an ack waits for others to share its transaction. */
+const ACK_BATCH_WAIT_MS = 2;
+/** Smallest batch worth waiting for. */
+const MIN_ACK_BATCH = 64;
 
 
 export class Bridge {
@@ -40,6 +50,11 @@ export class Bridge {
   private readonly metrics: BridgeMetrics;
   private readonly pacer: Pacer;
   private client: MqttClient | undefined;
+  private wire: DrainWire | undefined;
+  /** Sent on a session that ended before their ack: sent again with DUP. At most one window. */
+  private resend = new Set<number>();
+  /** QoS 0 records in the pass being encoded that count as delivered once written (no fence). */
+  private ackOnWrite: number[] = [];
   private generation = 0;
   private connected = false;
   private stopped = true;
@@ -48,6 +63,8 @@ export class Bridge {
   private paceTimer: TimerHandle | undefined;
   private pumpScheduled: ReturnType<typeof setImmediate> | undefined;
   private ackScheduled: ReturnType<typeof setImmediate> | undefined;
+  // Real time, like the setImmediate above: a test's fake clock must not hold acks back.
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribeAppend: (() => void) | undefined;
   private readonly lanes: Lanes;
   private readonly inflight = new Map<number, Lane>();
@@ -106,6 +123,11 @@ export class Bridge {
     if (client !== undefined) await endSession(client, this.o.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
   }
 
+  /** Replay rate (records/s acked over the last 10 s) and drain ETA (s; -1 while nothing drains). */
+  drainEstimate(): { rate: number; etaSeconds: number; oldestAgeSeconds: number } {
+    return { rate: this.metrics.rate(), etaSeconds: this.metrics.etaSeconds(), oldestAgeSeconds: this.metrics.oldestAgeSeconds() };
+  }
+
   /** Snapshot for tests and the status page. */
   status(): { connected: boolean; inflight: number; window: number; maxQos: QoS; liveFrom: number; backlogCursor: number; liveCursor: number } {
     return {
@@ -127,6 +149,9 @@ export class Bridge {
       const options = buildClientOptions(this.o.session);
       const will = this.o.willFor?.();
       if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
+      // mqtt.js' own publishes and subscriptions take ids from the low range only; the drain's
+      // records use the rest (packet-ids.ts).
+      options.messageIdProvider = new SessionIdProvider();
       client = mqtt.connect(this.o.session.url, options);
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
@@ -135,6 +160,10 @@ export class Bridge {
       return;
     }
     this.client = client;
+    this.wire = new DrainWire(client, this.o.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
+      acked: (seq) => this.onAck(seq, gen),
+      refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
+    });
     client.on('connect', (connack) => {
       if (gen !== this.generation) return;
       this.onSessionUp(client, connack.properties);
@@ -170,7 +199,7 @@ export class Bridge {
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
     // neither on the sending side.
-    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight));
+    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight, DrainWire.capacity));
     this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
     const st = this.o.outbox.stats();
     this.lanes.reset();
@@ -213,9 +242,16 @@ export class Bridge {
   private dropSession(): void {
     this.connected = false;
     this.client = undefined;
+    this.wire?.close();
+    this.wire = undefined;
+    this.ackOnWrite = [];
     this.generation++;
     // Acks already received are real: keep them. Everything else in flight is replayed.
     this.persistAcks();
+    // Records that left the store meanwhile (acked, evicted, expired) are never sent again.
+    const through = this.o.outbox.ackedThrough();
+    for (const seq of this.resend) if (seq <= through) this.resend.delete(seq);
+    for (const seq of this.inflight.keys()) this.resend.add(seq);
     this.inflight.clear();
     this.fence?.reset();
     if (this.paceTimer !== undefined) {
@@ -247,21 +283,39 @@ export class Bridge {
 
   private fill(): void {
     const client = this.client;
-    if (!this.connected || client === undefined) return;
+    const wire = this.wire;
+    if (!this.connected || client === undefined || wire === undefined) return;
     if (this.o.mayDrain !== undefined && !this.o.mayDrain()) return;
+    // One segment for the pass and its fence: mqtt.js leaves Nagle on, and a fence written
+    // apart from its records would wait for the records' TCP ACK (up to 40 ms, delayed ACK).
+    wire.cork();
     try {
-      this.fillWindow(client);
+      this.fillWindow(client, wire);
     } finally {
+      // The fence goes after the flush: its PUBACK vouches only for packets written before it.
+      this.flush(wire);
       this.sendFence(client);
+      wire.uncork();
     }
   }
 
-  private fillWindow(client: MqttClient): void {
+  /** Writes the pass in one write; QoS 0 records without a fence count as delivered once written. */
+  private flush(wire: DrainWire): void {
+    const acks = this.ackOnWrite;
+    if (acks.length === 0) return wire.flush();
+    this.ackOnWrite = [];
+    const gen = this.generation;
+    wire.flush((ok) => {
+      if (ok) for (const seq of acks) this.onAck(seq, gen);
+    });
+  }
+
+  private fillWindow(client: MqttClient, wire: DrainWire): void {
     // Bounded: every pass either sends at least one record or returns.
     while (this.inflight.size < this.window) {
       const live = this.lanes.takeLive(this.window - this.inflight.size);
       if (live.length > 0) {
-        for (const r of live) this.send(client, r, 'live');
+        for (const r of live) this.send(client, wire, r, 'live');
         continue;
       }
       const r = this.lanes.peekBacklog();
@@ -272,7 +326,7 @@ export class Bridge {
         return;
       }
       this.lanes.consumeBacklog(r);
-      this.send(client, r, 'backlog');
+      this.send(client, wire, r, 'backlog');
     }
   }
 
@@ -284,7 +338,7 @@ export class Bridge {
     }, Math.max(1, ms));
   }
 
-  private send(client: MqttClient, r: OutboxRecord, lane: Lane): void {
+  private send(client: MqttClient, wire: DrainWire, r: OutboxRecord, lane: Lane): void {
     const sender = this.senders.get(r.kind);
     const gen = this.generation;
     if (sender === undefined) {
@@ -298,11 +352,13 @@ export class Bridge {
     }
     let msg;
     try {
-      msg = sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+      // `mqtt` records go as stored: no context to build (two objects per record otherwise).
+      msg = sender === sendAsIs ? r : sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
     } catch (e) {
       // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
       // lose the record: end the session, and everything unacknowledged is sent again.
       this.log.error({ seq: r.seq, kind: r.kind, err: errorMessage(e) }, 'record could not be encoded: restarting the session');
+      wire.discard();
       client.end(true);
       throw e;
     }
@@ -323,20 +379,19 @@ export class Bridge {
     }
     this.inflight.set(r.seq, lane);
     this.metrics.sentOne(lane);
-    const opts: mqtt.IClientPublishOptions = { qos, retain: msg.retain };
-    if (this.o.session.protocolVersion === 5 && msg.userProperties !== undefined) opts.properties = { userProperties: msg.userProperties };
-    if (qos === 0 && this.fence !== undefined) {
-      this.fence.add(r.seq);
-      client.publish(msg.topic, msg.payload, opts);
+    const dup = this.resend.size > 0 && this.resend.delete(r.seq);
+    if (!wire.add(msg, r.seq, qos, dup)) {
+      // Beyond MQTT's 256 MiB packet limit: no broker can take it, and it would block the queue.
+      this.log.error({ seq: r.seq, topic: msg.topic, bytes: msg.payload.length }, 'record too large for an MQTT packet: dropped');
+      this.metrics.refused.inc({ reason: '0x95' });
+      this.onAck(r.seq, gen);
       return;
     }
-    // The callback fires on PUBACK (QoS 1), PUBCOMP (QoS 2) or once written (QoS 0).
-    client.publish(msg.topic, msg.payload, opts, (err) => {
-      if (err === undefined || err === null) return this.onAck(r.seq, gen);
-      const reason = (err as { code?: unknown }).code;
-      // Without a reason code the session is going down: the record is replayed later.
-      if (typeof reason === 'number') this.onRefused(client, r, reason, gen);
-    });
+    // QoS 1/2: the wire reports the PUBACK / PUBCOMP. QoS 0: the fence's PUBACK, or the write.
+    if (qos === 0) {
+      if (this.fence !== undefined) this.fence.add(r.seq);
+      else this.ackOnWrite.push(r.seq);
+    }
   }
 
   /**
@@ -346,16 +401,16 @@ export class Bridge {
    * keeping the record would block the queue behind it forever: it is dropped, logged as an
    * error and counted in fieldgate_upstream_refused_total.
    */
-  private onRefused(client: MqttClient, r: OutboxRecord, reason: number, gen: number): void {
+  private onRefused(client: MqttClient, seq: number, topic: string, reason: number, gen: number): void {
     if (gen !== this.generation) return;
     if (reason === 0x97) {
-      this.log.warn({ seq: r.seq, topic: r.topic, reason }, 'upstream quota exceeded: reconnecting later');
+      this.log.warn({ seq, topic, reason }, 'upstream quota exceeded: reconnecting later');
       client.end(true);
       return;
     }
-    this.log.error({ seq: r.seq, topic: r.topic, reason }, 'upstream refused a record for good: dropped');
+    this.log.error({ seq, topic, reason }, 'upstream refused a record for good: dropped');
     this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
-    this.onAck(r.seq, gen);
+    this.onAck(seq, gen);
   }
 
   private sendFence(client: MqttClient): void {
@@ -391,10 +446,37 @@ export class Bridge {
     if (this.ackScheduled === undefined) {
       this.ackScheduled = setImmediate(() => {
         this.ackScheduled = undefined;
-        this.persistAcks();
-        this.schedulePump();
+        this.maybePersistAcks();
       });
     }
+  }
+
+  /**
+   * Acks are committed in batches of a quarter window: each transaction has a fixed cost (state
+   * row, WAL frames for every page it touched, the commit; ~100 us here) that at ~50 acks per
+   * read of the socket was a third of the drain's CPU. The batch waits for more acks only while
+   * at least a batch more is outstanding, and for ACK_BATCH_WAIT_MS at most: a broker that
+   * leaves Nagle on (mosquitto's default) holds its next PUBACKs until our side sends something,
+   * which a waiting drain does not, so every wait can cost its full length. Windows below
+   * MIN_ACK_BATCH * 4 commit every read as before: their round trips, not commits, bound them.
+   */
+  private maybePersistAcks(): void {
+    const acked = this.ackedNotPersisted.length;
+    const outstanding = this.inflight.size - acked;
+    const batch = this.window >> 2;
+    if (batch >= MIN_ACK_BATCH && acked < batch && outstanding >= batch) {
+      this.ackTimer ??= setTimeout(() => {
+        this.ackTimer = undefined;
+        this.persistAcks();
+        this.schedulePump();
+      }, ACK_BATCH_WAIT_MS);
+      // Whatever the window still has room for goes now, and so does the ack fence for QoS 0
+      // records written meanwhile: their acks may be among those the batch waits for.
+      this.schedulePump();
+      return;
+    }
+    this.persistAcks();
+    this.schedulePump();
   }
 
   /** One transaction for every ack received since the last one; frees their window slots. */
@@ -403,11 +485,15 @@ export class Bridge {
       clearImmediate(this.ackScheduled);
       this.ackScheduled = undefined;
     }
+    if (this.ackTimer !== undefined) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+    }
     if (this.ackedNotPersisted.length === 0) return;
     const seqs = this.ackedNotPersisted;
     this.ackedNotPersisted = [];
     try {
-      this.o.outbox.ack(toRanges(seqs));
+      this.o.outbox.ack(ackRanges(seqs));
     } catch (e) {
       // Not persisted: the records stay and are sent again after the next reconnect.
       this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, count: seqs.length }, 'could not record acknowledgements');
@@ -424,4 +510,19 @@ export class Bridge {
     this.paceTimer = undefined;
     this.pumpScheduled = undefined;
   }
+}
+
+/** Acks mostly arrive in sequence order: ranges without the copy and sort `toRanges` does. */
+function ackRanges(seqs: number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let last: [number, number] | undefined;
+  for (const s of seqs) {
+    if (last !== undefined && s < last[1]) return toRanges(seqs);
+    if (last !== undefined && s === last[1] + 1) last[1] = s;
+    else if (last === undefined || s > last[1]) {
+      last = [s, s];
+      out.push(last);
+    }
+  }
+  return out;
 }

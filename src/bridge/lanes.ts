@@ -39,7 +39,8 @@ export class Lanes {
     if (!this.liveDirty) return [];
     const limit = Math.min(room, LIVE_CHUNK);
     const live = this.outbox.read(this.liveCursor, limit);
-    if (live.length < limit) this.liveDirty = false;
+    // Only an empty read means caught up: a read may stop short of `limit` (a byte bound).
+    if (live.length === 0) this.liveDirty = false;
     const last = live[live.length - 1];
     if (last !== undefined) this.liveCursor = last.seq;
     return live;

@@ -137,6 +137,22 @@ export class Broker {
     return this.core.connectedCount();
   }
 
+  /** Clients past CONNACK, for the status page; no credentials, only who and from where. */
+  clients(): Array<{ clientId: string; username?: string; remoteAddress: string; listener: string; protocolVersion: number }> {
+    const out: Array<{ clientId: string; username?: string; remoteAddress: string; listener: string; protocolVersion: number }> = [];
+    for (const c of this.sockets) {
+      if (c.state !== 'connected') continue;
+      out.push({
+        clientId: c.clientId,
+        ...(c.username !== undefined ? { username: c.username } : {}),
+        remoteAddress: c.remoteAddress,
+        listener: c.info.listener,
+        protocolVersion: c.protocolVersion,
+      });
+    }
+    return out;
+  }
+
   get retainedCount(): number {
     return this.core.retained.size;
   }

@@ -107,3 +107,12 @@ devices:
     expect(errorsOf('- just\n- a list\n')).toEqual(['site.yaml:1:1: (document): expected object, received array']);
   });
 });
+
+describe('upstream.inflight', () => {
+  it('accepts exactly the packet ids the drain owns and refuses a window that could never fill', async () => {
+    const { DRAIN_IDS } = await import('../bridge/packet-ids.js');
+    const at = (n: number) => errorsOf(minimal(`upstream: { url: mqtt://127.0.0.1:1883, inflight: ${n} }\n`));
+    expect(at(DRAIN_IDS)).toEqual([]);
+    expect(at(DRAIN_IDS + 1).join('\n')).toMatch(/site\.yaml:\d+:\d+: upstream\.inflight: .*64512/);
+  });
+});

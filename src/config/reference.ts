@@ -1,4 +1,4 @@
-// docs/configuration.md, generated from the same JSON Schema that `fieldgate schema` prints,
+// docs/config-reference.md, generated from the same JSON Schema that `fieldgate schema` prints,
 // so the reference can never disagree with the validator. A test fails when it is stale.
 import { z } from 'zod';
 import type { DriverFactory } from '../runtime/driver.js';

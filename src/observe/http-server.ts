@@ -1,11 +1,18 @@
-// The observe endpoint: GET /metrics (Prometheus text) and GET /health (JSON). node:http only;
-// it binds loopback by default because nothing on it is meant for the plant network.
-import { createServer, type Server } from 'node:http';
+// The observe endpoint: the status page (/, /status.json, /events), GET /metrics (Prometheus
+// text) and GET /health (JSON). node:http only, node:https when `tls` is set. It binds loopback
+// by default; off loopback every request needs a login (http-auth.ts).
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FieldgateError } from '../errors.js';
 import type { HealthRegistry } from './health.js';
+import { HttpAccess } from './http-auth.js';
 import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
+import type { StatusEvents } from './status-events.js';
+import type { StatusSnapshot } from './status-model.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page/page.js';
 
 export interface ObserveServerOptions {
   host: string;
@@ -13,32 +20,33 @@ export interface ObserveServerOptions {
   metrics: MetricsRegistry;
   health: HealthRegistry;
   logger: Logger;
+  /** The status page; without it / answers 404 as before. */
+  status?: { snapshot: () => StatusSnapshot; events: StatusEvents };
+  /** Password file for requests that arrive off loopback; without it those get 403. */
+  users?: string;
+  tls?: { cert: string; key: string };
 }
+
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' } as const;
 
 export class ObserveServer {
   private server: Server | undefined;
+  private readonly access: HttpAccess;
 
-  constructor(private readonly options: ObserveServerOptions) {}
+  constructor(private readonly options: ObserveServerOptions) {
+    this.access = new HttpAccess(options.users);
+  }
 
   async listen(): Promise<AddressInfo> {
-    const { host, port, metrics, health, logger } = this.options;
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD' }).end();
-        return;
-      }
-      if (path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
-      } else if (path === '/health') {
-        const report = health.report();
-        res
-          .writeHead(report.status === 'down' ? 503 : 200, { 'content-type': 'application/json' })
-          .end(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-      } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
-      }
-    });
+    const { host, port, logger, tls } = this.options;
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((err: unknown) => {
+        logger.error({ err, path: pathOf(req) }, 'observe request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end();
+      });
+    };
+    const server: Server = tls !== undefined ? createHttpsServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key) }, handler) : createServer(handler);
     // Scrapers keep connections alive; close() must not wait for them.
     server.keepAliveTimeout = 5_000;
     this.server = server;
@@ -49,7 +57,7 @@ export class ObserveServer {
       server.listen(port, host, () => resolve());
     });
     const address = server.address() as AddressInfo;
-    logger.info({ host: address.address, port: address.port }, 'observe endpoint listening (/metrics, /health)');
+    logger.info({ host: address.address, port: address.port, tls: tls !== undefined, login: this.options.users !== undefined }, 'observe endpoint listening (/, /metrics, /health)');
     return address;
   }
 
@@ -57,7 +65,57 @@ export class ObserveServer {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
+    // Event streams never end on their own: end them first so close() does not wait.
+    this.options.status?.events.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { metrics, health, logger, status } = this.options;
+    const path = pathOf(req);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const access = await this.access.check(req);
+    if (!access.ok) {
+      // The remote address only: never the Authorization header or the name typed with it.
+      if (access.status !== 401 || req.headers.authorization !== undefined) logger.warn({ remote: req.socket.remoteAddress, path, reason: access.reason }, 'observe request refused');
+      const headers: Record<string, string> = { 'content-type': 'text/plain', ...SECURITY_HEADERS };
+      if (access.status === 401) headers['www-authenticate'] = 'Basic realm="fieldgate", charset="UTF-8"';
+      if (access.status === 503) headers['retry-after'] = '1';
+      res.writeHead(access.status, headers).end(`${access.reason}\n`);
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
+    } else if (path === '/health') {
+      const report = health.report();
+      res
+        .writeHead(report.status === 'down' ? 503 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    } else if (status !== undefined && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': STATUS_PAGE_CSP, 'x-frame-options': 'DENY', ...SECURITY_HEADERS }).end(STATUS_PAGE_HTML);
+    } else if (status !== undefined && path === '/status.json') {
+      res.writeHead(200, { 'content-type': 'application/json', ...SECURITY_HEADERS }).end(JSON.stringify(status.snapshot()));
+    } else if (status !== undefined && path === '/events') {
+      if (req.method === 'HEAD') res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' }).end();
+      else status.events.attach(req, res);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${status !== undefined ? '/, /status.json, ' : ''}/metrics or /health\n`);
+    }
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0] ?? '/';
+}
+
+function readTls(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new FieldgateError('FG_ERR_CONFIG', `observe.http.tls: cannot read the ${what} ${path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -11,7 +11,7 @@ import { FixedRateLoop } from './fixed-rate.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import { toRaw } from './scaling.js';
 import { TagState } from './tag-state.js';
-import type { DeviceState, DeviceStateChange, Reading, TagUpdate, TagValue } from './types.js';
+import type { DeviceSnapshot, DeviceState, DeviceStateChange, Reading, TagUpdate, TagValue } from './types.js';
 import { withTimeout } from './with-timeout.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
 
@@ -37,6 +37,10 @@ export class DeviceSupervisor {
   private failures = 0;
   private attempt = 0;
   private lastError: string | undefined;
+  /** Gateway time the last poll ended (either way), for the status page; 0 before the first. */
+  private lastPollAt = 0;
+  /** Failed polls since start, for the status page (the metric counts the same by result). */
+  private pollErrors = 0;
   private loop: FixedRateLoop | undefined;
   private heartbeatLoop: FixedRateLoop | undefined;
   private retryTimer: TimerHandle | undefined;
@@ -91,12 +95,14 @@ export class DeviceSupervisor {
     this.setState('stopped');
   }
 
-  snapshot(): { name: string; driver: string; state: DeviceState; lastError?: string; tags: Array<{ name: string; value: TagValue | null; quality: string; sourceTime: number }> } {
+  snapshot(): DeviceSnapshot {
     return {
       name: this.device.name,
       driver: this.device.driver,
       state: this.stateValue,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      lastPollAt: this.lastPollAt,
+      pollErrors: this.pollErrors,
       tags: [...this.tags.values()].map((t) => ({ name: t.config.name, ...t.current() })),
     };
   }
@@ -179,6 +185,8 @@ export class DeviceSupervisor {
       const timeout = e instanceof FieldgateError && e.code === 'FG_ERR_DEVICE_TIMEOUT';
       this.deps.metrics.polls.inc({ ...this.labels, result: timeout ? 'timeout' : 'error' });
       this.failures += 1;
+      this.pollErrors += 1;
+      this.lastPollAt = this.deps.clock.now();
       this.lastError = errorMessage(e);
       if (this.failures === 1) this.log.warn({ err: this.lastError }, 'poll failed');
       const now = this.deps.clock.now();
@@ -187,6 +195,7 @@ export class DeviceSupervisor {
       return;
     }
     if (this.stopping) return;
+    this.lastPollAt = this.deps.clock.now();
     this.deps.metrics.polls.inc({ ...this.labels, result: 'ok' });
     this.deps.metrics.pollSeconds.observe(this.labels, (this.deps.clock.monotonic() - started) / 1000);
     if (this.failures > 0) this.log.info({ failures: this.failures }, 'poll recovered');
@@ -201,6 +210,8 @@ export class DeviceSupervisor {
 
   private acceptReadings(readings: Reading[]): void {
     if (this.stopping) return;
+    // A subscribing driver has no polls: its last data is what "last poll" means for it.
+    this.lastPollAt = this.deps.clock.now();
     this.emit(this.collect(readings));
   }
 

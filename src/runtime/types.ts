@@ -46,3 +46,16 @@ export interface DeviceStateChange {
   at: number;
   error?: string;
 }
+
+/** One device as it stands now: what births, /health and the status page read. */
+export interface DeviceSnapshot {
+  name: string;
+  driver: string;
+  state: DeviceState;
+  lastError?: string;
+  /** Gateway time (epoch ms) the last poll ended, successful or not; 0 before the first. */
+  lastPollAt: number;
+  /** Failed polls since the gateway started. */
+  pollErrors: number;
+  tags: Array<{ name: string; value: TagValue | null; quality: string; sourceTime: number }>;
+}

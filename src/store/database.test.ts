@@ -75,6 +75,28 @@ describe('openDatabase', () => {
     );
   });
 
+  it('refuses a file from a newer fieldgate before migrating any owner, and says what to do', () => {
+    const path = join(dir, 'n.db');
+    type Db = import('./database.js').SqliteDatabase;
+    const one = { version: 1, description: 'one', up: (db: Db) => db.exec('CREATE TABLE a (x INTEGER)') };
+    const two = { version: 2, description: 'two', up: (db: Db) => db.exec('ALTER TABLE a ADD COLUMN y INTEGER') };
+    const b1 = { version: 1, description: 'b one', up: (db: Db) => db.exec('CREATE TABLE b (x INTEGER)') };
+    const b2 = { version: 2, description: 'b two', up: (db: Db) => db.exec('CREATE TABLE b2 (x INTEGER)') };
+    // Written by a "newer" build: a at 1, b at 2.
+    openDatabase({ path, migrations: [{ owner: 'a', migrations: [one] }, { owner: 'b', migrations: [b1, b2] }] }).db.close();
+    // An "older" build that knows a up to 2 but b only up to 1: a must not be migrated on the way.
+    expect(() => openDatabase({ path, migrations: [{ owner: 'a', migrations: [one, two] }, { owner: 'b', migrations: [b1] }] })).toThrow(
+      expect.objectContaining({
+        code: 'FG_ERR_STORE_MIGRATION',
+        message: expect.stringMatching(new RegExp(`store ${path} was written by a newer fieldgate \\(b tables are at version 2, this fieldgate knows only up to 1\\).*restore a backup`)),
+      }),
+    );
+    const after = openDatabase({ path, migrations: [] });
+    expect(schemaVersion(after.db, 'a')).toBe(1);
+    expect(after.db.prepare("SELECT COUNT(*) AS n FROM pragma_table_info('a') WHERE name = 'y'").get()).toEqual({ n: 0 });
+    after.db.close();
+  });
+
   it('rolls back a failing migration and names it', () => {
     const path = join(dir, 'f.db');
     const bad = { owner: 'x', migrations: [{ version: 1, description: 'broken', up: (db: import('./database.js').SqliteDatabase) => { db.exec('CREATE TABLE ok (a)'); db.exec('NOT SQL'); } }] };

@@ -60,6 +60,9 @@ export interface OpenedDatabase {
 
 const PAGE_SIZE = 4096;
 
+/** store_meta key that `fieldgate backup` sets in its copy only: opening it starts a new epoch. */
+export const BACKUP_MARKER_KEY = 'backup_taken_at';
+
 export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   const log = options.logger ?? silentLogger();
   const now = options.now ?? Date.now;
@@ -94,8 +97,9 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     }
   }
   try {
-    const epoch = ensureEpoch(db);
-    migrate(db, options.migrations, log);
+    // Versions first: a file from a newer fieldgate is refused before anything is written to it.
+    migrate(db, options.path, options.migrations, log);
+    const epoch = ensureEpoch(db, log);
     return recovered === undefined ? { db, epoch } : { db, epoch, recovered };
   } catch (e) {
     db.close();
@@ -153,32 +157,53 @@ export function newEpoch(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-function ensureEpoch(db: SqliteDatabase): string {
+function ensureEpoch(db: SqliteDatabase, log: Logger): string {
   db.exec('CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
-  const row = db.prepare("SELECT value FROM store_meta WHERE key = 'epoch'").get() as { value: string } | undefined;
-  if (row !== undefined) return row.value;
+  const get = db.prepare('SELECT value FROM store_meta WHERE key = ?');
+  const row = get.get('epoch') as { value: string } | undefined;
+  const backup = get.get(BACKUP_MARKER_KEY) as { value: string } | undefined;
+  if (row !== undefined && backup === undefined) return row.value;
   const epoch = newEpoch();
-  db.prepare("INSERT INTO store_meta (key, value) VALUES ('epoch', ?)").run(epoch);
+  db.transaction(() => {
+    db.prepare("INSERT INTO store_meta (key, value) VALUES ('epoch', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(epoch);
+    db.prepare('DELETE FROM store_meta WHERE key = ?').run(BACKUP_MARKER_KEY);
+  })();
+  if (backup !== undefined) {
+    // The live store may have sent sequences above this copy's last one before it was lost; in
+    // the old epoch the new records would reuse those keys and a consumer would drop them as
+    // duplicates. A new epoch trades that silent loss for duplicates a consumer can see.
+    log.warn(
+      { backupTakenAt: backup.value, previousEpoch: row?.value, epoch },
+      'store restored from a backup: new epoch; records held in it that were already delivered after the backup will be sent again',
+    );
+  }
   return epoch;
 }
 
-function migrate(db: SqliteDatabase, sets: readonly MigrationSet[], log: Logger): void {
+function migrate(db: SqliteDatabase, path: string, sets: readonly MigrationSet[], log: Logger): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_versions (owner TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT');
   const get = db.prepare('SELECT version FROM schema_versions WHERE owner = ?');
   const set = db.prepare('INSERT INTO schema_versions (owner, version) VALUES (?, ?) ON CONFLICT(owner) DO UPDATE SET version = excluded.version');
-  for (const { owner, migrations } of sets) {
+  const plan = sets.map(({ owner, migrations }) => {
     const sorted = [...migrations].sort((a, b) => a.version - b.version);
     sorted.forEach((m, i) => {
       if (m.version !== i + 1) throw new FieldgateError('FG_ERR_STORE_MIGRATION', `${owner} migrations must be numbered 1, 2, 3...; found ${m.version} at position ${i + 1}`);
     });
     const current = (get.get(owner) as { version: number } | undefined)?.version ?? 0;
-    const latest = sorted.length;
-    if (current > latest) {
-      throw new FieldgateError(
-        'FG_ERR_STORE_MIGRATION',
-        `the store's ${owner} tables are at version ${current}, this fieldgate knows only up to ${latest}: refusing to touch a file written by a newer version`,
-      );
-    }
+    return { owner, sorted, current };
+  });
+  // Every owner is checked before any is migrated: a file that a newer fieldgate wrote must
+  // come out of a refused start exactly as it went in, so that newer version can still open it.
+  const ahead = plan.filter((p) => p.current > p.sorted.length);
+  if (ahead.length > 0) {
+    const which = ahead.map((p) => `${p.owner} tables are at version ${p.current}, this fieldgate knows only up to ${p.sorted.length}`).join('; ');
+    throw new FieldgateError(
+      'FG_ERR_STORE_MIGRATION',
+      `store ${path} was written by a newer fieldgate (${which}): refusing to open it, the file is left untouched. ` +
+        'Run the newer fieldgate again, or restore a backup taken before the upgrade.',
+    );
+  }
+  for (const { owner, sorted, current } of plan) {
     for (const m of sorted.slice(current)) {
       try {
         db.transaction(() => {
@@ -188,7 +213,7 @@ function migrate(db: SqliteDatabase, sets: readonly MigrationSet[], log: Logger)
       } catch (e) {
         throw new FieldgateError('FG_ERR_STORE_MIGRATION', `${owner} migration ${m.version} (${m.description}) failed: ${errorMessage(e)}`, { cause: e });
       }
-      log.info({ owner, version: m.version, description: m.description }, 'store migration applied');
+      log.info({ owner, from: m.version - 1, version: m.version, description: m.description }, 'store migration applied');
     }
   }
 }

@@ -84,7 +84,9 @@ export const upstreamSchema = z
       .number()
       .int()
       .min(1)
-      .max(65535)
+      // 65535 packet ids minus the 1023 mqtt.js keeps for births, fences and subscriptions
+      // (src/bridge/packet-ids.ts): a larger window could never fill.
+      .max(64512)
       .default(100)
       .meta({ description: 'records sent and not yet acknowledged; also the most that can be sent twice after a crash' }),
     maxQos: qos.default(2).meta({ description: 'highest QoS the upstream supports (RabbitMQ: 1); higher records are downgraded with a warning' }),

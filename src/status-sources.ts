@@ -1,0 +1,56 @@
+// The values behind the status page (observe/status-model.ts), read from the parts that know
+// them through their public accessors. The broker and upstream are passed as getters because
+// the gateway builds them in start(), after the status page is wired.
+import type { Broker } from './broker/index.js';
+import type { GatewayConfig } from './config/schema.js';
+import type { StatusSources } from './observe/status-model.js';
+import type { Clock } from './runtime/clock.js';
+import type { Runtime } from './runtime/runtime.js';
+import type { UpstreamPath } from './upstream.js';
+
+export interface StatusParts {
+  config: GatewayConfig;
+  runtime: Runtime;
+  clock: Clock;
+  version: string;
+  startedAt: number;
+  broker: () => Broker | undefined;
+  upstream: () => UpstreamPath | undefined;
+}
+
+export function statusSources(p: StatusParts): StatusSources {
+  const units = new Map<string, string>();
+  for (const d of p.config.devices) for (const t of d.tags) if (t.unit !== undefined) units.set(`${d.name}/${t.name}`, t.unit);
+  return {
+    site: { group: p.config.site.group, node: p.config.site.node, version: p.version, startedAt: p.startedAt },
+    now: () => p.clock.now(),
+    devices: () => p.runtime.devices(),
+    units,
+    upstream: () => {
+      const u = p.upstream();
+      if (u === undefined) return undefined;
+      const stats = u.store.outbox.stats();
+      const drain = u.bridge.drainEstimate();
+      const connected = u.bridge.isConnected;
+      // The rate is a 10 s average: right after a drop it still counts acks from before, and
+      // would promise a drain that is not happening. Without a link nothing drains.
+      const eta = stats.depth === 0 ? 0 : !connected || drain.etaSeconds < 0 ? -1 : Math.ceil(drain.etaSeconds);
+      return {
+        connected,
+        born: u.edgeNode.isBorn,
+        bdSeq: u.edgeNode.currentBdSeq,
+        backlog: stats.depth,
+        backlogBytes: stats.bytes,
+        oldestAgeSeconds: Math.round(drain.oldestAgeSeconds),
+        replayRate: Math.round(drain.rate * 10) / 10,
+        etaSeconds: eta,
+        dropped: { ...stats.dropped },
+      };
+    },
+    broker: () => {
+      const b = p.broker();
+      if (b === undefined) return undefined;
+      return { listeners: b.addresses(), retained: b.retainedCount, clients: b.clients() };
+    },
+  };
+}
