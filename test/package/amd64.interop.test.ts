@@ -59,6 +59,9 @@ describe('amd64 package in a clean Debian root', () => {
     expect(stat('/var/lib/fieldgate')).toBe('750 fieldgate:fieldgate directory');
     expect(root.ok('cat /usr/lib/systemd/system/fieldgate.service')).toBe(
       readFileSync(join(ROOT, 'systemd', 'fieldgate.service'), 'utf8'));
+    // Enabled the way Debian enables services, even where systemd is not running.
+    expect(root.ok('readlink -f /etc/systemd/system/multi-user.target.wants/fieldgate.service').trim())
+      .toBe('/usr/lib/systemd/system/fieldgate.service');
     // Only ever the bundled runtime: the root has no node of its own to fall back on.
     expect(root.run('command -v node').code).not.toBe(0);
   });
@@ -108,6 +111,7 @@ describe('amd64 package in a clean Debian root', () => {
     expect(root.run('test -e /etc/fieldgate').code).not.toBe(0);
     expect(root.run('test -e /var/lib/fieldgate').code).not.toBe(0);
     expect(root.run('test -e /usr/lib/fieldgate').code).not.toBe(0);
+    expect(root.run('test -e /etc/systemd/system/multi-user.target.wants/fieldgate.service').code).not.toBe(0);
     root.ok('getent passwd fieldgate');
   });
 });
