@@ -15,8 +15,6 @@ export interface UpstreamSessionConfig {
   tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; rejectUnauthorized: boolean; servername?: string | undefined } | undefined;
   keepaliveMs: number;
   connectTimeoutMs: number;
-  /** The Sparkplug NDEATH, set by the edge node session. */
-  will?: { topic: string; payload: Buffer; qos: QoS; retain: boolean } | undefined;
 }
 
 function readPem(what: string, path: string): Buffer {
@@ -48,7 +46,6 @@ export function buildClientOptions(cfg: UpstreamSessionConfig): IClientOptions {
   if (cfg.protocolVersion === 5) opts.properties = { sessionExpiryInterval: 0 };
   if (cfg.username !== undefined) opts.username = cfg.username;
   if (cfg.password !== undefined) opts.password = cfg.password;
-  if (cfg.will !== undefined) opts.will = { topic: cfg.will.topic, payload: cfg.will.payload, qos: cfg.will.qos, retain: cfg.will.retain };
   const tls = cfg.tls;
   if (tls !== undefined) {
     if (tls.ca !== undefined) opts.ca = readPem('CA', tls.ca);
