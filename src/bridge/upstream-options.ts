@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import { FieldgateError, errorMessage } from '../errors.js';
-import type { QoS } from '../store/outbox.js';
 
 export interface UpstreamSessionConfig {
   url: string;
