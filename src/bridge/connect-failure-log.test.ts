@@ -68,8 +68,12 @@ describe('upstream connect failures in the log', () => {
     });
     const lines = await failFor(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, 500, 0);
     expect(accepted).toBeGreaterThanOrEqual(3);
-    expect(lines.length).toBe(accepted);
-    expect(lines[0]!.err).toBe('connection closed before CONNACK');
+    // One line per accepted connection; the last may still be in progress at stop().
+    expect(lines.length).toBeGreaterThanOrEqual(accepted - 1);
+    expect(lines.length).toBeLessThanOrEqual(accepted);
+    // Usually a clean close; on a busy machine the client may see the reset as an error first.
+    for (const l of lines) expect(l.err).toMatch(/closed before CONNACK|ECONNRESET/);
+    expect(lines.some((l) => l.err === 'connection closed before CONNACK')).toBe(true);
   });
 
   it('by default logs the first of a run of identical failures only', async () => {
