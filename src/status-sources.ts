@@ -31,12 +31,10 @@ export function statusSources(p: StatusParts): StatusSources {
       if (u === undefined) return undefined;
       const stats = u.store.outbox.stats();
       const drain = u.bridge.drainEstimate();
-      const connected = u.bridge.isConnected;
-      // The rate is a 10 s average: right after a drop it still counts acks from before, and
-      // would promise a drain that is not happening. Without a link nothing drains.
-      const eta = stats.depth === 0 ? 0 : !connected || drain.etaSeconds < 0 ? -1 : Math.ceil(drain.etaSeconds);
+      // The bridge's ETA is already -1 while the link is down (nothing drains then).
+      const eta = stats.depth === 0 ? 0 : drain.etaSeconds < 0 ? -1 : Math.ceil(drain.etaSeconds);
       return {
-        connected,
+        connected: u.bridge.isConnected,
         born: u.edgeNode.isBorn,
         bdSeq: u.edgeNode.currentBdSeq,
         backlog: stats.depth,

@@ -25,7 +25,7 @@ export class BridgeMetrics {
     private readonly outbox: Outbox,
     private readonly clock: Clock,
     inflight: () => number,
-    connected: () => boolean,
+    private readonly connected: () => boolean,
   ) {
     const r = registry ?? new MetricsRegistry();
     this.reconnects = r.counter('fieldgate_upstream_reconnects_total', 'upstream sessions lost (each is followed by a reconnect with backoff)');
@@ -87,6 +87,9 @@ export class BridgeMetrics {
   etaSeconds(): number {
     const depth = this.outbox.stats().depth;
     if (depth === 0) return 0;
+    // Without a link nothing drains, whatever the last 10 s averaged: the window still holds
+    // acks from before the drop and would promise a drain that is not happening.
+    if (!this.connected()) return -1;
     const rate = this.rate();
     return rate > 0 ? depth / rate : -1;
   }

@@ -37,6 +37,8 @@ export interface BridgeOptions {
   mayDrain?: () => boolean;
   /** Confirms QoS 0 records by a later QoS 1 PUBLISH here (ack-fence.ts); without it a QoS 0 record counts as delivered once written. */
   fenceTopic?: string;
+  /** Identical connect failures in a row are logged at most this often (default 60 s). */
+  failureLogIntervalMs?: number;
 }
 
 export interface Farewell {

@@ -141,6 +141,25 @@ describe('Bridge against aedes (MQTT 3.1.1)', () => {
     expect(text).toMatch(/fieldgate_upstream_connected 0/);
   });
 
+  it('drops the drain ETA to -1 as soon as the link goes, though the 10 s replay rate still counts acks from before', async () => {
+    const metrics = new MetricsRegistry();
+    store.outbox.append(Array.from({ length: 2000 }, (_, i) => sample('d1', i)));
+    // Paced so the backlog is still there when the link drops.
+    bridge = makeBridge(store.outbox, upstream.url, { metrics, replayRate: { unit: 'messages', perSecond: 200 } });
+    bridge.start();
+    await until(() => store.outbox.stats().depth < 1900, 10_000, 'some of the backlog acked');
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics.render())?.[1]);
+    expect(gauge('fieldgate_upstream_drain_eta_seconds')).toBeGreaterThan(0);
+    await upstream.stop();
+    await until(() => bridge?.isConnected === false, 5000, 'disconnected');
+    // Well inside the 10 s window: the rate still averages the acks before the drop...
+    expect(gauge('fieldgate_upstream_replay_rate')).toBeGreaterThan(0);
+    // ...but nothing drains without a link.
+    expect(gauge('fieldgate_upstream_drain_eta_seconds')).toBe(-1);
+    expect(bridge.drainEstimate().etaSeconds).toBe(-1);
+    expect(store.outbox.stats().depth).toBeGreaterThan(0);
+  });
+
   it('stop() leaves no timer or socket behind, connected or while waiting to reconnect', async () => {
     const count = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap' || r === 'Immediate').length;
     const baseline = count();

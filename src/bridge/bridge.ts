@@ -30,6 +30,7 @@ import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
 import { buildClientOptions } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
+import { RepeatThrottle } from '../observe/repeat-throttle.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
 
@@ -76,6 +77,12 @@ export class Bridge {
   // Per session: the configured limits narrowed by what the server's CONNACK allows.
   private window: number;
   private maxQos: QoS;
+  // One log line per failed connect attempt (mqtt.js reports some failures twice: a TLS
+  // socket's error arrives both from the socket and from the stream), and identical ones in
+  // a row at most once per interval with a count.
+  private readonly failureLog: RepeatThrottle;
+  private failureLoggedFor = -1;
+  private failedAttempts = 0;
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -88,6 +95,7 @@ export class Bridge {
     this.window = o.inflight;
     this.maxQos = o.maxQos;
     if (o.fenceTopic !== undefined) this.fence = new AckFence(o.fenceTopic, this.log);
+    this.failureLog = new RepeatThrottle(() => this.clock.monotonic(), o.failureLogIntervalMs);
   }
 
   get isConnected(): boolean {
@@ -155,7 +163,7 @@ export class Bridge {
       client = mqtt.connect(this.o.session.url, options);
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
-      this.log.error({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream connect failed');
+      this.connectFailed(gen, errorMessage(e), 'upstream connect failed');
       this.scheduleReconnect();
       return;
     }
@@ -180,7 +188,8 @@ export class Bridge {
     client.on('error', (e) => {
       if (gen !== this.generation) return;
       // Secrets stay out: the URL is logged, the options (password) are not.
-      this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
+      if (this.connected) this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
+      else this.connectFailed(gen, errorMessage(e), 'upstream error');
       // mqtt.js reports a malformed packet from the server as an error and keeps reading the
       // stream. A client that meets a protocol violation must close the connection (3.1.1
       // [MQTT-4.8.0-1]; MQTT 5 section 4.13):
@@ -193,8 +202,22 @@ export class Bridge {
     });
   }
 
+  /** Logs a failed connect attempt: once per attempt, identical ones in a row throttled. */
+  private connectFailed(gen: number, err: string, msg: string): void {
+    if (this.failureLoggedFor === gen) return;
+    this.failureLoggedFor = gen;
+    this.failedAttempts += 1;
+    const line = this.failureLog.hit(err);
+    if (line === undefined) return;
+    const repeats = line.suppressed > 0 ? { suppressed: line.suppressed, intervalMs: this.failureLog.intervalMs } : {};
+    this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err, failedAttempts: this.failedAttempts, ...repeats }, msg);
+  }
+
   private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
     this.connected = true;
+    const failedAttempts = this.failedAttempts;
+    const unlogged = this.failureLog.reset();
+    this.failedAttempts = 0;
     this.sessionStartedAt = this.clock.monotonic();
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
@@ -203,7 +226,7 @@ export class Bridge {
     this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
     const st = this.o.outbox.stats();
     this.lanes.reset();
-    this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos }, 'upstream connected');
+    this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
     for (const s of this.o.subscriptions ?? []) {
       // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
       const opts = this.o.session.protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
@@ -217,6 +240,8 @@ export class Bridge {
 
   private onSessionDown(client: MqttClient): void {
     const wasConnected = this.connected;
+    // Closed before CONNACK with no error (accepted, then dropped): still a failed attempt.
+    if (!wasConnected) this.connectFailed(this.generation, 'connection closed before CONNACK', 'upstream error');
     this.dropSession();
     client.end(true);
     if (wasConnected) {

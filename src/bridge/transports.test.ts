@@ -73,10 +73,13 @@ describe('upstream transports', () => {
     const o = outbox();
     bridge = makeBridge(o, upstream.url, {
       logger,
+      // Every attempt logged, so the lines count attempts (repeats are otherwise held back).
+      failureLogIntervalMs: 0,
       session: { url: upstream.url, protocolVersion: 4, clientId: 'fg-badca', keepaliveMs: 30_000, connectTimeoutMs: 2000, password: 'hunter2-secret', username: 'u', tls: { ca: pki.otherCaFile, rejectUnauthorized: true } },
     });
     bridge.start();
     await until(() => lines.filter((l) => l.includes('upstream error')).length >= 2, 5000, 'two failed attempts');
+    expect(lines.filter((l) => l.includes('upstream error')).map((l) => (JSON.parse(l) as { failedAttempts: number }).failedAttempts).slice(0, 2)).toEqual([1, 2]);
     expect(bridge.isConnected).toBe(false);
     expect(upstream.received).toHaveLength(0);
     expect(o.stats().depth).toBe(20);

@@ -23,6 +23,8 @@ export interface StoreOptions {
   maxPageCount?: number;
   logger?: Logger;
   now?: () => number;
+  /** The budget warning's summaries come at most this often (default 60 s). */
+  budgetLogIntervalMs?: number;
   /** Tables of other owners in the same file (broker sessions, retained). */
   extraMigrations?: readonly MigrationSet[];
 }
@@ -53,6 +55,7 @@ export function openStore(options: StoreOptions): Store {
     onFull: options.onFull,
     ...(options.now !== undefined ? { now: options.now } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.budgetLogIntervalMs !== undefined ? { budgetLogIntervalMs: options.budgetLogIntervalMs } : {}),
   });
   let closed = false;
   return {

@@ -5,6 +5,7 @@ import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import { FieldgateError, errorMessage } from '../errors.js';
 import type { Migration, SqliteDatabase } from './database.js';
+import { BudgetLog, type BudgetDrop } from './budget-log.js';
 import {
   recordBytes,
   type AppendResult,
@@ -67,6 +68,8 @@ export interface SqliteOutboxOptions extends OutboxLimits {
   epoch: string;
   now?: () => number;
   logger?: Logger;
+  /** The budget warning's summaries come at most this often (default 60 s). */
+  budgetLogIntervalMs?: number;
 }
 
 const EVICT_CHUNK = 256;
@@ -77,6 +80,9 @@ export class SqliteOutbox implements Outbox {
   private readonly limits: OutboxLimits;
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly budgetLog: BudgetLog;
+  /** What the append in progress dropped; reported only once its transaction committed. */
+  private readonly drop: BudgetDrop = { evicted: 0, evictedBytes: 0, oldestSeq: 0, newestSeq: 0, rejected: 0, rejectedBytes: 0 };
   private state: State;
   private readonly listeners = new Set<() => void>();
   private closed = false;
@@ -92,6 +98,7 @@ export class SqliteOutbox implements Outbox {
     this.limits = { maxBytes: options.maxBytes, maxAgeMs: options.maxAgeMs, onFull: options.onFull };
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? silentLogger();
+    this.budgetLog = new BudgetLog(this.log, this.now, { onFull: options.onFull, maxBytes: options.maxBytes, epoch: options.epoch }, options.budgetLogIntervalMs);
     const db = this.db;
     this.stmt = {
       insert: db.prepare('INSERT INTO outbox (seq, kind, topic, payload, qos, retain, created_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -134,8 +141,10 @@ export class SqliteOutbox implements Outbox {
     this.assertOpen();
     if (records.length === 0) return { seqs: [], evicted: 0 };
     const s = cloneState(this.state);
+    resetDrop(this.drop);
     const result = this.guard('append', () => this.appendTx(records, s));
     this.state = s;
+    if (this.drop.evicted > 0 || this.drop.rejected > 0) this.budgetLog.note(this.drop);
     if (result.seqs.some((q) => q !== null)) for (const l of this.listeners) l();
     return result;
   }
@@ -235,6 +244,7 @@ export class SqliteOutbox implements Outbox {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.budgetLog.close();
   }
 
   private appendIn(records: readonly OutboxRecordInput[], s: State): AppendResult {
@@ -246,6 +256,8 @@ export class SqliteOutbox implements Outbox {
       if (s.bytes + bytes > this.limits.maxBytes) {
         if (this.limits.onFull === 'reject-new' || bytes > this.limits.maxBytes) {
           s.dropped.rejected += 1;
+          this.drop.rejected += 1;
+          this.drop.rejectedBytes += bytes;
           seqs.push(null);
           continue;
         }
@@ -273,6 +285,7 @@ export class SqliteOutbox implements Outbox {
       const head = this.stmt.head.all(chunk) as Array<{ seq: number; bytes: number }>;
       chunk = Math.min(chunk * 2, EVICT_CHUNK);
       if (head.length === 0) break;
+      if (this.drop.evicted === 0 && count === 0) this.drop.oldestSeq = head[0]!.seq;
       let through = 0;
       for (const h of head) {
         freed += h.bytes;
@@ -281,10 +294,15 @@ export class SqliteOutbox implements Outbox {
         if (freed >= need) break;
       }
       this.stmt.deleteRange.run(0, through);
+      this.drop.newestSeq = through;
     }
     s.depth -= count;
     s.bytes -= freed;
     s.dropped.budget += count;
+    if (count > 0) {
+      this.drop.evicted += count;
+      this.drop.evictedBytes += freed;
+    }
     return count;
   }
 
@@ -374,6 +392,16 @@ export class SqliteOutbox implements Outbox {
   private assertOpen(): void {
     if (this.closed) throw new FieldgateError('FG_ERR_STORE_CLOSED', 'the outbox is closed');
   }
+}
+
+/** In place: the append path allocates nothing for this. */
+function resetDrop(d: BudgetDrop): void {
+  d.evicted = 0;
+  d.evictedBytes = 0;
+  d.oldestSeq = 0;
+  d.newestSeq = 0;
+  d.rejected = 0;
+  d.rejectedBytes = 0;
 }
 
 function cloneState(s: State): State {
