@@ -18,10 +18,11 @@ import { silentLogger } from '../observe/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
 import { errorMessage } from '../errors.js';
 import type { OutboxRecord, QoS } from '../store/outbox.js';
-import { toRanges } from '../store/outbox.js';
 import { backoffDelay } from './backoff.js';
+import { AckCommitter } from './ack-committer.js';
 import { AckFence } from './ack-fence.js';
 import { BridgeMetrics } from './bridge-metrics.js';
+import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
 import { DrainWire } from './drain-wire.js';
 import { SessionIdProvider } from './packet-ids.js';
@@ -30,18 +31,12 @@ import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
 import { buildClientOptions } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
-import { RepeatThrottle } from '../observe/repeat-throttle.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
 
 type Lane = 'live' | 'backlog';
 
 const STABLE_SESSION_MS = 10_000;
-/** Longest an ack waits for others to share its transaction. */
-const ACK_BATCH_WAIT_MS = 2;
-/** Smallest batch worth waiting for. */
-const MIN_ACK_BATCH = 64;
-
 
 export class Bridge {
   private readonly log: Logger;
@@ -63,26 +58,18 @@ export class Bridge {
   private reconnectTimer: TimerHandle | undefined;
   private paceTimer: TimerHandle | undefined;
   private pumpScheduled: ReturnType<typeof setImmediate> | undefined;
-  private ackScheduled: ReturnType<typeof setImmediate> | undefined;
-  // Real time, like the setImmediate above: a test's fake clock must not hold acks back.
-  private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribeAppend: (() => void) | undefined;
   private readonly lanes: Lanes;
   private readonly inflight = new Map<number, Lane>();
   private readonly fence: AckFence | undefined;
-  private ackedNotPersisted: number[] = [];
+  private readonly acks: AckCommitter;
   private warnedQos = false;
   private pumping = false;
   private sessionStartedAt = 0;
   // Per session: the configured limits narrowed by what the server's CONNACK allows.
   private window: number;
   private maxQos: QoS;
-  // One log line per failed connect attempt (mqtt.js reports some failures twice: a TLS
-  // socket's error arrives both from the socket and from the stream), and identical ones in
-  // a row at most once per interval with a count.
-  private readonly failureLog: RepeatThrottle;
-  private failureLoggedFor = -1;
-  private failedAttempts = 0;
+  private readonly failures: ConnectFailures;
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -95,7 +82,18 @@ export class Bridge {
     this.window = o.inflight;
     this.maxQos = o.maxQos;
     if (o.fenceTopic !== undefined) this.fence = new AckFence(o.fenceTopic, this.log);
-    this.failureLog = new RepeatThrottle(() => this.clock.monotonic(), o.failureLogIntervalMs);
+    this.failures = new ConnectFailures(this.log, o.session.url, () => this.clock.monotonic(), o.failureLogIntervalMs);
+    this.acks = new AckCommitter({
+      outbox: o.outbox,
+      log: this.log,
+      inflight: () => this.inflight.size,
+      window: () => this.window,
+      committed: (seqs) => {
+        for (const s of seqs) this.inflight.delete(s);
+        this.metrics.flush();
+      },
+      pump: () => this.schedulePump(),
+    });
   }
 
   get isConnected(): boolean {
@@ -124,7 +122,7 @@ export class Bridge {
     this.stopped = true;
     this.unsubscribeAppend?.();
     this.clearTimers();
-    this.persistAcks();
+    this.acks.commitNow();
     const client = this.client;
     const wasConnected = this.connected;
     this.dropSession();
@@ -163,7 +161,7 @@ export class Bridge {
       client = mqtt.connect(this.o.session.url, options);
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
-      this.connectFailed(gen, errorMessage(e), 'upstream connect failed');
+      this.failures.failed(gen, errorMessage(e), 'upstream connect failed');
       this.scheduleReconnect();
       return;
     }
@@ -189,7 +187,7 @@ export class Bridge {
       if (gen !== this.generation) return;
       // Secrets stay out: the URL is logged, the options (password) are not.
       if (this.connected) this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
-      else this.connectFailed(gen, errorMessage(e), 'upstream error');
+      else this.failures.failed(gen, errorMessage(e), 'upstream error');
       // mqtt.js reports a malformed packet from the server as an error and keeps reading the
       // stream. A client that meets a protocol violation must close the connection (3.1.1
       // [MQTT-4.8.0-1]; MQTT 5 section 4.13):
@@ -202,22 +200,9 @@ export class Bridge {
     });
   }
 
-  /** Logs a failed connect attempt: once per attempt, identical ones in a row throttled. */
-  private connectFailed(gen: number, err: string, msg: string): void {
-    if (this.failureLoggedFor === gen) return;
-    this.failureLoggedFor = gen;
-    this.failedAttempts += 1;
-    const line = this.failureLog.hit(err);
-    if (line === undefined) return;
-    const repeats = line.suppressed > 0 ? { suppressed: line.suppressed, intervalMs: this.failureLog.intervalMs } : {};
-    this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err, failedAttempts: this.failedAttempts, ...repeats }, msg);
-  }
-
   private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
     this.connected = true;
-    const failedAttempts = this.failedAttempts;
-    const unlogged = this.failureLog.reset();
-    this.failedAttempts = 0;
+    const { failedAttempts, unlogged } = this.failures.succeeded();
     this.sessionStartedAt = this.clock.monotonic();
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
@@ -241,7 +226,7 @@ export class Bridge {
   private onSessionDown(client: MqttClient): void {
     const wasConnected = this.connected;
     // Closed before CONNACK with no error (accepted, then dropped): still a failed attempt.
-    if (!wasConnected) this.connectFailed(this.generation, 'connection closed before CONNACK', 'upstream error');
+    if (!wasConnected) this.failures.failed(this.generation, 'connection closed before CONNACK', 'upstream error');
     this.dropSession();
     client.end(true);
     if (wasConnected) {
@@ -272,7 +257,7 @@ export class Bridge {
     this.ackOnWrite = [];
     this.generation++;
     // Acks already received are real: keep them. Everything else in flight is replayed.
-    this.persistAcks();
+    this.acks.commitNow();
     // Records that left the store meanwhile (acked, evicted, expired) are never sent again.
     const through = this.o.outbox.ackedThrough();
     for (const seq of this.resend) if (seq <= through) this.resend.delete(seq);
@@ -466,65 +451,8 @@ export class Bridge {
     if (gen !== this.generation) return;
     const lane = this.inflight.get(seq);
     if (lane === undefined) return;
-    this.ackedNotPersisted.push(seq);
+    this.acks.record(seq);
     this.metrics.ackedOne(lane);
-    if (this.ackScheduled === undefined) {
-      this.ackScheduled = setImmediate(() => {
-        this.ackScheduled = undefined;
-        this.maybePersistAcks();
-      });
-    }
-  }
-
-  /**
-   * Acks are committed in batches of a quarter window: each transaction has a fixed cost (state
-   * row, WAL frames for every page it touched, the commit; ~100 us here) that at ~50 acks per
-   * read of the socket was a third of the drain's CPU. The batch waits for more acks only while
-   * at least a batch more is outstanding, and for ACK_BATCH_WAIT_MS at most: a broker that
-   * leaves Nagle on (mosquitto's default) holds its next PUBACKs until our side sends something,
-   * which a waiting drain does not, so every wait can cost its full length. Windows below
-   * MIN_ACK_BATCH * 4 commit every read as before: their round trips, not commits, bound them.
-   */
-  private maybePersistAcks(): void {
-    const acked = this.ackedNotPersisted.length;
-    const outstanding = this.inflight.size - acked;
-    const batch = this.window >> 2;
-    if (batch >= MIN_ACK_BATCH && acked < batch && outstanding >= batch) {
-      this.ackTimer ??= setTimeout(() => {
-        this.ackTimer = undefined;
-        this.persistAcks();
-        this.schedulePump();
-      }, ACK_BATCH_WAIT_MS);
-      // Whatever the window still has room for goes now, and so does the ack fence for QoS 0
-      // records written meanwhile: their acks may be among those the batch waits for.
-      this.schedulePump();
-      return;
-    }
-    this.persistAcks();
-    this.schedulePump();
-  }
-
-  /** One transaction for every ack received since the last one; frees their window slots. */
-  private persistAcks(): void {
-    if (this.ackScheduled !== undefined) {
-      clearImmediate(this.ackScheduled);
-      this.ackScheduled = undefined;
-    }
-    if (this.ackTimer !== undefined) {
-      clearTimeout(this.ackTimer);
-      this.ackTimer = undefined;
-    }
-    if (this.ackedNotPersisted.length === 0) return;
-    const seqs = this.ackedNotPersisted;
-    this.ackedNotPersisted = [];
-    try {
-      this.o.outbox.ack(ackRanges(seqs));
-    } catch (e) {
-      // Not persisted: the records stay and are sent again after the next reconnect.
-      this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, count: seqs.length }, 'could not record acknowledgements');
-    }
-    for (const s of seqs) this.inflight.delete(s);
-    this.metrics.flush();
   }
 
   private clearTimers(): void {
@@ -535,19 +463,4 @@ export class Bridge {
     this.paceTimer = undefined;
     this.pumpScheduled = undefined;
   }
-}
-
-/** Acks mostly arrive in sequence order: ranges without the copy and sort `toRanges` does. */
-function ackRanges(seqs: number[]): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  let last: [number, number] | undefined;
-  for (const s of seqs) {
-    if (last !== undefined && s < last[1]) return toRanges(seqs);
-    if (last !== undefined && s === last[1] + 1) last[1] = s;
-    else if (last === undefined || s > last[1]) {
-      last = [s, s];
-      out.push(last);
-    }
-  }
-  return out;
 }
