@@ -27,10 +27,12 @@ import { Lanes } from './lanes.js';
 import { DrainWire } from './drain-wire.js';
 import { SessionIdProvider } from './packet-ids.js';
 import { Pacer } from './pacer.js';
+import { PassScheduler } from './pass-scheduler.js';
 import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
 import { buildClientOptions } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
+import { deliverCommand, subscribeCommands } from './upstream-commands.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
 
@@ -56,8 +58,7 @@ export class Bridge {
   private stopped = true;
   private attempt = 0;
   private reconnectTimer: TimerHandle | undefined;
-  private paceTimer: TimerHandle | undefined;
-  private pumpScheduled: ReturnType<typeof setImmediate> | undefined;
+  private readonly passes: PassScheduler;
   private unsubscribeAppend: (() => void) | undefined;
   private readonly lanes: Lanes;
   private readonly inflight = new Map<number, Lane>();
@@ -77,6 +78,7 @@ export class Bridge {
     this.random = o.random ?? Math.random;
     this.senders = o.senders ?? defaultSenders();
     this.pacer = new Pacer(o.replayRate, this.clock);
+    this.passes = new PassScheduler(this.clock, () => this.pump(), () => !this.stopped);
     this.lanes = new Lanes(o.outbox);
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
     this.window = o.inflight;
@@ -92,7 +94,7 @@ export class Bridge {
         for (const s of seqs) this.inflight.delete(s);
         this.metrics.flush();
       },
-      pump: () => this.schedulePump(),
+      pump: () => this.passes.soonest(),
     });
   }
 
@@ -107,7 +109,7 @@ export class Bridge {
     buildClientOptions(this.o.session);
     this.unsubscribeAppend = this.o.outbox.onAppend(() => {
       this.lanes.appended();
-      this.schedulePump();
+      this.passes.soonest();
     });
     this.connect();
   }
@@ -175,13 +177,7 @@ export class Bridge {
       this.onSessionUp(client, connack.properties);
     });
     client.on('message', (topic, payload, packet) => {
-      if (gen !== this.generation) return;
-      try {
-        this.o.onMessage?.(topic, payload, packet.properties?.userProperties);
-      } catch (e) {
-        // A failing command handler must not take the upstream session (or the process) down.
-        this.log.error({ topic, err: errorMessage(e) }, 'upstream message handler failed');
-      }
+      if (gen === this.generation) deliverCommand(this.o, topic, payload, packet, this.log);
     });
     client.on('error', (e) => {
       if (gen !== this.generation) return;
@@ -212,15 +208,9 @@ export class Bridge {
     const st = this.o.outbox.stats();
     this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
-    for (const s of this.o.subscriptions ?? []) {
-      // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
-      const opts = this.o.session.protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
-      client.subscribe(s.filter, opts, (e) => {
-        if (e) this.log.warn({ filter: s.filter, err: errorMessage(e) }, 'upstream subscribe failed');
-      });
-    }
+    subscribeCommands(client, this.o, this.log);
     this.o.onConnect?.(client);
-    this.schedulePump();
+    this.passes.soonest();
   }
 
   private onSessionDown(client: MqttClient): void {
@@ -264,18 +254,7 @@ export class Bridge {
     for (const seq of this.inflight.keys()) this.resend.add(seq);
     this.inflight.clear();
     this.fence?.reset();
-    if (this.paceTimer !== undefined) {
-      this.clock.clearTimeout(this.paceTimer);
-      this.paceTimer = undefined;
-    }
-  }
-
-  private schedulePump(): void {
-    if (this.pumpScheduled !== undefined || this.stopped) return;
-    this.pumpScheduled = setImmediate(() => {
-      this.pumpScheduled = undefined;
-      this.pump();
-    });
+    this.passes.cancelPaced();
   }
 
   private pump(): void {
@@ -332,20 +311,12 @@ export class Bridge {
       if (r === undefined) return;
       const cost = this.pacer.cost(r.bytes);
       if (!this.pacer.tryTake(cost)) {
-        this.schedulePace(this.pacer.waitMs(cost));
+        this.passes.after(this.pacer.waitMs(cost));
         return;
       }
       this.lanes.consumeBacklog(r);
       this.send(client, wire, r, 'backlog');
     }
-  }
-
-  private schedulePace(ms: number): void {
-    if (this.paceTimer !== undefined) return;
-    this.paceTimer = this.clock.setTimeout(() => {
-      this.paceTimer = undefined;
-      this.schedulePump();
-    }, Math.max(1, ms));
   }
 
   private send(client: MqttClient, wire: DrainWire, r: OutboxRecord, lane: Lane): void {
@@ -439,7 +410,7 @@ export class Bridge {
 
   /** Lets a paused drain (mayDrain was false) look at the outbox again. */
   wake(): void {
-    this.schedulePump();
+    this.passes.soonest();
   }
 
   /** Ends this session now; the usual backoff then connects again (new Will, new bdSeq). */
@@ -457,10 +428,7 @@ export class Bridge {
 
   private clearTimers(): void {
     if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
-    if (this.paceTimer !== undefined) this.clock.clearTimeout(this.paceTimer);
-    if (this.pumpScheduled !== undefined) clearImmediate(this.pumpScheduled);
     this.reconnectTimer = undefined;
-    this.paceTimer = undefined;
-    this.pumpScheduled = undefined;
+    this.passes.cancel();
   }
 }
