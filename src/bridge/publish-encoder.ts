@@ -4,10 +4,9 @@
 // a callback closure and several small socket writes per record, the largest share of the
 // drain's CPU (docs/store-and-forward.md, "The drain's hot path").
 // Layouts: MQTT 3.1.1 section 3.3 / MQTT 5 section 3.3 (PUBLISH), 3.6 (PUBREL).
+import { MAX_VARIABLE_BYTE_INTEGER, variableByteIntegerLength as varintBytes, writeVariableByteInteger as writeVarint } from '../mqtt/variable-byte-integer.js';
 import { DEDUP_USER_PROPERTY } from './dedup-key.js';
 
-/** Largest Remaining Length a 4-byte variable byte integer can say [MQTT-1.5.5]. */
-export const MAX_REMAINING_LENGTH = 268_435_455;
 const USER_PROPERTY = 0x26;
 // Below this a batch is copied out (small copies come from Node's buffer pool) and the scratch
 // buffer kept; above it the scratch buffer itself is handed to the socket and replaced.
@@ -72,7 +71,7 @@ export class PublishEncoder {
       }
     }
     const remaining = 2 + topic.length + (h.qos > 0 ? 2 : 0) + (this.protocolVersion === 5 ? varintBytes(props) + props : 0) + h.payload.length;
-    if (remaining > MAX_REMAINING_LENGTH) return false;
+    if (remaining > MAX_VARIABLE_BYTE_INTEGER) return false;
     this.ensure(1 + varintBytes(remaining) + remaining);
     const b = this.buf;
     let o = this.len;
@@ -161,22 +160,6 @@ function encodeUserProperties(props: Readonly<Record<string, string>>): Buffer {
     parts.push(Buffer.from([USER_PROPERTY, kb.length >> 8, kb.length & 0xff]), kb, Buffer.from([vb.length >> 8, vb.length & 0xff]), vb);
   }
   return Buffer.concat(parts);
-}
-
-function varintBytes(n: number): number {
-  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
-}
-
-function writeVarint(b: Buffer, at: number, n: number): number {
-  let o = at;
-  let v = n;
-  do {
-    let byte = v % 128;
-    v = Math.floor(v / 128);
-    if (v > 0) byte |= 0x80;
-    b[o++] = byte;
-  } while (v > 0);
-  return o;
 }
 
 /** Digits of a non-negative safe integer in base 10 (at most 16: 2^53 < 10^16). */

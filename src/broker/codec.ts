@@ -3,6 +3,7 @@
 // mqtt-packet, which remains the reference for validation. Measured in bench/: mqtt-packet's
 // generic parser and generator cost more than the rest of the PUBLISH path together.
 import type { IPublishPacket, Packet } from 'mqtt-packet';
+import { MAX_VARIABLE_BYTE_INTEGER, variableByteIntegerLength, writeVariableByteInteger } from '../mqtt/variable-byte-integer.js';
 
 const ACKS: Record<number, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'; flags: number }> = {
   4: { cmd: 'puback', flags: 0 },
@@ -68,19 +69,10 @@ export function encodePublishFast(p: IPublishPacket, protocolVersion: number): B
   const topicLength = Buffer.byteLength(p.topic);
   const hasId = p.qos > 0;
   const remaining = 2 + topicLength + (hasId ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payload.length;
-  let varLength = 1;
-  for (let r = remaining; r >= 128; r = Math.floor(r / 128)) varLength++;
-  if (varLength > 4) return undefined;
-  const out = Buffer.allocUnsafe(1 + varLength + remaining);
+  if (remaining > MAX_VARIABLE_BYTE_INTEGER) return undefined;
+  const out = Buffer.allocUnsafe(1 + variableByteIntegerLength(remaining) + remaining);
   out[0] = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
-  let pos = 1;
-  let r = remaining;
-  do {
-    let byte = r % 128;
-    r = Math.floor(r / 128);
-    if (r > 0) byte |= 0x80;
-    out[pos++] = byte;
-  } while (r > 0);
+  let pos = writeVariableByteInteger(out, 1, remaining);
   out.writeUInt16BE(topicLength, pos);
   pos += 2;
   pos += out.write(p.topic, pos, 'utf8');
