@@ -1,7 +1,7 @@
 // `fieldgate opcua browse <endpoint> [--root nodeId] [--depth n]`: walks the address space below
 // a node and prints a YAML `tags:` block of its variables, ready to paste under a device.
 import { resolve } from 'node:path';
-import type * as Opcua from 'node-opcua';
+import type * as Opcua from 'node-opcua-client';
 import type { Logger } from '../../src/observe/logger.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import type { TagType } from '../../src/runtime/types.js';

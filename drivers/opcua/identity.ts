@@ -1,7 +1,7 @@
 // The session's user identity from the `auth:` block (Part 4, 7.36: anonymous, user name,
 // X.509 certificate). Used by the driver and by browse.
 import { readFileSync } from 'node:fs';
-import type * as Opcua from 'node-opcua';
+import type * as Opcua from 'node-opcua-client';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import type { OpcuaModule } from './load.js';
 import type { Auth } from './schema.js';

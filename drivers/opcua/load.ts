@@ -1,12 +1,16 @@
 // The one place node-opcua is imported. A dynamic import inside start(), never a static one,
-// so a gateway without OPC UA devices never loads it (about 100 MB RSS and 0.5 s once loaded);
-// drivers/opcua/lazy-load.test.ts proves it on the built CLI.
+// so a gateway without OPC UA devices never loads it; drivers/opcua/lazy-load.test.ts proves it
+// on the built CLI. Only the client half of the SDK: the full `node-opcua` also loads the server
+// and its address-space nodesets (measured on Node 20: 73 MiB and 544 ms for the full SDK, 62 MiB
+// and 318 ms for node-opcua-client; the package drops 26 MiB of nodesets). The full SDK stays a
+// dev dependency for the test server (drivers/opcua/peers/server.mjs).
 import { format } from 'node:util';
-import type * as Opcua from 'node-opcua';
+import type * as OpcuaClient from 'node-opcua-client';
+import type * as OpcuaPki from 'node-opcua-certificate-manager';
 import type { Logger } from '../../src/observe/logger.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 
-export type OpcuaModule = typeof Opcua;
+export type OpcuaModule = typeof OpcuaClient & Pick<typeof OpcuaPki, 'OPCUACertificateManager'>;
 
 let routed = false;
 
@@ -14,8 +18,9 @@ export async function loadOpcua(logger: Logger): Promise<OpcuaModule> {
   let ua: OpcuaModule;
   try {
     // node-opcua is CommonJS: its named exports sit on the default export under ESM.
-    const mod = (await import('node-opcua')) as OpcuaModule & { default?: OpcuaModule };
-    ua = mod.default ?? mod;
+    const client = (await import('node-opcua-client')) as typeof OpcuaClient & { default?: typeof OpcuaClient };
+    const pki = (await import('node-opcua-certificate-manager')) as typeof OpcuaPki & { default?: typeof OpcuaPki };
+    ua = { ...(client.default ?? client), OPCUACertificateManager: (pki.default ?? pki).OPCUACertificateManager };
   } catch (e) {
     throw new FieldgateError('FG_ERR_OPCUA_UNAVAILABLE', `node-opcua is not installed (it is an optional dependency): ${errorMessage(e)}`, { cause: e });
   }

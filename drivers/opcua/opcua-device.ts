@@ -2,7 +2,8 @@
 // their sampling parameters) or batched Reads. node-opcua is loaded by `start()` only, so a site
 // without OPC UA devices never pays its ~100 MB and half a second (issue 7).
 import { resolve } from 'node:path';
-import type * as Opcua from 'node-opcua';
+import type * as Opcua from 'node-opcua-client';
+import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import type { Driver, DriverContext } from '../../src/runtime/driver.js';
 import type { Reading, TagValue } from '../../src/runtime/types.js';
 import type { TagConfig } from '../../src/config/sections/devices.js';
@@ -20,7 +21,7 @@ type Tag = TagConfig<OpcuaTagExtra>;
 export class OpcuaDevice implements Driver {
   readonly poll?: (signal: AbortSignal) => Promise<Reading[]>;
   private ua: OpcuaModule | undefined;
-  private pki: Opcua.OPCUACertificateManager | undefined;
+  private pki: OPCUACertificateManager | undefined;
   private client: Opcua.OPCUAClient | undefined;
   private session: Opcua.ClientSession | undefined;
   private subscription: Opcua.ClientSubscription | undefined;
