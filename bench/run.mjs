@@ -15,6 +15,7 @@ const OWN_TABLES = [
   { name: 'append', title: 'Outbox durable appends vs raw better-sqlite3 (issue 4)', file: 'outbox-append.mjs', pin: true },
   { name: 'drain', title: 'Outbox drain to Mosquitto (issue 4)', file: 'drain-mosquitto.mjs', pin: false },
   { name: 'opcua-rss', title: 'Demo RSS with and without an OPC UA device (issue 7)', file: 'opcua-rss.mjs', pin: false },
+  { name: 'footprint', title: 'Footprint: RSS, CPU and start-to-READY per site (issue 15)', file: 'footprint.mjs', pin: false },
 ];
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 

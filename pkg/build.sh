@@ -7,6 +7,13 @@
 #   FIELDGATE_ARCHES="amd64"       build only these architectures (default: amd64 arm64)
 #   FIELDGATE_OPCUA=0              leave out the optional node-opcua (about 67 MB installed)
 #   FIELDGATE_NODE_VERSION=x.y.z   another runtime (default: NODE_VERSION below)
+#   FIELDGATE_OUT=DIR              where the .deb files go (default: pkg/out)
+#   FIELDGATE_MAINTAINER="N <a@b>" the control file's Maintainer (default: MAINTAINER below)
+#   SOURCE_DATE_EPOCH=N            every timestamp in the package (default: the last commit's time)
+#
+# Reproducible: the same tree, runtime and addon cache give byte-identical .deb files (every
+# mtime is SOURCE_DATE_EPOCH, dpkg-deb sorts the members, sizes are apparent sizes);
+# test/package/reproducible.interop.test.ts builds twice and compares.
 #
 # Needs: node and npm (any version that runs tsc), python3, make, g++, dpkg-deb, file, and for
 # arm64 g++-aarch64-linux-gnu. Downloads (npm registry only) are cached in pkg/.cache/.
@@ -16,9 +23,14 @@ set -euo pipefail
 NODE_VERSION="${FIELDGATE_NODE_VERSION:-26.10.0}"
 ARCHES="${FIELDGATE_ARCHES:-amd64 arm64}"
 OPCUA="${FIELDGATE_OPCUA:-1}"
+MAINTAINER="${FIELDGATE_MAINTAINER:-fieldgate maintainers <maintainers@fieldgate.dev>}"
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/pkg/out"
+OUT="${FIELDGATE_OUT:-$ROOT/pkg/out}"
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+  SOURCE_DATE_EPOCH="$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)"
+fi
+export SOURCE_DATE_EPOCH
 CACHE="$ROOT/pkg/.cache"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fieldgate-pkg.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -37,8 +49,12 @@ step "compile TypeScript"
 APP="$WORK/app"
 mkdir -p "$APP"
 # A fresh outDir: no stale files from the working tree's dist/, no maps pointing at sources
-# the package does not carry.
-(cd "$ROOT" && npx tsc -p tsconfig.json --outDir "$APP/dist" --sourceMap false)
+# the package does not carry. tsconfig.package.json leaves out tests, test peers, fixtures and
+# contract suites; the check below catches one that runtime code imports all the same.
+(cd "$ROOT" && npx tsc -p tsconfig.package.json --outDir "$APP/dist")
+TEST_FILES="$(cd "$APP/dist" && find . -type f \( -name '*.test.js' -o -path '*/testing/*' -o -path '*/peers/*' \
+  -o -name '*-fixture.js' -o -name '*-suite.js' -o -path './test/*' \))"
+[ -z "$TEST_FILES" ] || { echo "build: test code would ship (imported by runtime code?):" >&2; echo "$TEST_FILES" >&2; exit 1; }
 cp "$ROOT/package.json" "$ROOT/package-lock.json" "$APP/"
 mkdir -p "$APP/config" && cp "$ROOT/config/demo.yaml" "$ROOT/config/site-example.yaml" "$APP/config/"
 
@@ -53,6 +69,14 @@ fi
 # protobufjs 6 carries its pbjs/pbts code generator with its own 19 MB node_modules; the
 # runtime never loads it.
 rm -rf "$APP/node_modules/protobufjs/cli"
+# Type declarations and source maps are for compilers and debuggers, never loaded at run time;
+# some production dependencies still depend on @types packages.
+rm -rf "$APP/node_modules/@types"
+find "$APP/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
+# The dependencies' own tests and fixtures (pino, sonic-boom, zod's *.test.ts...): nothing loads
+# them, and the package carries no test code (issue 15).
+find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name fixture -o -name fixtures \) -exec rm -rf {} +
+find "$APP/node_modules" -type f \( -name '*.test.*' -o -name '*.spec.*' \) -delete
 rm -f "$APP/package-lock.json"
 
 # --- per architecture ------------------------------------------------------------------------
@@ -177,8 +201,8 @@ for ARCH in $ARCHES; do
 Package: fieldgate
 Version: $VERSION
 Architecture: $ARCH
-Maintainer: fieldgate maintainers <fieldgate@localhost>
-Installed-Size: $(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
+Maintainer: $MAINTAINER
+Installed-Size: $(du -sk --apparent-size --exclude=DEBIAN "$STAGE" | cut -f1)
 Depends: $DEPENDS
 Section: net
 Priority: optional
@@ -192,6 +216,8 @@ EOF
 
   step "$ARCH: dpkg-deb"
   DEB="$OUT/fieldgate_${VERSION}_${ARCH}.deb"
+  # dpkg-deb takes the ar timestamps from SOURCE_DATE_EPOCH; the files' own mtimes are set here.
+  find "$STAGE" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
   dpkg-deb --root-owner-group -Zxz --build "$STAGE" "$DEB" >/dev/null
   printf '%s: %s bytes, installed %s KiB\n' "$DEB" "$(stat -c %s "$DEB")" \
     "$(dpkg-deb -f "$DEB" Installed-Size)"

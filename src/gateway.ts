@@ -25,7 +25,7 @@ import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persi
 import { storeOptionsFromConfig } from './store/from-config.js';
 import { openStore, type Store } from './store/open-store.js';
 import { statusSources } from './status-sources.js';
-import { UpstreamPath } from './upstream.js';
+import type { UpstreamPath } from './upstream.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -111,6 +111,8 @@ export class Gateway {
     }
 
     if (config.upstream !== undefined && store !== undefined) {
+      // The bridge and mqtt.js (~7 MiB RSS) load only for a site that has an upstream (issue 15).
+      const { UpstreamPath } = await import('./upstream.js');
       this.upstream = new UpstreamPath({
         config: config as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
         store,

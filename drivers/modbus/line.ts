@@ -3,15 +3,24 @@
 // shares one line and one queue, because Modbus RTU is half-duplex master/slave: two requests
 // in flight on one bus collide, and most TCP-to-RTU gateways serve one request at a time.
 import net from 'node:net';
-import modbusSerial from 'modbus-serial';
+import type modbusSerial from 'modbus-serial';
 import type { Logger } from '../../src/observe/logger.js';
 import { ModbusRequestError, classify } from './request-error.js';
 import type { ModbusConnection } from './schema.js';
 
 // modbus-serial is CommonJS: under NodeNext the default import is `module.exports`, which the
 // package also exposes as `.default` (its typings only describe that one).
-const ModbusRTU = modbusSerial.default;
-export type ModbusClient = InstanceType<typeof ModbusRTU>;
+export type ModbusClient = InstanceType<typeof modbusSerial.default>;
+
+/**
+ * modbus-serial (and the serialport stack under it, ~4 MiB RSS) loads with the first line a
+ * site opens, not with the driver list every site imports (issue 15).
+ */
+let modbusRtu: Promise<typeof modbusSerial.default> | undefined;
+function loadModbusRtu(): Promise<typeof modbusSerial.default> {
+  modbusRtu ??= import('modbus-serial').then((m) => m.default.default);
+  return modbusRtu;
+}
 
 /** Queued requests per line before new ones are refused; a poll is a handful of requests. */
 export const MAX_QUEUED_PER_LINE = 1000;
@@ -154,6 +163,7 @@ export class ModbusLine {
   private async connect(timeoutMs: number): Promise<ModbusClient> {
     await this.dropClient();
     if (this.closed) throw new ModbusRequestError('connection', `line ${this.key} is closed`);
+    const ModbusRTU = await loadModbusRtu();
     const client = new ModbusRTU();
     const c = this.connection;
     if (c.transport === 'rtu') {

@@ -3,7 +3,7 @@
 // reconnects polling drivers itself); in poll mode each poll sends the request and waits for
 // one reply, and a lost port makes polls fail so the supervisor takes the device offline.
 import { stat } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { Driver, DriverContext } from '../../src/runtime/driver.js';
 import type { TimerHandle } from '../../src/runtime/clock.js';
 import type { Reading } from '../../src/runtime/types.js';
@@ -60,6 +60,8 @@ export class SerialDevice implements Driver {
 
   private async open(): Promise<void> {
     const c = this.ctx.device.connection;
+    // serialport loads with the first port a site opens, not with every site (issue 15).
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({
       path: c.path,
       baudRate: c.baudRate,
