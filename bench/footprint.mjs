@@ -30,6 +30,7 @@ if (process.env.FOOTPRINT_DEB) {
   node = join(tree, 'usr/lib/fieldgate/node/bin/node');
   cli = join(tree, 'usr/lib/fieldgate/app/dist/src/cli.js');
 }
+const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 
 /** The flags the package's wrapper passes (pkg/fieldgate.sh), so the bench measures what ships. */
@@ -156,7 +157,7 @@ try {
 }
 
 const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-console.log(`${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()}${process.env.FOOTPRINT_DEB ? ' (from the package)' : ''}, ${PIN ? 'gateway pinned to core 0' : 'NOT pinned'}, ${SECONDS} s per site, node flags: ${NODE_FLAGS.join(' ') || '(none)'}\n`);
+console.log(`${nodeVersion}${process.env.FOOTPRINT_DEB ? ' (from the package)' : ''}, ${PIN ? 'gateway pinned to core 0' : 'NOT pinned'}, ${SECONDS} s per site, node flags: ${NODE_FLAGS.join(' ') || '(none)'}\n`);
 console.log('| site | devices online | start to READY ms | steady RSS MiB | peak RSS MiB | CPU % of one core |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${r.online} | ${f1(r.readyMs)} | ${f1(r.steadyMiB)} | ${f1(r.peakMiB)} | ${f1(r.cpuPercent)} |`);

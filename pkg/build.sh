@@ -5,7 +5,7 @@
 # package's architecture: natively for amd64, with Debian's aarch64 cross compilers for arm64.
 #
 #   FIELDGATE_ARCHES="amd64"       build only these architectures (default: amd64 arm64)
-#   FIELDGATE_OPCUA=0              leave out the optional node-opcua (about 67 MB installed)
+#   FIELDGATE_OPCUA=0              leave out the optional OPC UA client (node-opcua-client)
 #   FIELDGATE_NODE_VERSION=x.y.z   another runtime (default: NODE_VERSION below)
 #   FIELDGATE_OUT=DIR              where the .deb files go (default: pkg/out)
 #   FIELDGATE_MAINTAINER="N <a@b>" the control file's Maintainer (default: MAINTAINER below)
@@ -63,7 +63,7 @@ step "production node_modules (npm ci --omit=dev --ignore-scripts)"
 # machine; the addons are built below, per architecture, instead.
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 if [ "$OPCUA" = 0 ]; then
-  node -e "const f='$APP/package.json',p=require(f);delete p.optionalDependencies['node-opcua'];require('fs').writeFileSync(f,JSON.stringify(p,null,2)+'\n')"
+  node -e "const f='$APP/package.json',p=require(f);for(const k of Object.keys(p.optionalDependencies))if(k.startsWith('node-opcua'))delete p.optionalDependencies[k];require('fs').writeFileSync(f,JSON.stringify(p,null,2)+'\n')"
   (cd "$APP" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 # protobufjs 6 carries its pbjs/pbts code generator with its own 19 MB node_modules; the

@@ -80,14 +80,14 @@ describe('amd64 package in a clean Debian root', () => {
     expect(root.ok("stat -c '%U:%G' /var/lib/fieldgate/fieldgate.db").trim()).toBe('fieldgate:fieldgate');
   });
 
-  it('loads every native module and node-opcua on the bundled runtime', () => {
+  it('loads every native module and the OPC UA client on the bundled runtime', () => {
     const script = [
       "const r = createRequire('/usr/lib/fieldgate/app/package.json');",
       "const Db = r('better-sqlite3'); const db = new Db(':memory:');",
       "const v = db.prepare('select sqlite_version() v').get().v;",
       "r('unix-dgram').createSocket('unix_dgram').close();",
       "r('@serialport/bindings-cpp');",
-      "await import(r.resolve('node-opcua'));",
+      "await import(r.resolve('node-opcua-client')); await import(r.resolve('node-opcua-certificate-manager'));",
       'console.log(process.version, v);',
     ].join(' ');
     const out = root.ok(`/usr/lib/fieldgate/node/bin/node --input-type=module -e "import { createRequire } from 'node:module'; ${script}"`);
