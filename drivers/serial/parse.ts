@@ -114,7 +114,9 @@ export class FrameParser {
         try {
           doc = JSON.parse(text);
         } catch (e) {
-          return { error: `frame is not JSON (${(e as Error).message}): ${preview(text)}` };
+          // V8 20 and 26 word the same error differently (26 adds "(line 1 column 20)"): the
+          // position is what an operator needs, and the message stays the same on every runtime.
+          return { error: `frame is not JSON (${(e as Error).message.replace(/ \(line \d+ column \d+\)$/, '')}): ${preview(text)}` };
         }
         return { get: (t) => jsonPath(doc, t.path ?? '') };
       }
