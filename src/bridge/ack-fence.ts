@@ -13,9 +13,14 @@ export class AckFence {
   private warned = false;
 
   constructor(
-    private readonly topic: string,
+    readonly topic: string,
     private readonly log: Logger,
   ) {}
+
+  /** A fence is published and its PUBACK not yet in. */
+  get waiting(): boolean {
+    return this.inFlight;
+  }
 
   add(seq: number): void {
     this.pending.push(seq);

@@ -33,6 +33,9 @@ import { buildClientOptions } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
 import { deliverCommand, subscribeCommands } from './upstream-commands.js';
+import { HostConfirm } from './host-confirm.js';
+import { UpstreamGuard } from './upstream-guard.js';
+import { suspectTopic } from './suspect-topic.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
 
@@ -71,6 +74,14 @@ export class Bridge {
   private window: number;
   private maxQos: QoS;
   private readonly failures: ConnectFailures;
+  /** upstream.confirm (issue 13); undefined: legacy (fence when fenceTopic is set, else on write). */
+  private readonly confirm: BridgeOptions['confirm'];
+  private readonly host: HostConfirm | undefined;
+  private readonly guard: UpstreamGuard;
+  private session: BridgeOptions['session'];
+  private attemptStartedAt = 0;
+  private lastPublishNow: string | undefined;
+  private closing = false;
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -83,10 +94,15 @@ export class Bridge {
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
     this.window = o.inflight;
     this.maxQos = o.maxQos;
-    if (o.fenceTopic !== undefined) this.fence = new AckFence(o.fenceTopic, this.log);
+    this.confirm = o.confirm;
+    this.session = o.session;
+    this.guard = new UpstreamGuard(this.log, o.session.protocolVersion, o.session.url, o.metrics);
+    if (o.fenceTopic !== undefined && (o.confirm === undefined || o.confirm === 'fence')) this.fence = new AckFence(o.fenceTopic, this.log);
+    if (o.confirm === 'host') this.host = new HostConfirm(o.outbox, o.ackPrefix ?? 'fieldgate/ack', o.node, this.log, this.clock, o.metrics, () => this.passes.soonest());
     this.failures = new ConnectFailures(this.log, o.session.url, () => this.clock.monotonic(), o.failureLogIntervalMs);
     this.acks = new AckCommitter({
-      outbox: o.outbox,
+      // host: the transport ack frees the window slot only; the consumer's ack deletes.
+      outbox: this.host !== undefined ? { ack: () => undefined } : o.outbox,
       log: this.log,
       inflight: () => this.inflight.size,
       window: () => this.window,
@@ -128,7 +144,7 @@ export class Bridge {
     const client = this.client;
     const wasConnected = this.connected;
     this.dropSession();
-    if (client !== undefined) await endSession(client, this.o.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
+    if (client !== undefined) await endSession(client, this.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
   }
 
   /** Replay rate (records/s acked over the last 10 s) and drain ETA (s; -1 while nothing drains). */
@@ -153,8 +169,11 @@ export class Bridge {
     if (this.stopped) return;
     const gen = ++this.generation;
     let client: MqttClient;
+    this.session = { ...this.o.session, protocolVersion: this.guard.protocolVersion };
+    this.attemptStartedAt = this.clock.monotonic();
+    this.closing = false;
     try {
-      const options = buildClientOptions(this.o.session);
+      const options = buildClientOptions(this.session);
       const will = this.o.willFor?.();
       if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
       // mqtt.js' own publishes and subscriptions take ids from the low range only; the drain's
@@ -168,7 +187,7 @@ export class Bridge {
       return;
     }
     this.client = client;
-    this.wire = new DrainWire(client, this.o.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
+    this.wire = new DrainWire(client, this.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
       acked: (seq) => this.onAck(seq, gen),
       refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
     });
@@ -177,10 +196,15 @@ export class Bridge {
       this.onSessionUp(client, connack.properties);
     });
     client.on('message', (topic, payload, packet) => {
-      if (gen === this.generation) deliverCommand(this.o, topic, payload, packet, this.log);
+      if (gen !== this.generation) return;
+      if (this.host !== undefined && topic === this.host.topic) return this.host.onAck(payload);
+      this.guard.message(topic);
+      deliverCommand(this.o, topic, payload, packet, this.log);
     });
     client.on('error', (e) => {
       if (gen !== this.generation) return;
+      this.closing = true;
+      if (this.guard.error(gen, (e as { code?: unknown }).code)) return void client.end(true);
       // Secrets stay out: the URL is logged, the options (password) are not.
       if (this.connected) this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
       else this.failures.failed(gen, errorMessage(e), 'upstream error');
@@ -200,6 +224,7 @@ export class Bridge {
     this.connected = true;
     const { failedAttempts, unlogged } = this.failures.succeeded();
     this.sessionStartedAt = this.clock.monotonic();
+    this.lastPublishNow = undefined;
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
     // neither on the sending side.
@@ -208,31 +233,44 @@ export class Bridge {
     const st = this.o.outbox.stats();
     this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
-    subscribeCommands(client, this.o, this.log);
+    this.host?.subscribe(client);
+    subscribeCommands(client, this.o, this.session.protocolVersion, this.log);
     this.o.onConnect?.(client);
     this.passes.soonest();
   }
 
   private onSessionDown(client: MqttClient): void {
     const wasConnected = this.connected;
-    // Closed before CONNACK with no error (accepted, then dropped): still a failed attempt.
-    if (!wasConnected) this.failures.failed(this.generation, 'connection closed before CONNACK', 'upstream error');
+    const gen = this.generation;
+    const suspect = wasConnected ? suspectTopic(this.o.outbox, this.inflight, this.fence, this.lastPublishNow) : undefined;
+    // Closed before CONNACK with no error: MQTT 5 refused (RabbitMQ 3.10), or accepted then dropped.
+    if (!wasConnected && this.guard.closedBeforeConnack(gen, this.clock.monotonic() - this.attemptStartedAt, this.session.connectTimeoutMs)) {
+      this.dropSession();
+      client.end(true);
+      return this.connect();
+    }
+    if (!wasConnected) this.failures.failed(gen, 'connection closed before CONNACK', 'upstream error');
     this.dropSession();
     client.end(true);
+    let penalty: number | undefined;
     if (wasConnected) {
       this.o.onDisconnect?.();
       this.metrics.reconnects.inc();
       this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
       // Only a session that lasted resets the backoff: a broker that accepts and then drops
       // us at once (kicked, malformed, overloaded) must not be hammered at the minimum delay.
-      if (this.clock.monotonic() - this.sessionStartedAt >= STABLE_SESSION_MS) this.attempt = 0;
+      const lasted = this.clock.monotonic() - this.sessionStartedAt;
+      if (lasted >= STABLE_SESSION_MS) this.attempt = 0;
+      // Closed by the broker, again and again right after the same topic: a refusal (3.1.1).
+      penalty = this.guard.sessionEnded(lasted, !this.closing, suspect, this.o.backoff.maxMs);
     }
-    this.scheduleReconnect();
+    this.scheduleReconnect(penalty);
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(override?: number): void {
     if (this.stopped) return;
-    const delay = backoffDelay(this.attempt++, this.o.backoff, this.random);
+    const step = backoffDelay(this.attempt++, this.o.backoff, this.random);
+    const delay = override ?? step;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();
@@ -334,11 +372,12 @@ export class Bridge {
     let msg;
     try {
       // `mqtt` records go as stored: no context to build (two objects per record otherwise).
-      msg = sender === sendAsIs ? r : sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+      msg = sender === sendAsIs ? r : sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.session.protocolVersion, replay: lane === 'backlog' });
     } catch (e) {
       // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
       // lose the record: end the session, and everything unacknowledged is sent again.
       this.log.error({ seq: r.seq, kind: r.kind, err: errorMessage(e) }, 'record could not be encoded: restarting the session');
+      this.closing = true;
       wire.discard();
       client.end(true);
       throw e;
@@ -350,7 +389,8 @@ export class Bridge {
       this.onAck(r.seq, gen);
       return;
     }
-    let qos = msg.qos;
+    // qos1: DATA / DEATH (and any QoS 0 record) at QoS 1, deleted on its own PUBACK.
+    let qos: QoS = msg.qos === 0 && this.confirm === 'qos1' ? 1 : msg.qos;
     if (qos > this.maxQos) {
       if (!this.warnedQos) {
         this.warnedQos = true;
@@ -360,6 +400,7 @@ export class Bridge {
     }
     this.inflight.set(r.seq, lane);
     this.metrics.sentOne(lane);
+    this.host?.sent(r.seq);
     const dup = this.resend.size > 0 && this.resend.delete(r.seq);
     if (!wire.add(msg, r.seq, qos, dup)) {
       // Beyond MQTT's 256 MiB packet limit: no broker can take it, and it would block the queue.
@@ -386,6 +427,7 @@ export class Bridge {
     if (gen !== this.generation) return;
     if (reason === 0x97) {
       this.log.warn({ seq, topic, reason }, 'upstream quota exceeded: reconnecting later');
+      this.closing = true;
       client.end(true);
       return;
     }
@@ -404,6 +446,7 @@ export class Bridge {
   publishNow(topic: string, payload: Buffer, qos: QoS): boolean {
     const client = this.client;
     if (!this.connected || client === undefined) return false;
+    this.lastPublishNow = topic;
     client.publish(topic, payload, { qos, retain: false });
     return true;
   }
@@ -415,6 +458,7 @@ export class Bridge {
 
   /** Ends this session now; the usual backoff then connects again (new Will, new bdSeq). */
   reconnectNow(): void {
+    this.closing = true;
     this.client?.end(true);
   }
 
