@@ -1,6 +1,6 @@
 // Debian's RabbitMQ 3.10 with the MQTT plugin, for interop tests: its own node name, ports,
 // epmd port and data directory, so it neither needs nor disturbs a system RabbitMQ.
-// MQTT 3.1.1 only, QoS <= 1. Starting takes ~10-15 s.
+// MQTT 3.1.1 only, QoS <= 1. Starting takes ~10-15 s: reuse one node per test file.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -19,10 +19,52 @@ function canConnect(port: number): Promise<boolean> {
 export class RabbitMq {
   private constructor(
     readonly mqttPort: number,
+    readonly amqpPort: number,
     private readonly dir: string,
     private readonly epmdPort: number,
-    private readonly proc: ChildProcess,
+    private proc: ChildProcess,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
+
+  /** The Erlang VM's pid (the Debian wrapper is its parent). */
+  beamPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'pid'), 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** kill -9 of the Erlang VM: no shutdown at all, as in a crash. */
+  async kill9(): Promise<void> {
+    const exited = this.proc.exitCode === null ? new Promise<void>((r) => this.proc.once('exit', () => r())) : Promise.resolve();
+    const pid = this.beamPid();
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    else this.proc.kill('SIGKILL');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    rmSync(join(this.dir, 'pid'), { force: true });
+  }
+
+  /** Starts the node again on the same data directory and ports (after kill9). */
+  async restart(timeoutMs = 60_000): Promise<void> {
+    this.proc = spawn('rabbitmq-server', [], { env: this.env, stdio: 'ignore' });
+    await RabbitMq.waitOpen(this.mqttPort, this.proc, timeoutMs);
+    await RabbitMq.waitOpen(this.amqpPort, this.proc, timeoutMs);
+  }
+
+  /** rabbitmqctl against this node only. */
+  ctl(...args: string[]): string {
+    return execFileSync('rabbitmqctl', ['-n', String(this.env.RABBITMQ_NODENAME), ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  }
+
+  private static async waitOpen(port: number, proc: ChildProcess, timeoutMs: number): Promise<void> {
+    const start = Date.now();
+    while (!(await canConnect(port))) {
+      if (proc.exitCode !== null || Date.now() - start > timeoutMs) throw new Error(`rabbitmq did not open port ${port} within ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.mqttPort}`;
@@ -53,14 +95,13 @@ export class RabbitMq {
       ERL_EPMD_ADDRESS: '127.0.0.1',
     };
     const proc = spawn('rabbitmq-server', [], { env, stdio: 'ignore' });
-    const r = new RabbitMq(mqttPort, dir, epmdPort, proc);
-    const start = Date.now();
-    while (!(await canConnect(mqttPort))) {
-      if (proc.exitCode !== null || Date.now() - start > timeoutMs) {
-        await r.stop();
-        throw new Error(`rabbitmq did not open its MQTT port ${mqttPort} within ${timeoutMs} ms`);
-      }
-      await new Promise((res) => setTimeout(res, 250));
+    const r = new RabbitMq(mqttPort, amqpPort, dir, epmdPort, proc, env);
+    try {
+      await RabbitMq.waitOpen(mqttPort, proc, timeoutMs);
+      await RabbitMq.waitOpen(amqpPort, proc, timeoutMs);
+    } catch (e) {
+      await r.stop();
+      throw e;
     }
     return r;
   }
