@@ -53,6 +53,16 @@ export class RabbitMq {
     await RabbitMq.waitOpen(this.amqpPort, this.proc, timeoutMs);
   }
 
+  /** The node's own log, last `n` lines (for a failing test's message). */
+  logTail(n = 40): string {
+    try {
+      const logs = execFileSync('sh', ['-c', `tail -n ${n} ${join(this.dir, 'log')}/*.log`]).toString();
+      return logs;
+    } catch {
+      return '';
+    }
+  }
+
   /** rabbitmqctl against this node only. */
   ctl(...args: string[]): string {
     return execFileSync('rabbitmqctl', ['-n', String(this.env.RABBITMQ_NODENAME), ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
