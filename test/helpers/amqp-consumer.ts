@@ -44,9 +44,9 @@ export class AmqpConsumer {
     this.deduper.accept(key);
   }
 
-  /** Sequences in 1..n that never arrived. */
-  missing(n: number): number[] {
-    const seen = new Set(this.keys.map((k) => k.seq));
+  /** Sequences in 1..n of `epoch` that never arrived. */
+  missing(n: number, epoch: string): number[] {
+    const seen = new Set(this.keys.filter((k) => k.epoch === epoch).map((k) => k.seq));
     const out: number[] = [];
     for (let s = 1; s <= n; s++) if (!seen.has(s)) out.push(s);
     return out;
