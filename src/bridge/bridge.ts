@@ -366,7 +366,7 @@ export class Bridge {
       this.log.error({ seq: r.seq, kind: r.kind, topic: r.topic }, 'no sender for this record kind: dropped');
       this.metrics.unsendable.inc();
       this.inflight.set(r.seq, lane);
-      this.onAck(r.seq, gen);
+      this.drop(r.seq, gen);
       return;
     }
     let msg;
@@ -386,7 +386,7 @@ export class Bridge {
       // The sender has nothing to say for this record any more (a Sparkplug lifecycle record
       // the births already cover): it has left the outbox by design.
       this.inflight.set(r.seq, lane);
-      this.onAck(r.seq, gen);
+      this.drop(r.seq, gen);
       return;
     }
     // qos1: DATA / DEATH (and any QoS 0 record) at QoS 1, deleted on its own PUBACK.
@@ -406,7 +406,7 @@ export class Bridge {
       // Beyond MQTT's 256 MiB packet limit: no broker can take it, and it would block the queue.
       this.log.error({ seq: r.seq, topic: msg.topic, bytes: msg.payload.length }, 'record too large for an MQTT packet: dropped');
       this.metrics.refused.inc({ reason: '0x95' });
-      this.onAck(r.seq, gen);
+      this.drop(r.seq, gen);
       return;
     }
     // QoS 1/2: the wire reports the PUBACK / PUBCOMP. QoS 0: the fence's PUBACK, or the write.
@@ -433,7 +433,7 @@ export class Bridge {
     }
     this.log.error({ seq, topic, reason }, 'upstream refused a record for good: dropped');
     this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
-    this.onAck(seq, gen);
+    this.drop(seq, gen);
   }
 
   private sendFence(client: MqttClient): void {
@@ -460,6 +460,12 @@ export class Bridge {
   reconnectNow(): void {
     this.closing = true;
     this.client?.end(true);
+  }
+
+  /** Handled here for good (unsendable, nothing to send, refused): leaves the outbox in every mode. */
+  private drop(seq: number, gen: number): void {
+    if (gen === this.generation) this.host?.dropLocal(seq);
+    this.onAck(seq, gen);
   }
 
   private onAck(seq: number, gen: number): void {

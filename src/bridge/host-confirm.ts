@@ -121,6 +121,19 @@ export class HostConfirm {
     this.released();
   }
 
+  /**
+   * A record the edge itself disposed of (unsendable, refused, a lifecycle record the births
+   * cover): no consumer will ever confirm it, so it leaves now. It leaves a gap the consumer
+   * reports past with `above` (docs/store-and-forward.md).
+   */
+  dropLocal(seq: number): void {
+    try {
+      this.outbox.ack([[seq, seq]]);
+    } catch (e) {
+      this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, seq }, 'could not drop a record');
+    }
+  }
+
   lagRecords(): number {
     return Math.max(0, this.lastSent - Math.max(this.confirmed, this.outbox.ackedThrough()));
   }
