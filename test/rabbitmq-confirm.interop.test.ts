@@ -77,6 +77,8 @@ describe('RabbitMQ, default configuration', () => {
         expect(killedAfter).toBeLessThan(200);
         expect(depthAtKill).toBeGreaterThan(0);
         await rabbit.restart();
+        // A RabbitMQ bug, not ours: see ensureQuorumLeader. Counted in the log line below.
+        const leaderTriggered = await rabbit.ensureQuorumLeader('central');
         await until(() => store.outbox.stats().depth === 0, 60_000, 'outbox drained after the restart').catch((e: unknown) => {
           console.log(JSON.stringify(store.outbox.stats()), JSON.stringify(bridge.status()), consumer.deliveries);
           for (const l of lines.slice(-20)) console.log(JSON.stringify(l));
@@ -93,7 +95,7 @@ describe('RabbitMQ, default configuration', () => {
         await until(() => consumer.missing(N, store.outbox.epoch).length === 0, 30_000, `every value at the consumer (missing ${consumer.missing(N, store.outbox.epoch).length})`).catch(() => undefined);
         const missing = consumer.missing(N, store.outbox.epoch);
         if (missing.length > 0) console.log(consumer.stderr.slice(-5).join("\n"));
-        console.log(`run ${run}: killed ${killedAfter} ms into the replay with ${depthAtKill} of ${N} records in the outbox; ${consumer.deliveries} deliveries, ${consumer.deduper.accepted} unique, ${consumer.deduper.dropped} duplicates dropped by the deduper, ${missing.length} missing`);
+        console.log(`run ${run}: ${leaderTriggered ? '(quorum queue had no leader after the restart: election triggered) ' : ''}killed ${killedAfter} ms into the replay with ${depthAtKill} of ${N} records in the outbox; ${consumer.deliveries} deliveries, ${consumer.deduper.accepted} unique, ${consumer.deduper.dropped} duplicates dropped by the deduper, ${missing.length} missing`);
         expect(missing).toEqual([]);
         // Exactly once after dedup: N distinct keys of this epoch, none outside 1..N.
         const mine = consumer.keys.filter((k) => k.epoch === store.outbox.epoch);

@@ -12,7 +12,7 @@
 //
 // The wire. mqtt.js owns the session; the records themselves are encoded by the bridge and
 // written one batch per pass (drain-wire.ts), their acks matched by packet id.
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
@@ -25,11 +25,12 @@ import { BridgeMetrics } from './bridge-metrics.js';
 import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
 import { DrainWire } from './drain-wire.js';
-import { SessionIdProvider } from './packet-ids.js';
 import { Pacer } from './pacer.js';
 import { PassScheduler } from './pass-scheduler.js';
-import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
-import { buildClientOptions } from './upstream-options.js';
+import { defaultSenders } from './sender.js';
+import { RecordMessages } from './record-message.js';
+import { refusalIsTransient } from './refusal.js';
+import { buildClientOptions, connectClient } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
 import { deliverCommand, subscribeCommands } from './upstream-commands.js';
@@ -47,7 +48,7 @@ export class Bridge {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly senders: Map<string, RecordSender>;
+  private readonly messages: RecordMessages;
   private readonly metrics: BridgeMetrics;
   private readonly pacer: Pacer;
   private client: MqttClient | undefined;
@@ -67,7 +68,6 @@ export class Bridge {
   private readonly inflight = new Map<number, Lane>();
   private readonly fence: AckFence | undefined;
   private readonly acks: AckCommitter;
-  private warnedQos = false;
   private pumping = false;
   private sessionStartedAt = 0;
   // Per session: the configured limits narrowed by what the server's CONNACK allows.
@@ -87,11 +87,11 @@ export class Bridge {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
-    this.senders = o.senders ?? defaultSenders();
     this.pacer = new Pacer(o.replayRate, this.clock);
     this.passes = new PassScheduler(this.clock, () => this.pump(), () => !this.stopped);
     this.lanes = new Lanes(o.outbox);
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
+    this.messages = new RecordMessages(o.senders ?? defaultSenders(), this.log, this.metrics.unsendable, o.node, o.outbox.epoch);
     this.window = o.inflight;
     this.maxQos = o.maxQos;
     this.confirm = o.confirm;
@@ -173,13 +173,7 @@ export class Bridge {
     this.attemptStartedAt = this.clock.monotonic();
     this.closing = false;
     try {
-      const options = buildClientOptions(this.session);
-      const will = this.o.willFor?.();
-      if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
-      // mqtt.js' own publishes and subscriptions take ids from the low range only; the drain's
-      // records use the rest (packet-ids.ts).
-      options.messageIdProvider = new SessionIdProvider();
-      client = mqtt.connect(this.o.session.url, options);
+      client = connectClient(this.session, this.o.willFor?.());
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
       this.failures.failed(gen, errorMessage(e), 'upstream connect failed');
@@ -358,21 +352,10 @@ export class Bridge {
   }
 
   private send(client: MqttClient, wire: DrainWire, r: OutboxRecord, lane: Lane): void {
-    const sender = this.senders.get(r.kind);
     const gen = this.generation;
-    if (sender === undefined) {
-      // A record nobody can send would block the queue forever: log it once and count it as
-      // dropped by acknowledging it, so the loss is visible rather than silent.
-      this.log.error({ seq: r.seq, kind: r.kind, topic: r.topic }, 'no sender for this record kind: dropped');
-      this.metrics.unsendable.inc();
-      this.inflight.set(r.seq, lane);
-      this.drop(r.seq, gen);
-      return;
-    }
     let msg;
     try {
-      // `mqtt` records go as stored: no context to build (two objects per record otherwise).
-      msg = sender === sendAsIs ? r : sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.session.protocolVersion, replay: lane === 'backlog' });
+      msg = this.messages.message(r, this.session.protocolVersion, lane === 'backlog');
     } catch (e) {
       // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
       // lose the record: end the session, and everything unacknowledged is sent again.
@@ -382,23 +365,9 @@ export class Bridge {
       client.end(true);
       throw e;
     }
-    if (msg === undefined) {
-      // The sender has nothing to say for this record any more (a Sparkplug lifecycle record
-      // the births already cover): it has left the outbox by design.
-      this.inflight.set(r.seq, lane);
-      this.drop(r.seq, gen);
-      return;
-    }
-    // qos1: DATA / DEATH (and any QoS 0 record) at QoS 1, deleted on its own PUBACK.
-    let qos: QoS = msg.qos === 0 && this.confirm === 'qos1' ? 1 : msg.qos;
-    if (qos > this.maxQos) {
-      if (!this.warnedQos) {
-        this.warnedQos = true;
-        this.log.warn({ topic: msg.topic, qos, maxQos: this.maxQos }, 'upstream supports a lower QoS: records downgraded (warned once)');
-      }
-      qos = this.maxQos;
-    }
     this.inflight.set(r.seq, lane);
+    if (msg === undefined) return this.drop(r.seq, gen);
+    const qos = this.messages.qos(msg, this.confirm === 'qos1', this.maxQos);
     this.metrics.sentOne(lane);
     this.host?.sent(r.seq);
     const dup = this.resend.size > 0 && this.resend.delete(r.seq);
@@ -416,24 +385,12 @@ export class Bridge {
     }
   }
 
-  /**
-   * MQTT 5 PUBACK / PUBREC with a reason code >= 0x80 [MQTT-3.4.2.1]. Quota exceeded (0x97) is
-   * transient: end the session and replay after the backoff. Anything else (not authorized,
-   * topic name invalid, packet too large, payload format invalid...) will never succeed, and
-   * keeping the record would block the queue behind it forever: it is dropped, logged as an
-   * error and counted in fieldgate_upstream_refused_total.
-   */
   private onRefused(client: MqttClient, seq: number, topic: string, reason: number, gen: number): void {
     if (gen !== this.generation) return;
-    if (reason === 0x97) {
-      this.log.warn({ seq, topic, reason }, 'upstream quota exceeded: reconnecting later');
+    if (refusalIsTransient(this.log, this.metrics.refused, seq, topic, reason)) {
       this.closing = true;
       client.end(true);
-      return;
-    }
-    this.log.error({ seq, topic, reason }, 'upstream refused a record for good: dropped');
-    this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
-    this.drop(seq, gen);
+    } else this.drop(seq, gen);
   }
 
   private sendFence(client: MqttClient): void {

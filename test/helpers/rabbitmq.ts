@@ -2,7 +2,7 @@
 // epmd port and data directory, so it neither needs nor disturbs a system RabbitMQ.
 // MQTT 3.1.1 only, QoS <= 1. Starting takes ~10-15 s: reuse one node per test file.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,35 @@ export class RabbitMq {
     } catch {
       return '';
     }
+  }
+
+  /**
+   * RabbitMQ (3.8-3.10 at least, rabbitmq-server#10070) can leave a single-node quorum queue
+   * without a leader after an unclean restart ("leader call - leader not known"), withholding
+   * every publisher confirm to it until an election is triggered by hand. This applies the
+   * documented workaround when needed. Returns true when it had to.
+   */
+  async ensureQuorumLeader(queue: string, timeoutMs = 30_000): Promise<boolean> {
+    const id = `{'%2F_${queue}', node()}`;
+    const start = Date.now();
+    let triggered = false;
+    while (Date.now() - start < timeoutMs) {
+      let out = '';
+      try {
+        out = this.ctl('eval', `ra:members(${id}, 3000).`);
+      } catch {
+        out = '';
+      }
+      if (out.trimStart().startsWith('{ok,')) return triggered;
+      try {
+        this.ctl('eval', `ra:trigger_election(${id}).`);
+        triggered = true;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`quorum queue ${queue} has no leader after ${timeoutMs} ms`);
   }
 
   /** rabbitmqctl against this node only. */
@@ -136,7 +165,16 @@ export class RabbitMq {
     try {
       execFileSync('epmd', ['-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(this.epmdPort) }, stdio: 'ignore' });
     } catch {
-      // no epmd left
+      // no epmd left, or it refused
+    }
+    // `epmd -kill` does not always take: end the epmd whose environment names our port (ours only).
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
+        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${this.epmdPort}`)) process.kill(Number(pid), 'SIGTERM');
+      } catch {
+        // gone, or not ours to read
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
