@@ -217,6 +217,7 @@ export class Bridge {
   private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
     this.connected = true;
     const { failedAttempts, unlogged } = this.failures.succeeded();
+    this.guard.connected();
     this.sessionStartedAt = this.clock.monotonic();
     this.lastPublishNow = undefined;
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum

@@ -69,9 +69,9 @@ describe('upstream guard', () => {
     // No backoff step in between: connected well before the 2 s minimum delay.
     await until(() => bridge.isConnected, 1500, "connected over 3.1.1");
     bridge.reconnectNow();
-    await until(() => broker.versions.length >= 3, 15_000, 'a second session');
+    await until(() => broker.versions.length >= 4, 15_000, 'a second session');
     await until(() => bridge.isConnected, 3000, 'connected again');
-    expect(broker.versions).toEqual([5, 4, 4]);
+    expect(broker.versions).toEqual([5, 5, 4, 4]);
     const fallback = lines.filter((l) => l.code === 'FG_ERR_UPSTREAM_PROTOCOL');
     expect(fallback).toHaveLength(1);
     expect(String(fallback[0]?.msg)).toContain('upstream.protocolVersion: 4');

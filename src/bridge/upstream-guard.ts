@@ -21,6 +21,7 @@ export class UpstreamGuard {
   /** The version to CONNECT with: the configured one until a v5 refusal. */
   protocolVersion: 4 | 5;
   private errored = -1;
+  private silentCloses = 0;
   private suspect: string | undefined;
   private repeats = 0;
   private readonly reported = new Set<string>();
@@ -49,12 +50,23 @@ export class UpstreamGuard {
 
   /**
    * Attempt `gen` closed before any CONNACK, after `elapsedMs`. True when the bridge should try
-   * again at once with 3.1.1: no error (a refused or reset TCP connection reports one) and well
-   * within the connect timeout (a timeout is no refusal).
+   * again at once: no error (a refused or reset TCP connection reports one) and well within the
+   * connect timeout (a timeout is no refusal). The first such close retries MQTT 5 (a broker
+   * shutting down can close one CONNECT that way); the second in a row falls back to 3.1.1.
    */
   closedBeforeConnack(gen: number, elapsedMs: number, connectTimeoutMs: number): boolean {
-    if (this.protocolVersion !== 5 || this.errored === gen || elapsedMs >= connectTimeoutMs / 2) return false;
-    return this.fallBack('the broker closed the connection after an MQTT 5 CONNECT without a CONNACK (RabbitMQ before 3.13 speaks only 3.1.1)');
+    if (this.protocolVersion !== 5 || this.errored === gen || elapsedMs >= connectTimeoutMs / 2) {
+      this.silentCloses = 0;
+      return false;
+    }
+    this.silentCloses += 1;
+    if (this.silentCloses < 2) return true;
+    return this.fallBack('the broker closed the connection after an MQTT 5 CONNECT without a CONNACK, twice (RabbitMQ before 3.13 speaks only 3.1.1)');
+  }
+
+  /** A CONNACK arrived. */
+  connected(): void {
+    this.silentCloses = 0;
   }
 
   private fallBack(why: string): boolean {
