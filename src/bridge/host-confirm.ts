@@ -66,7 +66,7 @@ export class HostConfirm {
   private warned = new Set<string>();
 
   constructor(
-    private readonly outbox: Pick<Outbox, 'ack' | 'ackedThrough' | 'epoch'>,
+    private readonly outbox: Pick<Outbox, 'ack' | 'ackedThrough' | 'epoch' | 'stats'>,
     prefix: string,
     node: string,
     private readonly log: Logger,
@@ -106,8 +106,10 @@ export class HostConfirm {
     if (ack === undefined) return this.warnOnce('malformed', { payload: payload.subarray(0, 200).toString('utf8') }, 'consumer ack is not {"epoch": string, "through": integer}: ignored');
     if (ack.epoch !== this.outbox.epoch) return this.warnOnce(`epoch:${ack.epoch}`, { epoch: ack.epoch, current: this.outbox.epoch }, 'consumer ack is for another store epoch: ignored');
     const done = this.outbox.ackedThrough();
-    const ranges: Array<[number, number]> = ack.through > done ? [[done + 1, ack.through]] : [];
-    for (const r of ack.above) if (r[1] > done) ranges.push([Math.max(r[0], done + 1), r[1]]);
+    // Nothing past the last sequence assigned can have been committed: a consumer bug, not a reason to delete what comes next.
+    const last = this.outbox.stats().lastSeq;
+    const ranges: Array<[number, number]> = ack.through > done ? [[done + 1, Math.min(ack.through, last)]] : [];
+    for (const r of ack.above) if (r[1] > done && r[0] <= last) ranges.push([Math.max(r[0], done + 1), Math.min(r[1], last)]);
     if (ranges.length === 0) return;
     try {
       this.outbox.ack(ranges);
@@ -116,7 +118,7 @@ export class HostConfirm {
       this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, through: ack.through }, 'could not record the consumer ack');
       return;
     }
-    this.confirmed = Math.max(this.confirmed, ack.through);
+    this.confirmed = Math.max(this.confirmed, Math.min(ack.through, last));
     this.dropSamples(Math.max(this.confirmed, this.outbox.ackedThrough()));
     this.released();
   }
