@@ -3,7 +3,9 @@
 // Run:  npx tsc -p tsconfig.json && node bench/drain-mosquitto.mjs
 // Env: FG_N (records, default 1e6), FG_INFLIGHT (default 2000), FG_QOS (default 1),
 //      FG_PROTOCOL (4 or 5, default 4), FG_SUBSCRIBE=1 to also count what a consumer receives,
-//      FG_BASELINE=0 to skip the raw mqtt.js baseline run, FG_PIN=0 to leave the cores unpinned.
+//      FG_BASELINE=0 to skip the raw mqtt.js baseline run, FG_PIN=0 to leave the cores unpinned,
+//      FG_CONFIRM (qos1, the default; host: a consumer subscribes, and its acks on
+//      fieldgate/ack/<node> are what empties the outbox; fence).
 // Pinned like the broker bench: the gateway (this process, all its threads) on core 0, mosquitto
 // on core 1, so the figure is what one core of a small box drains, not what two shared cores do.
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,6 +21,7 @@ const N = Number(process.env.FG_N ?? 1_000_000);
 const INFLIGHT = Number(process.env.FG_INFLIGHT ?? 2000);
 const QOS = Number(process.env.FG_QOS ?? 1);
 const PROTOCOL = Number(process.env.FG_PROTOCOL ?? 4);
+const CONFIRM = process.env.FG_CONFIRM ?? 'qos1';
 const dir = mkdtempSync(join(tmpdir(), 'fg-bench-drain-'));
 
 async function freePort() {
@@ -54,10 +57,19 @@ const url = `mqtt://127.0.0.1:${port}`;
 
 let received = 0;
 let sub;
-if (process.env.FG_SUBSCRIBE === '1') {
-  sub = mqtt.connect(url, { clientId: 'bench-sub', reconnectPeriod: 0 });
-  await new Promise((r) => sub.once('connect', () => sub.subscribe('#', { qos: 1 }, r)));
+let ackTimer;
+if (process.env.FG_SUBSCRIBE === '1' || CONFIRM === 'host') {
+  sub = mqtt.connect(url, { clientId: 'bench-sub', reconnectPeriod: 0, protocolVersion: PROTOCOL });
+  await new Promise((r) => sub.once('connect', () => sub.subscribe('spBv1.0/#', { qos: 1 }, r)));
   sub.on('message', () => received++);
+}
+if (CONFIRM === 'host') {
+  // The consumer side of confirm: host. Mosquitto delivers one publisher's records to one
+  // subscriber in order and the bench loses none, so the count received is the gap-free
+  // `through` (a real consumer uses Deduper.acks(), which needs the key: FG_PROTOCOL=5).
+  ackTimer = setInterval(() => {
+    if (received > 0) sub.publish('fieldgate/ack/plant1/press-4', JSON.stringify({ epoch: store.outbox.epoch, through: received }), { qos: 1, retain: true });
+  }, 20);
 }
 
 const store = openStore({ path: join(dir, 'drain.db'), maxBytes: 8 * 1024 ** 3, maxAgeMs: 7 * 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
@@ -78,6 +90,8 @@ const bridge = new Bridge({
   maxQos: 2,
   replayRate: { unit: 'messages', perSecond: 0 },
   backoff: { minMs: 100, maxMs: 1000, jitter: 0.5 },
+  confirm: CONFIRM,
+  ...(CONFIRM === 'fence' ? { fenceTopic: 'fieldgate/fence/plant1/press-4' } : {}),
 });
 // CPU seconds as well as wall time: on a shared machine the wall rate swings with other load,
 // the CPU cost per record does not.
@@ -98,6 +112,7 @@ const s = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
 const nodeCpuS = (cpu.user + cpu.system) / 1e6;
 const mosqCpuS = mosqCpu() - mcpu0;
+clearInterval(ackTimer);
 if (sub) {
   const until = Date.now() + 30_000;
   while (received < N && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
@@ -140,6 +155,7 @@ console.log(JSON.stringify({
   bench: 'drain-mosquitto',
   records: N,
   qos: QOS,
+  confirm: CONFIRM,
   protocolVersion: PROTOCOL,
   inflight: INFLIGHT,
   fillSeconds: +fillS.toFixed(2),

@@ -96,7 +96,8 @@ export class UpstreamPath {
       logger.warn('upstream.forward / upstream.commands need a local broker (broker:): ignored');
     }
     this.router = router;
-    const fenceTopic = upstream.fenceTopic === false ? undefined : (upstream.fenceTopic ?? `fieldgate/fence/${site.group}/${site.node}`);
+    // The fence only in confirm: fence (issue 13): qos1 and host need no fence PUBLISH.
+    const fenceTopic = upstream.confirm !== 'fence' || upstream.fenceTopic === false ? undefined : (upstream.fenceTopic ?? `fieldgate/fence/${site.group}/${site.node}`);
     this.bridge = new Bridge({
       ...bridgeOptionsFromConfig(upstream, site),
       outbox: this.store.outbox,

@@ -1,8 +1,10 @@
 // Acknowledging QoS 0 records. Sparkplug DATA must be QoS 0 [tck-id-topics-ndata-mqtt], which
 // has no acknowledgement, yet the outbox may delete a record only once the broker has it. After
-// a batch of QoS 0 records a QoS 1 PUBLISH to a fence topic follows; a broker handles one
-// connection's packets in order, so the fence's PUBACK proves every earlier packet arrived.
-// Even a refusing PUBACK (MQTT 5 reason >= 0x80, e.g. an ACL) proves it.
+// a batch of QoS 0 records a QoS 1 PUBLISH to a fence topic follows, and its PUBACK counts as
+// the broker having read every earlier packet. Only `upstream.confirm: fence` uses it (issue 13):
+// MQTT orders only messages of one topic and QoS, RabbitMQ routes QoS 0 and QoS 1 apart (a
+// fence can overtake the DATA before it), and no broker keeps QoS 0 across a crash, so the
+// fence proves "read", never "safe". Even a refusing PUBACK (MQTT 5 reason >= 0x80) counts.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 
@@ -13,9 +15,14 @@ export class AckFence {
   private warned = false;
 
   constructor(
-    private readonly topic: string,
+    readonly topic: string,
     private readonly log: Logger,
   ) {}
+
+  /** A fence is published and its PUBACK not yet in. */
+  get waiting(): boolean {
+    return this.inFlight;
+  }
 
   add(seq: number): void {
     this.pending.push(seq);

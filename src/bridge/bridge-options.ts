@@ -35,6 +35,15 @@ export interface BridgeOptions {
   willFor?: () => { topic: string; payload: Buffer; qos: QoS; retain: boolean };
   /** While false, records wait in the outbox (Sparkplug: until this session's births are out). */
   mayDrain?: () => boolean;
+  /**
+   * What deletes a record (issue 13, docs/store-and-forward.md): `qos1` its own PUBACK (QoS 0
+   * records go at QoS 1); `host` the consumer's ack on `<ackPrefix>/<node>`; `fence` the PUBACK
+   * of a later fence PUBLISH on `fenceTopic`. Unset: the fence if `fenceTopic` is set, else a
+   * QoS 0 record counts as delivered once written.
+   */
+  confirm?: 'qos1' | 'host' | 'fence';
+  /** confirm: host: the consumer publishes its acks under this prefix (default fieldgate/ack). */
+  ackPrefix?: string;
   /** Confirms QoS 0 records by a later QoS 1 PUBLISH here (ack-fence.ts); without it a QoS 0 record counts as delivered once written. */
   fenceTopic?: string;
   /** Identical connect failures in a row are logged at most this often (default 60 s). */

@@ -12,7 +12,7 @@
 //
 // The wire. mqtt.js owns the session; the records themselves are encoded by the bridge and
 // written one batch per pass (drain-wire.ts), their acks matched by packet id.
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
@@ -25,14 +25,18 @@ import { BridgeMetrics } from './bridge-metrics.js';
 import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
 import { DrainWire } from './drain-wire.js';
-import { SessionIdProvider } from './packet-ids.js';
 import { Pacer } from './pacer.js';
 import { PassScheduler } from './pass-scheduler.js';
-import { defaultSenders, sendAsIs, type RecordSender } from './sender.js';
-import { buildClientOptions } from './upstream-options.js';
+import { defaultSenders } from './sender.js';
+import { RecordMessages } from './record-message.js';
+import { refusalIsTransient } from './refusal.js';
+import { buildClientOptions, connectClient } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
 import { deliverCommand, subscribeCommands } from './upstream-commands.js';
+import { HostConfirm } from './host-confirm.js';
+import { UpstreamGuard } from './upstream-guard.js';
+import { suspectTopic } from './suspect-topic.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
 
@@ -44,7 +48,7 @@ export class Bridge {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly senders: Map<string, RecordSender>;
+  private readonly messages: RecordMessages;
   private readonly metrics: BridgeMetrics;
   private readonly pacer: Pacer;
   private client: MqttClient | undefined;
@@ -64,29 +68,41 @@ export class Bridge {
   private readonly inflight = new Map<number, Lane>();
   private readonly fence: AckFence | undefined;
   private readonly acks: AckCommitter;
-  private warnedQos = false;
   private pumping = false;
   private sessionStartedAt = 0;
   // Per session: the configured limits narrowed by what the server's CONNACK allows.
   private window: number;
   private maxQos: QoS;
   private readonly failures: ConnectFailures;
+  /** upstream.confirm (issue 13); undefined: legacy (fence when fenceTopic is set, else on write). */
+  private readonly confirm: BridgeOptions['confirm'];
+  private readonly host: HostConfirm | undefined;
+  private readonly guard: UpstreamGuard;
+  private session: BridgeOptions['session'];
+  private attemptStartedAt = 0;
+  private lastPublishNow: string | undefined;
+  private closing = false;
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
-    this.senders = o.senders ?? defaultSenders();
     this.pacer = new Pacer(o.replayRate, this.clock);
     this.passes = new PassScheduler(this.clock, () => this.pump(), () => !this.stopped);
     this.lanes = new Lanes(o.outbox);
     this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
+    this.messages = new RecordMessages(o.senders ?? defaultSenders(), this.log, this.metrics.unsendable, o.node, o.outbox.epoch);
     this.window = o.inflight;
     this.maxQos = o.maxQos;
-    if (o.fenceTopic !== undefined) this.fence = new AckFence(o.fenceTopic, this.log);
+    this.confirm = o.confirm;
+    this.session = o.session;
+    this.guard = new UpstreamGuard(this.log, o.session.protocolVersion, o.session.url, o.metrics);
+    if (o.fenceTopic !== undefined && (o.confirm === undefined || o.confirm === 'fence')) this.fence = new AckFence(o.fenceTopic, this.log);
+    if (o.confirm === 'host') this.host = new HostConfirm(o.outbox, o.ackPrefix ?? 'fieldgate/ack', o.node, this.log, this.clock, o.metrics, () => this.passes.soonest());
     this.failures = new ConnectFailures(this.log, o.session.url, () => this.clock.monotonic(), o.failureLogIntervalMs);
     this.acks = new AckCommitter({
-      outbox: o.outbox,
+      // host: the transport ack frees the window slot only; the consumer's ack deletes.
+      outbox: this.host !== undefined ? { ack: () => undefined } : o.outbox,
       log: this.log,
       inflight: () => this.inflight.size,
       window: () => this.window,
@@ -128,7 +144,7 @@ export class Bridge {
     const client = this.client;
     const wasConnected = this.connected;
     this.dropSession();
-    if (client !== undefined) await endSession(client, this.o.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
+    if (client !== undefined) await endSession(client, this.session.protocolVersion, wasConnected ? farewell : undefined, reasonCode);
   }
 
   /** Replay rate (records/s acked over the last 10 s) and drain ETA (s; -1 while nothing drains). */
@@ -153,14 +169,11 @@ export class Bridge {
     if (this.stopped) return;
     const gen = ++this.generation;
     let client: MqttClient;
+    this.session = { ...this.o.session, protocolVersion: this.guard.protocolVersion };
+    this.attemptStartedAt = this.clock.monotonic();
+    this.closing = false;
     try {
-      const options = buildClientOptions(this.o.session);
-      const will = this.o.willFor?.();
-      if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
-      // mqtt.js' own publishes and subscriptions take ids from the low range only; the drain's
-      // records use the rest (packet-ids.ts).
-      options.messageIdProvider = new SessionIdProvider();
-      client = mqtt.connect(this.o.session.url, options);
+      client = connectClient(this.session, this.o.willFor?.());
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
       this.failures.failed(gen, errorMessage(e), 'upstream connect failed');
@@ -168,7 +181,7 @@ export class Bridge {
       return;
     }
     this.client = client;
-    this.wire = new DrainWire(client, this.o.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
+    this.wire = new DrainWire(client, this.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
       acked: (seq) => this.onAck(seq, gen),
       refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
     });
@@ -177,10 +190,15 @@ export class Bridge {
       this.onSessionUp(client, connack.properties);
     });
     client.on('message', (topic, payload, packet) => {
-      if (gen === this.generation) deliverCommand(this.o, topic, payload, packet, this.log);
+      if (gen !== this.generation) return;
+      if (this.host !== undefined && topic === this.host.topic) return this.host.onAck(payload);
+      this.guard.message(topic);
+      deliverCommand(this.o, topic, payload, packet, this.log);
     });
     client.on('error', (e) => {
       if (gen !== this.generation) return;
+      this.closing = true;
+      if (this.guard.error(gen, (e as { code?: unknown }).code)) return void client.end(true);
       // Secrets stay out: the URL is logged, the options (password) are not.
       if (this.connected) this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
       else this.failures.failed(gen, errorMessage(e), 'upstream error');
@@ -199,7 +217,9 @@ export class Bridge {
   private onSessionUp(client: MqttClient, props: { receiveMaximum?: number; maximumQoS?: number } | undefined): void {
     this.connected = true;
     const { failedAttempts, unlogged } = this.failures.succeeded();
+    this.guard.connected();
     this.sessionStartedAt = this.clock.monotonic();
+    this.lastPublishNow = undefined;
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
     // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
     // neither on the sending side.
@@ -208,31 +228,44 @@ export class Bridge {
     const st = this.o.outbox.stats();
     this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
-    subscribeCommands(client, this.o, this.log);
+    this.host?.subscribe(client);
+    subscribeCommands(client, this.o, this.session.protocolVersion, this.log);
     this.o.onConnect?.(client);
     this.passes.soonest();
   }
 
   private onSessionDown(client: MqttClient): void {
     const wasConnected = this.connected;
-    // Closed before CONNACK with no error (accepted, then dropped): still a failed attempt.
-    if (!wasConnected) this.failures.failed(this.generation, 'connection closed before CONNACK', 'upstream error');
+    const gen = this.generation;
+    const suspect = wasConnected ? suspectTopic(this.o.outbox, this.inflight, this.fence, this.lastPublishNow) : undefined;
+    // Closed before CONNACK with no error: MQTT 5 refused (RabbitMQ 3.10), or accepted then dropped.
+    if (!wasConnected && this.guard.closedBeforeConnack(gen, this.clock.monotonic() - this.attemptStartedAt, this.session.connectTimeoutMs)) {
+      this.dropSession();
+      client.end(true);
+      return this.connect();
+    }
+    if (!wasConnected) this.failures.failed(gen, 'connection closed before CONNACK', 'upstream error');
     this.dropSession();
     client.end(true);
+    let penalty: number | undefined;
     if (wasConnected) {
       this.o.onDisconnect?.();
       this.metrics.reconnects.inc();
       this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
       // Only a session that lasted resets the backoff: a broker that accepts and then drops
       // us at once (kicked, malformed, overloaded) must not be hammered at the minimum delay.
-      if (this.clock.monotonic() - this.sessionStartedAt >= STABLE_SESSION_MS) this.attempt = 0;
+      const lasted = this.clock.monotonic() - this.sessionStartedAt;
+      if (lasted >= STABLE_SESSION_MS) this.attempt = 0;
+      // Closed by the broker, again and again right after the same topic: a refusal (3.1.1).
+      penalty = this.guard.sessionEnded(lasted, !this.closing, suspect, this.o.backoff.maxMs);
     }
-    this.scheduleReconnect();
+    this.scheduleReconnect(penalty);
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(override?: number): void {
     if (this.stopped) return;
-    const delay = backoffDelay(this.attempt++, this.o.backoff, this.random);
+    const step = backoffDelay(this.attempt++, this.o.backoff, this.random);
+    const delay = override ?? step;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();
@@ -320,52 +353,30 @@ export class Bridge {
   }
 
   private send(client: MqttClient, wire: DrainWire, r: OutboxRecord, lane: Lane): void {
-    const sender = this.senders.get(r.kind);
     const gen = this.generation;
-    if (sender === undefined) {
-      // A record nobody can send would block the queue forever: log it once and count it as
-      // dropped by acknowledging it, so the loss is visible rather than silent.
-      this.log.error({ seq: r.seq, kind: r.kind, topic: r.topic }, 'no sender for this record kind: dropped');
-      this.metrics.unsendable.inc();
-      this.inflight.set(r.seq, lane);
-      this.onAck(r.seq, gen);
-      return;
-    }
     let msg;
     try {
-      // `mqtt` records go as stored: no context to build (two objects per record otherwise).
-      msg = sender === sendAsIs ? r : sender(r, { key: { node: this.o.node, epoch: this.o.outbox.epoch, seq: r.seq }, protocolVersion: this.o.session.protocolVersion, replay: lane === 'backlog' });
+      msg = this.messages.message(r, this.session.protocolVersion, lane === 'backlog');
     } catch (e) {
       // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
       // lose the record: end the session, and everything unacknowledged is sent again.
       this.log.error({ seq: r.seq, kind: r.kind, err: errorMessage(e) }, 'record could not be encoded: restarting the session');
+      this.closing = true;
       wire.discard();
       client.end(true);
       throw e;
     }
-    if (msg === undefined) {
-      // The sender has nothing to say for this record any more (a Sparkplug lifecycle record
-      // the births already cover): it has left the outbox by design.
-      this.inflight.set(r.seq, lane);
-      this.onAck(r.seq, gen);
-      return;
-    }
-    let qos = msg.qos;
-    if (qos > this.maxQos) {
-      if (!this.warnedQos) {
-        this.warnedQos = true;
-        this.log.warn({ topic: msg.topic, qos, maxQos: this.maxQos }, 'upstream supports a lower QoS: records downgraded (warned once)');
-      }
-      qos = this.maxQos;
-    }
     this.inflight.set(r.seq, lane);
+    if (msg === undefined) return this.drop(r.seq, gen);
+    const qos = this.messages.qos(msg, this.confirm === 'qos1', this.maxQos);
     this.metrics.sentOne(lane);
+    this.host?.sent(r.seq);
     const dup = this.resend.size > 0 && this.resend.delete(r.seq);
     if (!wire.add(msg, r.seq, qos, dup)) {
       // Beyond MQTT's 256 MiB packet limit: no broker can take it, and it would block the queue.
       this.log.error({ seq: r.seq, topic: msg.topic, bytes: msg.payload.length }, 'record too large for an MQTT packet: dropped');
       this.metrics.refused.inc({ reason: '0x95' });
-      this.onAck(r.seq, gen);
+      this.drop(r.seq, gen);
       return;
     }
     // QoS 1/2: the wire reports the PUBACK / PUBCOMP. QoS 0: the fence's PUBACK, or the write.
@@ -375,23 +386,12 @@ export class Bridge {
     }
   }
 
-  /**
-   * MQTT 5 PUBACK / PUBREC with a reason code >= 0x80 [MQTT-3.4.2.1]. Quota exceeded (0x97) is
-   * transient: end the session and replay after the backoff. Anything else (not authorized,
-   * topic name invalid, packet too large, payload format invalid...) will never succeed, and
-   * keeping the record would block the queue behind it forever: it is dropped, logged as an
-   * error and counted in fieldgate_upstream_refused_total.
-   */
   private onRefused(client: MqttClient, seq: number, topic: string, reason: number, gen: number): void {
     if (gen !== this.generation) return;
-    if (reason === 0x97) {
-      this.log.warn({ seq, topic, reason }, 'upstream quota exceeded: reconnecting later');
+    if (refusalIsTransient(this.log, this.metrics.refused, seq, topic, reason)) {
+      this.closing = true;
       client.end(true);
-      return;
-    }
-    this.log.error({ seq, topic, reason }, 'upstream refused a record for good: dropped');
-    this.metrics.refused.inc({ reason: `0x${reason.toString(16)}` });
-    this.onAck(seq, gen);
+    } else this.drop(seq, gen);
   }
 
   private sendFence(client: MqttClient): void {
@@ -404,6 +404,7 @@ export class Bridge {
   publishNow(topic: string, payload: Buffer, qos: QoS): boolean {
     const client = this.client;
     if (!this.connected || client === undefined) return false;
+    this.lastPublishNow = topic;
     client.publish(topic, payload, { qos, retain: false });
     return true;
   }
@@ -415,7 +416,14 @@ export class Bridge {
 
   /** Ends this session now; the usual backoff then connects again (new Will, new bdSeq). */
   reconnectNow(): void {
+    this.closing = true;
     this.client?.end(true);
+  }
+
+  /** Handled here for good (unsendable, nothing to send, refused): leaves the outbox in every mode. */
+  private drop(seq: number, gen: number): void {
+    if (gen === this.generation) this.host?.dropLocal(seq);
+    this.onAck(seq, gen);
   }
 
   private onAck(seq: number, gen: number): void {

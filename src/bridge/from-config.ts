@@ -27,6 +27,8 @@ export function bridgeOptionsFromConfig(
     session: sessionFromConfig(cfg, site),
     inflight: cfg.inflight,
     maxQos: cfg.maxQos,
+    confirm: cfg.confirm,
+    ackPrefix: cfg.ackPrefix,
     replayRate: cfg.replay.rate,
     backoff: { minMs: cfg.reconnect.min, maxMs: cfg.reconnect.max, jitter: cfg.reconnect.jitter },
   };

@@ -5,10 +5,10 @@ import type { Logger } from '../observe/logger.js';
 import { errorMessage } from '../errors.js';
 import type { BridgeOptions } from './bridge-options.js';
 
-export function subscribeCommands(client: MqttClient, o: BridgeOptions, log: Logger): void {
+export function subscribeCommands(client: MqttClient, o: BridgeOptions, protocolVersion: 4 | 5, log: Logger): void {
   for (const s of o.subscriptions ?? []) {
     // No Local on MQTT 5 [MQTT-3.8.3-3]: what we forward up never comes back to us.
-    const opts = o.session.protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
+    const opts = protocolVersion === 5 ? { qos: s.qos, nl: true } : { qos: s.qos };
     client.subscribe(s.filter, opts, (e) => {
       if (e) log.warn({ filter: s.filter, err: errorMessage(e) }, 'upstream subscribe failed');
     });

@@ -2,7 +2,9 @@
 // the bridge owns reconnection (backoff with jitter) and starts every session with a fresh
 // client, so mqtt.js' in-memory outgoing store cannot resend anything behind the outbox's back.
 import { readFileSync } from 'node:fs';
-import type { IClientOptions } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { QoS } from '../store/outbox.js';
+import { SessionIdProvider } from './packet-ids.js';
 import { FieldgateError, errorMessage } from '../errors.js';
 
 export interface UpstreamSessionConfig {
@@ -54,4 +56,14 @@ export function buildClientOptions(cfg: UpstreamSessionConfig): IClientOptions {
     if (tls.servername !== undefined) opts.servername = tls.servername;
   }
   return opts;
+}
+
+/** A fresh mqtt.js client for one session, with that session's Will (Sparkplug: NDEATH). */
+export function connectClient(cfg: UpstreamSessionConfig, will: { topic: string; payload: Buffer; qos: QoS; retain: boolean } | undefined): MqttClient {
+  const options = buildClientOptions(cfg);
+  if (will !== undefined) options.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
+  // mqtt.js' own publishes and subscriptions take ids from the low range only; the drain's
+  // records use the rest (packet-ids.ts).
+  options.messageIdProvider = new SessionIdProvider();
+  return mqtt.connect(cfg.url, options);
 }

@@ -75,6 +75,15 @@ export class Mosquitto {
     await exited;
   }
 
+  /** A crash: kill -9, nothing saved (without persistence the broker forgets everything). */
+  async kill9(): Promise<void> {
+    const p = this.proc;
+    if (p === undefined || p.exitCode !== null) return;
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
   async launchAgain(): Promise<void> {
     await this.launch();
   }

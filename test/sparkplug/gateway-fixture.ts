@@ -14,6 +14,8 @@ export interface FixtureOptions {
   primaryHost?: string;
   devices?: string;
   protocolVersion?: 4 | 5;
+  /** upstream.confirm; unset: the default (qos1). */
+  confirm?: 'qos1' | 'host' | 'fence';
 }
 
 export const DEFAULT_DEVICES = `
@@ -32,7 +34,7 @@ observe: { http: { enabled: false } }
 store: { path: ${join(o.dir, 'fg.db')} }
 upstream:
   url: ${o.url}
-  protocolVersion: ${o.protocolVersion ?? 4}
+  protocolVersion: ${o.protocolVersion ?? 4}${o.confirm !== undefined ? `\n  confirm: ${o.confirm}` : ''}
   reconnect: { min: 50ms, max: 200ms }
   keepalive: 5s
 devices:${o.devices ?? DEFAULT_DEVICES}`;

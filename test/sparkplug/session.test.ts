@@ -42,9 +42,15 @@ function expectSeqContinuity(messages: HostMessage[]): void {
 }
 
 describe('Sparkplug session against aedes', () => {
-  it('births then DATA: NBIRTH seq 0 with bdSeq and Rebirth, DBIRTH with every metric, DDATA by alias without datatype, QoS 0', async () => {
+  // DATA QoS per upstream.confirm (issue 13): the default qos1 departs from Sparkplug's QoS 0
+  // for DATA so that a broker crash cannot lose it; the host decodes the same payloads either way.
+  it.each([
+    [undefined, 1],
+    ['fence', 0],
+    ['host', 0],
+  ] as const)('births then DATA: NBIRTH seq 0 with bdSeq and Rebirth, DBIRTH with every metric, DDATA by alias without datatype (confirm %s: DATA QoS %d)', async (confirm, dataQos) => {
     const { broker, host } = await world();
-    const gw = await startGateway({ url: broker.url });
+    const gw = await startGateway({ url: broker.url, ...(confirm !== undefined ? { confirm } : {}) });
     cleanups.push(gw.stop);
     const ddata = await host.waitFor((m) => m.type === 'DDATA');
     const nbirth = host.of('NBIRTH')[0]!;
@@ -62,7 +68,7 @@ describe('Sparkplug session against aedes', () => {
     expect(sp).toMatchObject({ datatype: DataType.Double, doubleValue: 5 });
     expect(sp?.properties).toMatchObject({ keys: ['Quality', 'engUnit', 'readOnly'], values: [{ intValue: 192 }, { stringValue: 'bar' }, { booleanValue: false }] });
     const countAlias = birthMetric(dbirth, 'count')?.alias;
-    expect(ddata).toMatchObject({ qos: 0, retain: false });
+    expect(ddata).toMatchObject({ qos: dataQos, retain: false });
     expect(ddata.p.metrics?.[0]?.alias).toBe(countAlias);
     expect(ddata.p.metrics?.[0]?.name).toBeUndefined();
     expect(ddata.p.metrics?.[0]?.datatype).toBeUndefined();

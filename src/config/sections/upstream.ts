@@ -94,12 +94,25 @@ export const upstreamSchema = z
       .strictObject({ rate: replayRate.prefault(0) })
       .prefault({})
       .meta({ description: 'how the backlog is drained after an outage' }),
+    confirm: z
+      .enum(['qos1', 'host', 'fence'], { error: 'confirm must be qos1, host or fence' })
+      .default('qos1')
+      .meta({
+        description:
+          'what deletes a record from the outbox (docs/store-and-forward.md): qos1 = its own PUBACK, DATA/DEATH sent at QoS 1 (survives a broker crash on RabbitMQ and persistent brokers); host = the central consumer\'s ack on <ackPrefix>/<group>/<node> (survives any broker crash); fence = a later QoS 1 fence PUBLISH\'s PUBACK, DATA at QoS 0 (only "the broker read it")',
+      }),
+    ackPrefix: z
+      .string()
+      .min(1)
+      .regex(/^[^#+]+$/, 'ackPrefix is a topic prefix, not a filter')
+      .default('fieldgate/ack')
+      .meta({ description: 'confirm: host: the consumer publishes {"epoch","through"} retained at QoS 1 on <ackPrefix>/<group>/<node>' }),
     fenceTopic: z
       .union([z.string().min(1).regex(/^[^#+]+$/, 'fenceTopic is a topic name, not a filter'), z.literal(false)])
       .optional()
       .meta({
         description:
-          'topic of the QoS 1 "fence" PUBLISH whose PUBACK confirms the QoS 0 Sparkplug DATA sent before it; default fieldgate/fence/<group>/<node>; false: QoS 0 counts as sent once written',
+          'confirm: fence only: topic of the QoS 1 "fence" PUBLISH whose PUBACK confirms the QoS 0 Sparkplug DATA sent before it; default fieldgate/fence/<group>/<node>; false: QoS 0 counts as sent once written',
       }),
     forward: z.array(forwardRule).default([]).meta({ description: 'local topics sent upstream through the outbox' }),
     commands: z.array(commandRule).default([]).meta({ description: 'upstream topics delivered to the local broker' }),
