@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
+import { applyDemoPorts, busyPortHint, parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
@@ -18,7 +19,8 @@ const USAGE = `usage: fieldgate <command> [options]
 
 commands:
   run --config FILE     run the gateway on a site file
-  demo                  run the embedded demo (config/demo.yaml, data in ./data)
+  demo                  run the embedded demo (config/demo.yaml, data in ./data);
+                        --mqtt-port N and --http-port N move it off 1883 / 8080 (0: any free port)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
   schema                print the site file's JSON Schema (draft 2020-12) for editors
   backup --config FILE DEST
@@ -65,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
         url: { type: 'string' },
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
+        'mqtt-port': { type: 'string' },
+        'http-port': { type: 'string' },
       },
     });
   } catch (e) {
@@ -94,8 +98,16 @@ async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE;
       }
       return run(resolve(values.config), logLevel as LogLevel | undefined);
-    case 'demo':
-      return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
+    case 'demo': {
+      let ports: DemoPorts;
+      try {
+        ports = { mqttPort: parsePortFlag('--mqtt-port', values['mqtt-port']), httpPort: parsePortFlag('--http-port', values['http-port']) };
+      } catch (e) {
+        process.stderr.write(`fieldgate: ${errorMessage(e)}\n`);
+        return EXIT_USAGE;
+      }
+      return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined, ports);
+    }
     case 'validate':
       return validate(rest);
     case 'backup':
@@ -225,10 +237,11 @@ async function backup(configFile: string | undefined, args: string[]): Promise<n
   }
 }
 
-async function run(file: string, logLevel: LogLevel | undefined): Promise<number> {
+async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: DemoPorts): Promise<number> {
   let config;
   try {
     config = loadConfigFile(file, builtinDrivers);
+    if (demoPorts !== undefined) config = applyDemoPorts(config, demoPorts);
   } catch (e) {
     process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${file}: ${errorMessage(e)}\n`);
     return EXIT_USAGE;
@@ -284,6 +297,8 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
     await gateway.start();
   } catch (e) {
     logger.fatal({ err: e }, 'gateway failed to start');
+    const hint = demoPorts !== undefined ? busyPortHint(config, e) : undefined;
+    if (hint !== undefined) process.stderr.write(`fieldgate demo: ${hint}\n`);
     systemd.failed(errorMessage(e));
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
