@@ -10,6 +10,7 @@ import { EXCEPTION, ModbusRequestError } from './request-error.js';
 import { resolveTag, type ModbusConnection, type ModbusTagFields, type ResolvedTag } from './schema.js';
 import type { LineRegistry, ModbusClient, ModbusLine } from './line.js';
 import { ModbusMetrics } from './metrics.js';
+import { neverAnsweredHint, withHint } from './hint.js';
 
 const READ_FC: Record<Table, number> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
@@ -23,6 +24,10 @@ export class ModbusDeviceDriver implements Driver {
   private readonly metrics: ModbusMetrics;
   private readonly conn: ModbusConnection;
   private readonly requestTimeout: number;
+  /** Whether the device answered anything (data or an exception) since it was created. */
+  private answered = false;
+  /** The last failed attempt while the device has never answered: what diagnose() explains. */
+  private silentFailure: ModbusRequestError | undefined;
 
   constructor(
     private readonly ctx: DriverContext<ModbusConnection, ModbusTagFields>,
@@ -45,7 +50,16 @@ export class ModbusDeviceDriver implements Driver {
 
   async start(): Promise<void> {
     this.line ??= this.lines.acquire(this.conn, this.ctx.logger);
-    await this.line.open(this.requestTimeout);
+    try {
+      await this.line.open(this.requestTimeout);
+    } catch (e) {
+      throw e instanceof ModbusRequestError && !this.answered ? withHint(e, this.conn) : e;
+    }
+  }
+
+  diagnose(): string | undefined {
+    if (this.answered || this.silentFailure === undefined) return undefined;
+    return neverAnsweredHint(this.silentFailure, this.conn);
   }
 
   async stop(): Promise<void> {
@@ -169,12 +183,16 @@ export class ModbusDeviceDriver implements Driver {
       try {
         const result = await line.run(label, fn, { unitId: this.conn.unitId, timeoutMs: this.requestTimeout, signal });
         this.metrics.responseTime((performance.now() - t0) / 1000);
+        this.answered = true;
         return result;
       } catch (e) {
         const err = e instanceof ModbusRequestError ? e : new ModbusRequestError('connection', `${label}: ${errorMessage(e)}`);
         this.metrics.error(err.kind);
+        if (err.deviceAnswered) this.answered = true;
+        if (!this.answered) this.silentFailure = err;
         const retriable = err.kind === 'timeout' || err.kind === 'crc' || err.kind === 'connection';
-        if (!retriable || attempt >= this.conn.retries || signal.aborted) throw err;
+        // Issue 20: silent from the first poll, the device says which setting to check.
+        if (!retriable || attempt >= this.conn.retries || signal.aborted) throw this.answered ? err : withHint(err, this.conn);
       }
     }
   }

@@ -188,9 +188,11 @@ export class DeviceSupervisor {
       this.pollErrors += 1;
       this.lastPollAt = this.deps.clock.now();
       this.lastError = errorMessage(e);
+      const hint = timeout ? this.driver.diagnose?.() : undefined;
+      if (hint !== undefined && !this.lastError.includes(hint)) this.lastError += `; ${hint}`;
       if (this.failures === 1) this.log.warn({ err: this.lastError }, 'poll failed');
       const now = this.deps.clock.now();
-      this.emit([...this.tags.values()].map((t) => t.fail(now)));
+      this.emit([...this.tags.values()].map((t) => t.fail(now, this.lastError)));
       if (this.failures >= this.device.offlineAfter) this.markOffline(this.lastError, true);
       return;
     }
@@ -245,7 +247,7 @@ export class DeviceSupervisor {
   private markOffline(error: string, reconnect: boolean): void {
     if (this.stopping) return;
     const now = this.deps.clock.now();
-    this.emit([...this.tags.values()].map((t) => t.fail(now)));
+    this.emit([...this.tags.values()].map((t) => t.fail(now, error)));
     this.lastError = error;
     if (this.stateValue !== 'offline') this.setState('offline', error);
     if (!reconnect) return;

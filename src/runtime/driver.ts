@@ -30,6 +30,11 @@ export interface Driver {
    * `signal` aborts when the device's timeout expires.
    */
   poll?(signal: AbortSignal): Promise<Reading[]>;
+  /**
+   * What to check when the device has been silent since it started (issue 20), e.g. "check
+   * unitId (7)": the supervisor appends it to a poll that timed out. Undefined when unknown.
+   */
+  diagnose?(): string | undefined;
   /** Write a raw (already unscaled) value to a writable tag. */
   write?(tag: TagConfig, value: TagValue, signal: AbortSignal): Promise<void>;
 }

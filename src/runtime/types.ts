@@ -57,5 +57,14 @@ export interface DeviceSnapshot {
   lastPollAt: number;
   /** Failed polls since the gateway started. */
   pollErrors: number;
-  tags: Array<{ name: string; value: TagValue | null; quality: string; sourceTime: number }>;
+  tags: Array<{
+    name: string;
+    value: TagValue | null;
+    quality: string;
+    sourceTime: number;
+    /** Why the quality is not GOOD (issue 20). */
+    reason?: string;
+    /** While not GOOD: the last GOOD value and when it was read (epoch ms). */
+    lastGood?: { value: TagValue | null; at: number };
+  }>;
 }

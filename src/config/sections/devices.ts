@@ -26,6 +26,9 @@ export const commonTagShape = {
   type: z.enum(TAG_TYPES, { error: `type must be one of ${TAG_TYPES.join(', ')}` }).default('float64'),
   scale: z.number().default(1).meta({ description: 'reported = raw * scale + offset' }),
   offset: z.number().default(0),
+  decimals: z.number().int().min(0).max(12).optional().meta({
+    description: 'round the reported value to this many decimal places, after scale and offset and before the deadband (53.900000000000006 -> 53.9 with 1)',
+  }),
   unit: z.string().optional().meta({ description: 'engineering unit, e.g. bar, degC, m3/h' }),
   deadband: deadband.optional(),
   range: z
