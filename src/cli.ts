@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
+import { driverCommandsUsage, findDriverCommand, runDriverCommand } from './driver-commands.js';
 import { applyDemoPorts, busyPortHint, parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
 import type { DriverFactory } from './runtime/driver.js';
@@ -22,6 +23,10 @@ commands:
   demo                  run the embedded demo (config/demo.yaml, data in ./data);
                         --mqtt-port N and --http-port N move it off 1883 / 8080 (0: any free port)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
+  probe --config FILE [--device NAME] [--tag NAME]
+                        connect, read every tag once and print one row per tag: address, raw
+                        words/bytes, value, quality and the reason when not GOOD (no broker,
+                        no store, no upstream); exit 0 all GOOD, 1 otherwise, 2 bad file
   schema                print the site file's JSON Schema (draft 2020-12) for editors
   backup --config FILE DEST
                         copy the store consistently while the gateway runs (a new
@@ -36,6 +41,9 @@ commands:
                         with the password in FIELDGATE_OPCUA_PASSWORD)
   version               print the version
 
+driver commands (ad-hoc reads without a site file):
+${driverCommandsUsage(builtinDrivers)}
+
 options:
   -c, --config FILE     site file for run
   --log-level LEVEL     one of ${LOG_LEVELS.join(', ')} (overrides observe.logLevel)
@@ -48,6 +56,9 @@ const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
+  // `fieldgate modbus read ...`: a driver's own subcommand parses its own flags.
+  const driverCommand = findDriverCommand(builtinDrivers, argv);
+  if (driverCommand !== undefined) return runDriverCommand(builtinDrivers, driverCommand.driver, driverCommand.command, argv.slice(2));
   let parsed;
   try {
     parsed = parseArgs({
@@ -68,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
         'mqtt-port': { type: 'string' },
+        device: { type: 'string' },
+        tag: { type: 'string' },
         'http-port': { type: 'string' },
       },
     });
@@ -110,6 +123,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'validate':
       return validate(rest);
+    case 'probe': {
+      if (values.config === undefined || rest.length > 0) {
+        process.stderr.write('fieldgate: usage: fieldgate probe --config FILE [--device NAME] [--tag NAME]\n');
+        return EXIT_USAGE;
+      }
+      const { probeFile } = await import('./probe/run-probe.js');
+      return probeFile(resolve(values.config), { device: values.device, tag: values.tag }, {
+        drivers: builtinDrivers,
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        logger: createLogger({ level: (logLevel as LogLevel | undefined) ?? 'warn', destination: process.stderr }),
+      });
+    }
     case 'backup':
       return backup(values.config, rest);
     case 'passwd': {

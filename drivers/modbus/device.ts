@@ -28,6 +28,8 @@ export class ModbusDeviceDriver implements Driver {
   private answered = false;
   /** The last failed attempt while the device has never answered: what diagnose() explains. */
   private silentFailure: ModbusRequestError | undefined;
+  /** A frame went out and nothing came back yet (the poll's timeout may end it first). */
+  private awaitingAnswer = false;
 
   constructor(
     private readonly ctx: DriverContext<ModbusConnection, ModbusTagFields>,
@@ -58,8 +60,9 @@ export class ModbusDeviceDriver implements Driver {
   }
 
   diagnose(): string | undefined {
-    if (this.answered || this.silentFailure === undefined) return undefined;
-    return neverAnsweredHint(this.silentFailure, this.conn);
+    if (this.answered) return undefined;
+    const failure = this.silentFailure ?? (this.awaitingAnswer ? new ModbusRequestError('timeout', 'no answer') : undefined);
+    return failure === undefined ? undefined : neverAnsweredHint(failure, this.conn);
   }
 
   async stop(): Promise<void> {
@@ -154,9 +157,11 @@ export class ModbusDeviceDriver implements Driver {
           const words = (data as number[]).slice(offset, offset + item.count);
           value = decodeRegisters(words, tag.layout);
         }
-        out.set(item.id, { tag: item.id, value, quality: 'GOOD' });
+        const raw = this.ctx.probe === true ? rawText(data, offset, isBitTable(tag.table) ? 1 : item.count) : undefined;
+        out.set(item.id, { tag: item.id, value, quality: 'GOOD', ...(raw !== undefined ? { raw } : {}) });
       } catch (e) {
-        out.set(item.id, bad(item.id, errorMessage(e)));
+        const raw = this.ctx.probe === true ? rawText(data, offset, item.count) : undefined;
+        out.set(item.id, { ...bad(item.id, `decode error: ${errorMessage(e)}`), ...(raw !== undefined ? { raw } : {}) });
       }
     }
   }
@@ -181,7 +186,7 @@ export class ModbusDeviceDriver implements Driver {
       const t0 = performance.now();
       this.metrics.request(fc);
       try {
-        const result = await line.run(label, fn, { unitId: this.conn.unitId, timeoutMs: this.requestTimeout, signal });
+        const result = await line.run(label, fn, { unitId: this.conn.unitId, timeoutMs: this.requestTimeout, signal, onSent: () => (this.awaitingAnswer = true) });
         this.metrics.responseTime((performance.now() - t0) / 1000);
         this.answered = true;
         return result;
@@ -189,7 +194,8 @@ export class ModbusDeviceDriver implements Driver {
         const err = e instanceof ModbusRequestError ? e : new ModbusRequestError('connection', `${label}: ${errorMessage(e)}`);
         this.metrics.error(err.kind);
         if (err.deviceAnswered) this.answered = true;
-        if (!this.answered) this.silentFailure = err;
+        // 'aborted' may be a request that never left a queue shared with a silent neighbour.
+        if (!this.answered && err.kind !== 'aborted') this.silentFailure = err;
         const retriable = err.kind === 'timeout' || err.kind === 'crc' || err.kind === 'connection';
         // Issue 20: silent from the first poll, the device says which setting to check.
         if (!retriable || attempt >= this.conn.retries || signal.aborted) throw this.answered ? err : withHint(err, this.conn);
@@ -246,6 +252,14 @@ export class ModbusDeviceDriver implements Driver {
       );
     }
   }
+}
+
+/** Words as hex (`0x021b 0x0000`) or bits as 0/1, for probe rows. */
+function rawText(data: ReadData, offset: number, count: number): string {
+  return data
+    .slice(offset, offset + count)
+    .map((v) => (typeof v === 'boolean' ? (v ? '1' : '0') : `0x${v.toString(16).padStart(4, '0')}`))
+    .join(' ');
 }
 
 function bad(tag: string, error: string): Reading {

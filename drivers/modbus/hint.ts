@@ -13,7 +13,7 @@ export function endpoint(c: ModbusConnection): string {
  * started, or undefined when the error says enough by itself (an exception is an answer).
  */
 export function neverAnsweredHint(err: ModbusRequestError, c: ModbusConnection): string | undefined {
-  if (err.kind === 'timeout' || err.kind === 'aborted') {
+  if (err.kind === 'timeout') {
     if (c.transport === 'rtu') {
       return `check unitId (${c.unitId}), then baudRate/parity and the wiring: nothing answered on ${endpoint(c)}`;
     }

@@ -22,6 +22,8 @@ export interface Reading {
   sourceTime?: number;
   /** Why the quality is not GOOD, for logs and the health page. */
   error?: string;
+  /** What was read on the wire (register words, bytes, a frame), only when probing. */
+  raw?: string;
 }
 
 /** A value the runtime reports downstream: scaled, deadband-filtered, with both timestamps. */
