@@ -340,8 +340,15 @@ async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: Dem
   return EXIT_OK;
 }
 
+// One-shot reads end when their answer is printed: a protocol stack may still hold a socket or
+// timer (node-opcua's reconnection, a connect that outlived its timeout) that must not keep
+// the operator waiting.
+const ONE_SHOT = new Set(['probe']);
+const oneShot = (argv: string[]): boolean => ONE_SHOT.has(argv[0] ?? '') || findDriverCommand(builtinDrivers, argv) !== undefined;
+
 main(process.argv.slice(2)).then(
   (code) => {
+    if (oneShot(process.argv.slice(2))) process.exit(code);
     if (code !== EXIT_OK) process.exitCode = code;
   },
   (e: unknown) => {
