@@ -12,6 +12,8 @@ import { applyDemoPorts, busyPortHint, parsePortFlag, type DemoPorts } from './d
 import { errorMessage, isFieldgateError } from './errors.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
+import type { GatewayConfig } from './config/schema.js';
+import { reloadOnSignal } from './reload-signal.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
 import { SystemdNotifier } from './observe/sd-notify-service.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -295,6 +297,7 @@ async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: Dem
       () => {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigterm);
+        process.off('SIGHUP', onSighup);
         process.exitCode = EXIT_OK;
       },
       (e: unknown) => {
@@ -317,6 +320,17 @@ async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: Dem
   const onSigterm = (): void => stop('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  // SIGHUP reloads the site file (issue 20); without a handler Node would exit with 129.
+  const reload = reloadOnSignal({
+    file, gateway, drivers: builtinDrivers, logger,
+    ...(demoPorts !== undefined ? { transform: (c: GatewayConfig) => applyDemoPorts(c, demoPorts) } : {}),
+  });
+  let reloadChain = Promise.resolve();
+  const onSighup = (): void => {
+    if (stopping !== undefined) return;
+    reloadChain = reloadChain.then(reload);
+  };
+  process.on('SIGHUP', onSighup);
 
   try {
     systemd.starting(gateway.storeFile);
@@ -329,6 +343,7 @@ async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: Dem
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
     return EXIT_RUNTIME;
   }
   // start() resolves once the broker and /health listen, the store is open and every device
