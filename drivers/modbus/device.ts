@@ -5,7 +5,7 @@ import type { TagConfig } from '../../src/config/sections/devices.js';
 import type { Reading, TagValue } from '../../src/runtime/types.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import { decodeRegisters, encodeValue, toBool } from './codec.js';
-import { LearningPlanner, isBitTable, probesFor, type PlanItem, type ReadRequest, type Table } from './planner.js';
+import { LearningPlanner, isBitTable, probesFor, type Plan, type PlanItem, type ReadRequest, type Table } from './planner.js';
 import { EXCEPTION, ModbusRequestError } from './request-error.js';
 import { resolveTag, type ModbusConnection, type ModbusTagFields, type ResolvedTag } from './schema.js';
 import type { LineRegistry, ModbusClient, ModbusLine } from './line.js';
@@ -21,6 +21,8 @@ export class ModbusDeviceDriver implements Driver {
   private line: ModbusLine | undefined;
   private readonly tags = new Map<string, ResolvedTag>();
   private readonly planner: LearningPlanner;
+  private readonly items: readonly PlanItem[];
+  private readonly groupPlans = new Map<string, { base: Plan; plan: Plan }>();
   private readonly metrics: ModbusMetrics;
   private readonly conn: ModbusConnection;
   private readonly requestTimeout: number;
@@ -39,6 +41,7 @@ export class ModbusDeviceDriver implements Driver {
     this.conn = device.connection;
     for (const tag of device.tags) this.tags.set(tag.name, resolveTag(tag));
     const items: PlanItem[] = [...this.tags.values()].map((t) => ({ id: t.name, table: t.table, address: t.address, count: t.count }));
+    this.items = items;
     this.planner = new LearningPlanner(items, {
       maxRegisters: this.conn.maxRegistersPerRequest,
       maxBits: this.conn.maxBitsPerRequest,
@@ -71,16 +74,32 @@ export class ModbusDeviceDriver implements Driver {
     if (line !== undefined) await this.lines.release(line);
   }
 
-  async poll(signal: AbortSignal): Promise<Reading[]> {
+  async poll(signal: AbortSignal, group?: readonly string[]): Promise<Reading[]> {
     const started = performance.now();
     const readings = new Map<string, Reading>();
-    const plan = this.planner.plan();
+    const plan = group === undefined ? this.planner.plan() : this.groupPlan(group);
     for (const u of plan.unreadable) readings.set(u.item.id, bad(u.item.id, u.reason));
     for (const request of plan.requests) await this.readInto(request, signal, readings, 0);
     const elapsed = performance.now() - started;
     if (elapsed > this.ctx.device.pollInterval) this.metrics.overrun();
     // Keep the device's tag order: downstream births list metrics in config order.
-    return this.ctx.device.tags.map((t) => readings.get(t.name) ?? bad(t.name, 'not read'));
+    const tags = group === undefined ? this.ctx.device.tags : this.ctx.device.tags.filter((t) => readings.has(t.name) || group.includes(t.name));
+    return tags.map((t) => readings.get(t.name) ?? bad(t.name, 'not read'));
+  }
+
+  /**
+   * Issue 20, poll groups: the planner per group, sharing what the device taught (holes,
+   * request limits). Cached until a lesson changes the device's own plan.
+   */
+  private groupPlan(group: readonly string[]): Plan {
+    const key = group.join('\u0000');
+    const base = this.planner.plan();
+    const cached = this.groupPlans.get(key);
+    if (cached !== undefined && cached.base === base) return cached.plan;
+    const names = new Set(group);
+    const plan = this.planner.replan(this.items.filter((i) => names.has(i.id)));
+    this.groupPlans.set(key, { base, plan });
+    return plan;
   }
 
   /** Read one planned request; an answered failure becomes per-tag BAD, silence rethrows. */

@@ -29,9 +29,10 @@ export interface Driver {
   /**
    * Read every tag once. A rejection means the device did not answer (all tags BAD, counts
    * toward offline); per-tag trouble is a Reading with quality BAD and the poll still resolves.
-   * `signal` aborts when the device's timeout expires.
+   * `signal` aborts when the device's timeout expires. `tags` (issue 20, poll groups): read
+   * only these when given; a driver that ignores it may answer for every tag.
    */
-  poll?(signal: AbortSignal): Promise<Reading[]>;
+  poll?(signal: AbortSignal, tags?: readonly string[]): Promise<Reading[]>;
   /**
    * What to check when the device has been silent since it started (issue 20), e.g. "check
    * unitId (7)": the supervisor appends it to a poll that timed out. Undefined when unknown.

@@ -37,6 +37,9 @@ export const commonTagShape = {
     .optional()
     .meta({ description: 'engineering range; the base of a percent deadband' }),
   maxSilence: duration('report the value at least this often even when unchanged (heartbeat)').optional(),
+  pollInterval: duration(
+    "this tag's own poll interval (a poll group): tags with the same interval are read together, the others at the device's pollInterval; still one Sparkplug device",
+  ).optional(),
   writable: z.boolean().default(false).meta({ description: 'accept writes from Sparkplug DCMD and local commands' }),
   description: z.string().optional(),
 };
