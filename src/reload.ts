@@ -18,6 +18,8 @@ export interface ReloadPlan {
   brokerAccess: boolean;
   /** Sections that differ but only apply at the next start. */
   restartNeeded: string[];
+  /** Sections applied by a clean reconnect (the upstream session). */
+  reconnected: string[];
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -44,7 +46,7 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
     brokerAccess = !same([cu, ca, cl], [nu, na, nl]) || np !== undefined || cp !== np;
     if (!same(cRest, nRest)) restartNeeded.push('broker.listeners');
   }
-  return { added, removed, changed, brokerAccess, restartNeeded };
+  return { added, removed, changed, brokerAccess, restartNeeded, reconnected: [] };
 }
 
 export interface ReloadParts {
@@ -82,6 +84,7 @@ export function summary(plan: ReloadPlan): Record<string, unknown> {
     removed: plan.removed,
     changed: plan.changed.map((d) => d.name),
     brokerAccess: plan.brokerAccess,
+    ...(plan.reconnected.length > 0 ? { reconnected: plan.reconnected } : {}),
     ...(plan.restartNeeded.length > 0 ? { restartNeeded: plan.restartNeeded } : {}),
   };
 }

@@ -132,4 +132,36 @@ describe('SIGHUP reload (issue 20)', () => {
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   });
+
+  it('moves to a new upstream cleanly: NDEATH to the old one, births and data to the new one, local clients untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-reload-'));
+    const first = await AedesUpstream.start();
+    cleanups.push(() => first.close());
+    const second = await AedesUpstream.start();
+    cleanups.push(() => second.close());
+    const brokerPort = await freePort();
+    const file = join(dir, 'site.yaml');
+    writeFileSync(file, siteFile({ dir, brokerPort, upstreamPort: first.port, tags: ['t1'], withB: false, plantAcl: false }));
+    const gw: RunningCli = startCli(['run', '--config', file]);
+    cleanups.push(() => void gw.child.kill('SIGKILL'));
+    await gw.waitFor((l) => l.includes('"gateway started"'), 15_000);
+    await until(() => first.received.some((r) => r.topic === 'spBv1.0/g/DDATA/edge/a'), 15_000, 'data on the first upstream');
+    const local = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { reconnectPeriod: 0 });
+    cleanups.push(() => local.endAsync(true));
+
+    writeFileSync(file, siteFile({ dir, brokerPort, upstreamPort: second.port, tags: ['t1'], withB: false, plantAcl: false }));
+    gw.child.kill('SIGHUP');
+    const line = await gw.waitFor((l) => l.includes('"config reloaded"'), 10_000);
+    expect(JSON.parse(line)).toMatchObject({ reconnected: ['upstream'], changed: [], removed: [] });
+    expect(JSON.parse(line)).not.toHaveProperty('restartNeeded');
+    await until(() => first.received.some((r) => kind(r.topic) === 'NDEATH'), 10_000, 'NDEATH on the old upstream');
+    await until(() => second.received.some((r) => r.topic === 'spBv1.0/g/DDATA/edge/a'), 10_000, 'data on the new upstream');
+    const kinds = second.received.map((r) => kind(r.topic));
+    expect(kinds.indexOf('NBIRTH')).toBe(0);
+    expect(kinds.indexOf('DBIRTH')).toBeGreaterThan(0);
+    expect(local.connected).toBe(true);
+    expect(gw.child.exitCode).toBeNull();
+    gw.child.kill('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+  });
 });

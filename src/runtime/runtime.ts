@@ -78,12 +78,15 @@ export class Runtime {
     await s.stop();
   }
 
-  onUpdates(listener: UpdateListener): void {
+  /** Returns the way to stop listening (a part replaced by a reload, issue 20). */
+  onUpdates(listener: UpdateListener): () => void {
     this.updateListeners.push(listener);
+    return () => removeFrom(this.updateListeners, listener);
   }
 
-  onDeviceState(listener: StateListener): void {
+  onDeviceState(listener: StateListener): () => void {
     this.stateListeners.push(listener);
+    return () => removeFrom(this.stateListeners, listener);
   }
 
   start(): void {
@@ -127,4 +130,9 @@ export class Runtime {
       }
     }
   }
+}
+
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
 }
