@@ -20,11 +20,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function siteFile(o: { dir: string; brokerPort: number; upstreamPort: number; tags: string[]; withB: boolean; plantAcl: boolean }): string {
+function siteFile(o: { dir: string; brokerPort: number; upstreamPort: number; tags: string[]; withB: boolean; plantAcl: boolean; httpPort?: number }): string {
   const tags = o.tags.map((t) => `      - { name: ${t}, signal: { kind: counter, start: 0, step: 1 } }`).join('\n');
   return `version: 1
 site: { group: g, node: edge }
-observe: { http: { enabled: false } }
+observe: { http: ${o.httpPort !== undefined ? `{ host: 127.0.0.1, port: ${o.httpPort} }` : '{ enabled: false }'} }
 broker:
   listeners: [ { host: 127.0.0.1, port: ${o.brokerPort} } ]
   acls:
@@ -67,7 +67,8 @@ describe('SIGHUP reload (issue 20)', () => {
     cleanups.push(() => upstream.close());
     const brokerPort = await freePort();
     const file = join(dir, 'site.yaml');
-    const base = { dir, brokerPort, upstreamPort: upstream.port };
+    const httpPort = await freePort();
+    const base = { dir, brokerPort, upstreamPort: upstream.port, httpPort };
     writeFileSync(file, siteFile({ ...base, tags: ['t1'], withB: true, plantAcl: false }));
 
     const gw: RunningCli = startCli(['run', '--config', file]);
@@ -128,6 +129,9 @@ describe('SIGHUP reload (issue 20)', () => {
     expect(since.some((r) => r.topic === 'spBv1.0/g/DDATA/edge/a')).toBe(true);
     expect(gw.child.exitCode).toBeNull();
     expect(local.connected).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toContain('fieldgate_config_reloads_total{result="applied"} 1');
+    expect(metrics).toContain('fieldgate_config_reloads_total{result="invalid"} 1');
 
     gw.child.kill('SIGTERM');
     expect((await gw.exited).code).toBe(0);
