@@ -3,20 +3,14 @@
 // device's interval. Each group has its own fixed-rate loop and is read in one go.
 import type { DeviceConfig } from '../config/sections/devices.js';
 
-export interface PollGroup {
-  interval: number;
-  /** Tag names in config order. */
-  tags: string[];
-}
-
 /**
- * The device's poll groups, fastest first; a single group is returned with `tags` undefined
- * so that a device without per-tag intervals polls exactly as before.
+ * The device's poll groups, fastest first, each with its tag names in config order; a single
+ * group comes back with `tags` undefined, so a device without per-tag intervals polls as before.
  */
 export function pollGroups(device: DeviceConfig): Array<{ interval: number; tags: string[] | undefined }> {
   const byInterval = new Map<number, string[]>();
   for (const tag of device.tags) {
-    const interval = (tag as { pollInterval?: number | undefined }).pollInterval ?? device.pollInterval;
+    const interval = tag.pollInterval ?? device.pollInterval;
     const list = byInterval.get(interval) ?? [];
     list.push(tag.name);
     byInterval.set(interval, list);
