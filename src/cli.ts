@@ -7,9 +7,13 @@ import { parseArgs } from 'node:util';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
+import { driverCommandsUsage, findDriverCommand, runDriverCommand } from './driver-commands.js';
+import { applyDemoPorts, busyPortHint, parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
+import type { GatewayConfig } from './config/schema.js';
+import { reloadOnSignal } from './reload-signal.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
 import { SystemdNotifier } from './observe/sd-notify-service.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -18,8 +22,13 @@ const USAGE = `usage: fieldgate <command> [options]
 
 commands:
   run --config FILE     run the gateway on a site file
-  demo                  run the embedded demo (config/demo.yaml, data in ./data)
+  demo                  run the embedded demo (config/demo.yaml, data in ./data);
+                        --mqtt-port N and --http-port N move it off 1883 / 8080 (0: any free port)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
+  probe --config FILE [--device NAME] [--tag NAME]
+                        connect, read every tag once and print one row per tag: address, raw
+                        words/bytes, value, quality and the reason when not GOOD (no broker,
+                        no store, no upstream); exit 0 all GOOD, 1 otherwise, 2 bad file
   schema                print the site file's JSON Schema (draft 2020-12) for editors
   backup --config FILE DEST
                         copy the store consistently while the gateway runs (a new
@@ -34,6 +43,9 @@ commands:
                         with the password in FIELDGATE_OPCUA_PASSWORD)
   version               print the version
 
+driver commands (ad-hoc reads without a site file):
+${driverCommandsUsage(builtinDrivers)}
+
 options:
   -c, --config FILE     site file for run
   --log-level LEVEL     one of ${LOG_LEVELS.join(', ')} (overrides observe.logLevel)
@@ -46,6 +58,9 @@ const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
+  // `fieldgate modbus read ...`: a driver's own subcommand parses its own flags.
+  const driverCommand = findDriverCommand(builtinDrivers, argv);
+  if (driverCommand !== undefined) return runDriverCommand(builtinDrivers, driverCommand.driver, driverCommand.command, argv.slice(2));
   let parsed;
   try {
     parsed = parseArgs({
@@ -65,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
         url: { type: 'string' },
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
+        'mqtt-port': { type: 'string' },
+        device: { type: 'string' },
+        tag: { type: 'string' },
+        'http-port': { type: 'string' },
       },
     });
   } catch (e) {
@@ -94,10 +113,31 @@ async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE;
       }
       return run(resolve(values.config), logLevel as LogLevel | undefined);
-    case 'demo':
-      return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
+    case 'demo': {
+      let ports: DemoPorts;
+      try {
+        ports = { mqttPort: parsePortFlag('--mqtt-port', values['mqtt-port']), httpPort: parsePortFlag('--http-port', values['http-port']) };
+      } catch (e) {
+        process.stderr.write(`fieldgate: ${errorMessage(e)}\n`);
+        return EXIT_USAGE;
+      }
+      return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined, ports);
+    }
     case 'validate':
       return validate(rest);
+    case 'probe': {
+      if (values.config === undefined || rest.length > 0) {
+        process.stderr.write('fieldgate: usage: fieldgate probe --config FILE [--device NAME] [--tag NAME]\n');
+        return EXIT_USAGE;
+      }
+      const { probeFile } = await import('./probe/run-probe.js');
+      return probeFile(resolve(values.config), { device: values.device, tag: values.tag }, {
+        drivers: builtinDrivers,
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        logger: createLogger({ level: (logLevel as LogLevel | undefined) ?? 'warn', destination: process.stderr }),
+      });
+    }
     case 'backup':
       return backup(values.config, rest);
     case 'passwd': {
@@ -225,10 +265,11 @@ async function backup(configFile: string | undefined, args: string[]): Promise<n
   }
 }
 
-async function run(file: string, logLevel: LogLevel | undefined): Promise<number> {
+async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: DemoPorts): Promise<number> {
   let config;
   try {
     config = loadConfigFile(file, builtinDrivers);
+    if (demoPorts !== undefined) config = applyDemoPorts(config, demoPorts);
   } catch (e) {
     process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${file}: ${errorMessage(e)}\n`);
     return EXIT_USAGE;
@@ -256,6 +297,7 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
       () => {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigterm);
+        process.off('SIGHUP', onSighup);
         process.exitCode = EXIT_OK;
       },
       (e: unknown) => {
@@ -278,16 +320,30 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
   const onSigterm = (): void => stop('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  // SIGHUP reloads the site file (issue 20); without a handler Node would exit with 129.
+  const reload = reloadOnSignal({
+    file, gateway, drivers: builtinDrivers, logger,
+    ...(demoPorts !== undefined ? { transform: (c: GatewayConfig) => applyDemoPorts(c, demoPorts) } : {}),
+  });
+  let reloadChain = Promise.resolve();
+  const onSighup = (): void => {
+    if (stopping !== undefined) return;
+    reloadChain = reloadChain.then(reload);
+  };
+  process.on('SIGHUP', onSighup);
 
   try {
     systemd.starting(gateway.storeFile);
     await gateway.start();
   } catch (e) {
     logger.fatal({ err: e }, 'gateway failed to start');
+    const hint = demoPorts !== undefined ? busyPortHint(config, e) : undefined;
+    if (hint !== undefined) process.stderr.write(`fieldgate demo: ${hint}\n`);
     systemd.failed(errorMessage(e));
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
     return EXIT_RUNTIME;
   }
   // start() resolves once the broker and /health listen, the store is open and every device
@@ -299,8 +355,15 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
   return EXIT_OK;
 }
 
+// One-shot reads end when their answer is printed: a protocol stack may still hold a socket or
+// timer (node-opcua's reconnection, a connect that outlived its timeout) that must not keep
+// the operator waiting.
+const ONE_SHOT = new Set(['probe']);
+const oneShot = (argv: string[]): boolean => ONE_SHOT.has(argv[0] ?? '') || findDriverCommand(builtinDrivers, argv) !== undefined;
+
 main(process.argv.slice(2)).then(
   (code) => {
+    if (oneShot(process.argv.slice(2))) process.exit(code);
     if (code !== EXIT_OK) process.exitCode = code;
   },
   (e: unknown) => {

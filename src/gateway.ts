@@ -24,6 +24,7 @@ import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
 import { storeOptionsFromConfig } from './store/from-config.js';
 import { openStore, type Store } from './store/open-store.js';
+import { applyReload, planReload, summary, type ReloadPlan } from './reload.js';
 import { statusSources } from './status-sources.js';
 import type { UpstreamPath } from './upstream.js';
 
@@ -50,7 +51,9 @@ export class Gateway {
   private httpAddress: AddressInfo | undefined;
   private readonly log: Logger;
 
-  constructor(private readonly options: GatewayOptions) {
+  private reloading: Promise<void> = Promise.resolve();
+
+  constructor(private options: GatewayOptions) {
     const { config, logger } = options;
     this.log = logger;
     this.clock = options.clock ?? systemClock;
@@ -166,6 +169,45 @@ export class Gateway {
     await this.observe?.close();
     this.observe = undefined;
     this.log.info('gateway stopped');
+  }
+
+  /**
+   * SIGHUP (issue 20): apply a new, already validated config without a restart. Reloads run
+   * one at a time; one log line says what changed and what waits for a restart.
+   */
+  reload(next: GatewayConfig): Promise<void> {
+    const run = async (): Promise<void> => {
+      const plan = planReload(this.options.config, next);
+      const edgeNodes = [this.upstream?.edgeNode, this.local?.edge].filter((e): e is NonNullable<typeof e> => e !== undefined);
+      await applyReload(plan, next, { runtime: this.runtime, edgeNodes, broker: this.broker, clock: this.clock });
+      await this.reconnectUpstream(plan, next);
+      // Sections that need a restart keep running on what they started with.
+      this.options = { ...this.options, config: { ...next, ...Object.fromEntries(plan.restartNeeded.filter((s) => s !== 'broker.listeners').map((s) => [s, this.options.config[s as keyof GatewayConfig]])) } };
+      this.log.info(summary(plan), plan.restartNeeded.length > 0 ? 'config reloaded; some changes apply at the next restart' : 'config reloaded');
+    };
+    const p = this.reloading.then(run);
+    this.reloading = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Reload of `upstream:` (same store): the old session ends cleanly (NDEATH, DISCONNECT) and a
+   * new one starts on the new settings over the same outbox, which keeps every record. Its
+   * births announce the devices as they are after the reload.
+   */
+  private async reconnectUpstream(plan: ReloadPlan, next: GatewayConfig): Promise<void> {
+    const i = plan.restartNeeded.indexOf('upstream');
+    if (i < 0 || plan.restartNeeded.includes('store') || plan.restartNeeded.includes('site') || this.store === undefined) return;
+    if (this.upstream === undefined || next.upstream === undefined) return; // adding or removing the upstream needs a restart
+    plan.restartNeeded.splice(i, 1);
+    plan.reconnected.push('upstream');
+    await this.upstream.stop();
+    this.upstream = new UpstreamPath({
+      config: next as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
+      store: this.store, broker: this.broker, runtime: this.runtime, logger: this.log, metrics: this.metrics,
+      health: this.health, clock: this.clock, version: packageVersion(), startedAt: this.startedAt,
+    });
+    this.upstream.start();
   }
 
   /** The SQLite file start() opens, when anything needs to outlive the process. */

@@ -121,8 +121,8 @@ export class UpstreamPath {
         else this.router.onUpstreamMessage(topic, payload);
       },
     });
-    runtime.onUpdates((updates) => edge.onUpdates(updates));
-    runtime.onDeviceState((change) => edge.onDeviceState(change));
+    this.unsubscribe.push(runtime.onUpdates((updates) => edge.onUpdates(updates)));
+    this.unsubscribe.push(runtime.onDeviceState((change) => edge.onDeviceState(change)));
     o.health.register('upstream', () => {
       const st = this.bridge.status();
       const stats = this.store.outbox.stats();

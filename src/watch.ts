@@ -5,6 +5,7 @@ import { decodePayload, type SpValue } from './sparkplug/payload.js';
 import { parseTopic } from './sparkplug/topics.js';
 import { encodePayload } from './sparkplug/payload.js';
 import { DataType, type DataTypeCode } from './sparkplug/datatypes.js';
+import { QUALITY_CODE } from './sparkplug/metric-model.js';
 
 export interface WatchOptions {
   url: string;
@@ -22,11 +23,19 @@ function plain(v: SpValue | null | undefined): unknown {
   return v;
 }
 
+const QUALITY_NAME = new Map<number, string>(Object.entries(QUALITY_CODE).map(([name, code]) => [code, name]));
+const DATATYPE_NAME = new Map<number, string>(Object.entries(DataType).map(([name, code]) => [code, name]));
+
+function qualityName(code: number | undefined): string | undefined {
+  return code === undefined ? undefined : (QUALITY_NAME.get(code) ?? String(code));
+}
+
 export function watch(o: WatchOptions): { stop: () => Promise<void> } {
   const client = mqtt.connect(o.url, { protocolVersion: 4, reconnectPeriod: 1000, clientId: `fieldgate-watch-${process.pid}` });
   // alias → name/datatype per edge node (group/node), learned from NBIRTH and DBIRTH.
-  const aliases = new Map<string, Map<string, { name: string; type: DataTypeCode }>>();
+  const aliases = new Map<string, Map<string, { name: string; type: DataTypeCode; quality: string }>>();
   const asked = new Set<string>();
+  const hinted = new Set<string>();
   client.on('connect', () => client.subscribe(o.topic, { qos: 0 }));
   client.on('error', (e) => o.onError(e.message));
   client.on('message', (topic, payload) => {
@@ -54,19 +63,35 @@ export function watch(o: WatchOptions): { stop: () => Promise<void> } {
       table = t.type === 'NBIRTH' ? new Map() : (table ?? new Map());
       aliases.set(nodeKey, table);
     }
+    const birth = t.type === 'NBIRTH' || t.type === 'DBIRTH';
+    let unknown: string | undefined;
     const metrics = decoded.metrics.map((m) => {
-      if ((t.type === 'NBIRTH' || t.type === 'DBIRTH') && m.alias !== undefined && m.name !== undefined && m.datatype !== undefined) {
-        table.set(m.alias.toString(), { name: m.name, type: m.datatype as DataTypeCode });
+      const key = m.alias !== undefined ? m.alias.toString() : undefined;
+      if (birth && key !== undefined && m.name !== undefined && m.datatype !== undefined) {
+        // A birth states quality for every metric; absent means GOOD.
+        table.set(key, { name: m.name, type: m.datatype as DataTypeCode, quality: qualityName(m.quality) ?? 'GOOD' });
       }
-      const known = m.alias !== undefined ? table.get(m.alias.toString()) : undefined;
+      const known = key !== undefined ? table.get(key) : undefined;
       const type = (m.datatype ?? known?.type) as DataTypeCode | undefined;
+      // DATA carries Quality only when it changes (spec 6.4.9.1): keep the last one per metric.
+      const quality = qualityName(m.quality) ?? known?.quality;
+      if (known !== undefined && quality !== undefined) known.quality = quality;
+      const name = m.name ?? known?.name;
+      if (name === undefined && key !== undefined) unknown ??= key;
       return {
-        name: m.name ?? known?.name ?? `alias ${m.alias}`,
-        value: m.isNull ? null : plain(m.value(type)),
+        ...(name !== undefined ? { name } : { alias: key ?? null, unknownAlias: true }),
+        value: m.isNull ? null : plain(type === undefined ? undefined : m.value(type)),
+        ...(quality !== undefined ? { quality } : {}),
+        ...(type !== undefined ? { datatype: DATATYPE_NAME.get(type) ?? type } : {}),
         ...(m.isHistorical ? { historical: true } : {}),
         ...(m.timestamp !== undefined ? { timestamp: m.timestamp } : {}),
       };
     });
+    if (unknown !== undefined && !o.rebirth && !hinted.has(nodeKey)) {
+      // Issue 20: joining late leaves DATA aliases without names; say how to get them.
+      hinted.add(nodeKey);
+      o.onError(`alias ${unknown} of ${nodeKey} is unknown: its birth was published before watch started; run fieldgate watch --rebirth`);
+    }
     o.write(JSON.stringify({ topic, type: t.type, ...(decoded.seq !== undefined ? { seq: decoded.seq } : {}), timestamp: decoded.timestamp, metrics }));
   });
   return { stop: () => new Promise<void>((resolve) => client.end(true, {}, () => resolve())) };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, startCli } from './helpers/cli.js';
+import { freePort } from './helpers/ports.js';
 
 const json = (line: string) => JSON.parse(line) as Record<string, unknown>;
 
@@ -60,7 +61,10 @@ describe('fieldgate CLI', () => {
 
   it('demo: logs simulator samples every second, stops on Ctrl-C within 2 s and exits 0 by itself', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fg-demo-'));
-    const demo = startCli(['demo'], { cwd });
+    // Free ports, not 1883/8080: parallel CI runs (and a Mosquitto on the box) must not collide.
+    const mqttPort = await freePort();
+    const httpPort = await freePort();
+    const demo = startCli(['demo', '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { cwd });
     try {
       await demo.waitFor((l) => l.includes('"gateway started"'), 10_000);
       // Three seconds of samples: the flow sine changes every poll, so every second has one.
@@ -72,11 +76,13 @@ describe('fieldgate CLI', () => {
       for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThan(800);
       expect(flows[0]).toMatchObject({ level: 30, device: 'pump-01', quality: 'GOOD' });
 
-      // The local broker on 1883 carries the Sparkplug stream; a rebirth request shows the births.
+      const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { status: string };
+      expect(health.status).toBeDefined();
+      // The local broker carries the Sparkplug stream; a rebirth request shows the births.
       const mqtt = (await import('mqtt')).default;
       const { encodePayload } = await import('../src/sparkplug/payload.js');
       const { DataType } = await import('../src/sparkplug/datatypes.js');
-      const sub = mqtt.connect('mqtt://127.0.0.1:1883', { reconnectPeriod: 0 });
+      const sub = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
       const types: string[] = [];
       sub.on('message', (topic) => types.push(topic.split('/')[2] ?? ''));
       await new Promise<void>((resolve, reject) => {
@@ -101,6 +107,26 @@ describe('fieldgate CLI', () => {
       expect(demo.lines.some((l) => l.includes('forcing exit'))).toBe(false);
     } finally {
       demo.child.kill('SIGKILL');
+    }
+  });
+
+  it('demo names the busy port and the flag that moves it (issue 20)', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const busy = (blocker.address() as { port: number }).port;
+    const free = await freePort();
+    const cwd = mkdtempSync(join(tmpdir(), 'fg-demo-'));
+    try {
+      const mqttBusy = runCli(['demo', '--mqtt-port', String(busy), '--http-port', String(free)], { cwd });
+      expect(mqttBusy.code).toBe(1);
+      expect(mqttBusy.stderr).toContain(`port ${busy} (MQTT broker) is busy: choose another with --mqtt-port N`);
+      const httpBusy = runCli(['demo', '--mqtt-port', String(free), '--http-port', String(busy)], { cwd });
+      expect(httpBusy.code).toBe(1);
+      expect(httpBusy.stderr).toContain(`port ${busy} (HTTP status page) is busy: choose another with --http-port N`);
+      expect(runCli(['demo', '--mqtt-port', 'x']).code).toBe(2);
+    } finally {
+      blocker.close();
     }
   });
 

@@ -5,11 +5,12 @@ import type { TagConfig } from '../../src/config/sections/devices.js';
 import type { Reading, TagValue } from '../../src/runtime/types.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import { decodeRegisters, encodeValue, toBool } from './codec.js';
-import { LearningPlanner, isBitTable, probesFor, type PlanItem, type ReadRequest, type Table } from './planner.js';
+import { LearningPlanner, isBitTable, probesFor, type Plan, type PlanItem, type ReadRequest, type Table } from './planner.js';
 import { EXCEPTION, ModbusRequestError } from './request-error.js';
 import { resolveTag, type ModbusConnection, type ModbusTagFields, type ResolvedTag } from './schema.js';
 import type { LineRegistry, ModbusClient, ModbusLine } from './line.js';
 import { ModbusMetrics } from './metrics.js';
+import { neverAnsweredHint, withHint } from './hint.js';
 
 const READ_FC: Record<Table, number> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
@@ -20,9 +21,17 @@ export class ModbusDeviceDriver implements Driver {
   private line: ModbusLine | undefined;
   private readonly tags = new Map<string, ResolvedTag>();
   private readonly planner: LearningPlanner;
+  private readonly items: readonly PlanItem[];
+  private readonly groupPlans = new Map<string, { base: Plan; plan: Plan }>();
   private readonly metrics: ModbusMetrics;
   private readonly conn: ModbusConnection;
   private readonly requestTimeout: number;
+  /** Whether the device answered anything (data or an exception) since it was created. */
+  private answered = false;
+  /** The last failed attempt while the device has never answered: what diagnose() explains. */
+  private silentFailure: ModbusRequestError | undefined;
+  /** A frame went out and nothing came back yet (the poll's timeout may end it first). */
+  private awaitingAnswer = false;
 
   constructor(
     private readonly ctx: DriverContext<ModbusConnection, ModbusTagFields>,
@@ -32,6 +41,7 @@ export class ModbusDeviceDriver implements Driver {
     this.conn = device.connection;
     for (const tag of device.tags) this.tags.set(tag.name, resolveTag(tag));
     const items: PlanItem[] = [...this.tags.values()].map((t) => ({ id: t.name, table: t.table, address: t.address, count: t.count }));
+    this.items = items;
     this.planner = new LearningPlanner(items, {
       maxRegisters: this.conn.maxRegistersPerRequest,
       maxBits: this.conn.maxBitsPerRequest,
@@ -45,7 +55,17 @@ export class ModbusDeviceDriver implements Driver {
 
   async start(): Promise<void> {
     this.line ??= this.lines.acquire(this.conn, this.ctx.logger);
-    await this.line.open(this.requestTimeout);
+    try {
+      await this.line.open(this.requestTimeout);
+    } catch (e) {
+      throw e instanceof ModbusRequestError && !this.answered ? withHint(e, this.conn) : e;
+    }
+  }
+
+  diagnose(): string | undefined {
+    if (this.answered) return undefined;
+    const failure = this.silentFailure ?? (this.awaitingAnswer ? new ModbusRequestError('timeout', 'no answer') : undefined);
+    return failure === undefined ? undefined : neverAnsweredHint(failure, this.conn);
   }
 
   async stop(): Promise<void> {
@@ -54,16 +74,32 @@ export class ModbusDeviceDriver implements Driver {
     if (line !== undefined) await this.lines.release(line);
   }
 
-  async poll(signal: AbortSignal): Promise<Reading[]> {
+  async poll(signal: AbortSignal, group?: readonly string[]): Promise<Reading[]> {
     const started = performance.now();
     const readings = new Map<string, Reading>();
-    const plan = this.planner.plan();
+    const plan = group === undefined ? this.planner.plan() : this.groupPlan(group);
     for (const u of plan.unreadable) readings.set(u.item.id, bad(u.item.id, u.reason));
     for (const request of plan.requests) await this.readInto(request, signal, readings, 0);
     const elapsed = performance.now() - started;
     if (elapsed > this.ctx.device.pollInterval) this.metrics.overrun();
     // Keep the device's tag order: downstream births list metrics in config order.
-    return this.ctx.device.tags.map((t) => readings.get(t.name) ?? bad(t.name, 'not read'));
+    const tags = group === undefined ? this.ctx.device.tags : this.ctx.device.tags.filter((t) => readings.has(t.name) || group.includes(t.name));
+    return tags.map((t) => readings.get(t.name) ?? bad(t.name, 'not read'));
+  }
+
+  /**
+   * Issue 20, poll groups: the planner per group, sharing what the device taught (holes,
+   * request limits). Cached until a lesson changes the device's own plan.
+   */
+  private groupPlan(group: readonly string[]): Plan {
+    const key = group.join('\u0000');
+    const base = this.planner.plan();
+    const cached = this.groupPlans.get(key);
+    if (cached !== undefined && cached.base === base) return cached.plan;
+    const names = new Set(group);
+    const plan = this.planner.replan(this.items.filter((i) => names.has(i.id)));
+    this.groupPlans.set(key, { base, plan });
+    return plan;
   }
 
   /** Read one planned request; an answered failure becomes per-tag BAD, silence rethrows. */
@@ -140,9 +176,11 @@ export class ModbusDeviceDriver implements Driver {
           const words = (data as number[]).slice(offset, offset + item.count);
           value = decodeRegisters(words, tag.layout);
         }
-        out.set(item.id, { tag: item.id, value, quality: 'GOOD' });
+        const raw = this.ctx.probe === true ? rawText(data, offset, isBitTable(tag.table) ? 1 : item.count) : undefined;
+        out.set(item.id, { tag: item.id, value, quality: 'GOOD', ...(raw !== undefined ? { raw } : {}) });
       } catch (e) {
-        out.set(item.id, bad(item.id, errorMessage(e)));
+        const raw = this.ctx.probe === true ? rawText(data, offset, item.count) : undefined;
+        out.set(item.id, { ...bad(item.id, `decode error: ${errorMessage(e)}`), ...(raw !== undefined ? { raw } : {}) });
       }
     }
   }
@@ -167,14 +205,19 @@ export class ModbusDeviceDriver implements Driver {
       const t0 = performance.now();
       this.metrics.request(fc);
       try {
-        const result = await line.run(label, fn, { unitId: this.conn.unitId, timeoutMs: this.requestTimeout, signal });
+        const result = await line.run(label, fn, { unitId: this.conn.unitId, timeoutMs: this.requestTimeout, signal, onSent: () => (this.awaitingAnswer = true) });
         this.metrics.responseTime((performance.now() - t0) / 1000);
+        this.answered = true;
         return result;
       } catch (e) {
         const err = e instanceof ModbusRequestError ? e : new ModbusRequestError('connection', `${label}: ${errorMessage(e)}`);
         this.metrics.error(err.kind);
+        if (err.deviceAnswered) this.answered = true;
+        // 'aborted' may be a request that never left a queue shared with a silent neighbour.
+        if (!this.answered && err.kind !== 'aborted') this.silentFailure = err;
         const retriable = err.kind === 'timeout' || err.kind === 'crc' || err.kind === 'connection';
-        if (!retriable || attempt >= this.conn.retries || signal.aborted) throw err;
+        // Issue 20: silent from the first poll, the device says which setting to check.
+        if (!retriable || attempt >= this.conn.retries || signal.aborted) throw this.answered ? err : withHint(err, this.conn);
       }
     }
   }
@@ -228,6 +271,14 @@ export class ModbusDeviceDriver implements Driver {
       );
     }
   }
+}
+
+/** Words as hex (`0x021b 0x0000`) or bits as 0/1, for probe rows. */
+function rawText(data: ReadData, offset: number, count: number): string {
+  return data
+    .slice(offset, offset + count)
+    .map((v) => (typeof v === 'boolean' ? (v ? '1' : '0') : `0x${v.toString(16).padStart(4, '0')}`))
+    .join(' ');
 }
 
 function bad(tag: string, error: string): Reading {

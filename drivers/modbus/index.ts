@@ -1,6 +1,7 @@
 // The modbus driver: Modbus TCP, RTU on a serial port and RTU over TCP, built on modbus-serial.
 // See README.md for the addressing rules and example.yaml for a full site file.
 import { defineDriver, type DriverFactory } from '../../src/runtime/driver.js';
+import { describeTag, modbusCommands } from './commands.js';
 import { ModbusDeviceDriver } from './device.js';
 import { LineRegistry } from './line.js';
 import { checkDevice, connectionSchema, tagShape, type ModbusConnection, type ModbusTagFields } from './schema.js';
@@ -19,6 +20,8 @@ export function createModbusDriver(): DriverFactory {
     tagShape,
     check: checkDevice,
     create: (ctx) => new ModbusDeviceDriver(ctx, lines),
+    describeTag,
+    commands: modbusCommands,
   });
 }
 

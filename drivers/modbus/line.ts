@@ -44,6 +44,8 @@ export interface RunOptions {
   unitId: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Called when the frame goes on the wire (not while it waits in the queue). */
+  onSent?: () => void;
 }
 
 export class ModbusLine {
@@ -104,7 +106,9 @@ export class ModbusLine {
           await this.waitForSilence();
           client.setID(o.unitId);
           client.setTimeout(o.timeoutMs);
-          resolve(await Promise.race([fn(client), this.whenLinkLost()]));
+          const answer = fn(client);
+          o.onSent?.();
+          resolve(await Promise.race([answer, this.whenLinkLost()]));
         } catch (e) {
           const err = classify(e, what);
           // After a timeout or a garbled frame the socket's byte stream may be out of step (a

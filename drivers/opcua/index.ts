@@ -5,6 +5,7 @@ import { defineDriver } from '../../src/runtime/driver.js';
 import { FieldgateError } from '../../src/errors.js';
 import { check, connectionSchema, SECURITY_MODES, SECURITY_POLICIES, tagShape, type Connection, type OpcuaTagExtra } from './schema.js';
 import { OpcuaDevice } from './opcua-device.js';
+import { describeTag, opcuaCommands } from './commands.js';
 
 export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({
   type: 'opcua',
@@ -14,6 +15,8 @@ export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({
   tagShape,
   check,
   create: (ctx) => new OpcuaDevice(ctx),
+  describeTag,
+  commands: opcuaCommands,
   // Loaded on demand like the driver itself: node-opcua only when someone browses.
   browse: async (endpoint, req) => {
     const { browse } = await import('./browse.js');

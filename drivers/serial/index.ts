@@ -5,6 +5,7 @@ import { defineDriver } from '../../src/runtime/driver.js';
 import type { SerialTagExtra } from './parse.js';
 import { check, connectionSchema, tagShape, type Connection } from './schema.js';
 import { SerialDevice } from './serial-device.js';
+import { serialCommands } from './commands.js';
 
 export const serialDriver = defineDriver<Connection, SerialTagExtra>({
   type: 'serial',
@@ -14,6 +15,7 @@ export const serialDriver = defineDriver<Connection, SerialTagExtra>({
   tagShape,
   check,
   create: (ctx) => new SerialDevice(ctx),
+  commands: serialCommands,
 });
 
 export default serialDriver;

@@ -6,7 +6,12 @@ import { filterCovers, topicMatches } from './topics.js';
 const WILDCARD_OR_SEPARATOR = /[+#/]/;
 
 export class Acl {
-  constructor(private readonly rules: readonly BrokerAclRule[]) {}
+  constructor(private rules: readonly BrokerAclRule[]) {}
+
+  /** Reload (issue 20): new rules for every check from now on; granted subscriptions stay. */
+  replace(rules: readonly BrokerAclRule[]): void {
+    this.rules = rules;
+  }
 
   get enabled(): boolean {
     return this.rules.length > 0;

@@ -71,6 +71,13 @@ export class Authenticator {
   private readonly verified = new Map<string, true>();
 
   constructor(users: ReadonlyArray<{ username: string; passwordHash: string }>) {
+    this.replace(users);
+  }
+
+  /** Reload (issue 20): the next CONNECT is checked against these users; live sessions stay. */
+  replace(users: ReadonlyArray<{ username: string; passwordHash: string }>): void {
+    this.users.clear();
+    this.verified.clear();
     for (const u of users) this.users.set(u.username, u.passwordHash);
   }
 

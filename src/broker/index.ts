@@ -66,6 +66,18 @@ export class Broker {
     if (config.sysInterval !== false) this.sys = new SysTopics(this.core, clock, config.sysInterval);
   }
 
+  /**
+   * Reload (issue 20): users, ACLs and limits from a new config apply to the next CONNECT,
+   * SUBSCRIBE and PUBLISH; connected clients and their sessions are untouched. Listeners and
+   * TLS need a restart. Throws (changing nothing) when the password file cannot be read.
+   */
+  applyAccess(config: BrokerConfig): void {
+    const users = [...config.users, ...(config.passwordFile !== undefined ? readPasswordFile(config.passwordFile) : [])];
+    this.core.auth.replace(users);
+    this.core.acl.replace(config.acls);
+    Object.assign(this.core.limits, config.limits);
+  }
+
   /** Binds every configured listener; rejects with FG_ERR_LISTEN (and binds none) if one fails. */
   async listen(): Promise<void> {
     try {

@@ -10,6 +10,10 @@ export interface TagStatus {
   /** Epoch ms of the value (device time when known); 0 before the first reading. */
   sourceTime: number;
   unit?: string;
+  /** Why the quality is not GOOD: the driver's error, a timeout hint, the range it left (issue 20). */
+  reason?: string;
+  /** While not GOOD: the last GOOD value, when it was read and how long ago (seconds). */
+  lastGood?: { value: string | number | boolean | null; at: number; ageSeconds: number };
 }
 
 export interface DeviceStatus {
@@ -79,8 +83,9 @@ export function jsonValue(v: TagValue | null): TagStatus['value'] {
 }
 
 export function takeSnapshot(s: StatusSources): StatusSnapshot {
+  const now = s.now();
   return {
-    now: s.now(),
+    now,
     site: s.site,
     devices: s.devices().map((d) => ({
       name: d.name,
@@ -91,7 +96,14 @@ export function takeSnapshot(s: StatusSources): StatusSnapshot {
       ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
       tags: d.tags.map((t) => {
         const unit = s.units.get(`${d.name}/${t.name}`);
-        return { name: t.name, value: jsonValue(t.value), quality: t.quality, sourceTime: t.sourceTime, ...(unit !== undefined ? { unit } : {}) };
+        return {
+          name: t.name, value: jsonValue(t.value), quality: t.quality, sourceTime: t.sourceTime,
+          ...(unit !== undefined ? { unit } : {}),
+          ...(t.reason !== undefined ? { reason: t.reason } : {}),
+          ...(t.lastGood !== undefined
+            ? { lastGood: { value: jsonValue(t.lastGood.value), at: t.lastGood.at, ageSeconds: Math.max(0, Math.round((now - t.lastGood.at) / 1000)) } }
+            : {}),
+        };
       }),
     })),
     upstream: s.upstream() ?? null,

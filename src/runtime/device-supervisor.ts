@@ -8,6 +8,7 @@ import type { Logger } from '../observe/logger.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Driver, DriverFactory } from './driver.js';
 import { FixedRateLoop } from './fixed-rate.js';
+import { pollGroups } from './poll-groups.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import { toRaw } from './scaling.js';
 import { TagState } from './tag-state.js';
@@ -41,7 +42,8 @@ export class DeviceSupervisor {
   private lastPollAt = 0;
   /** Failed polls since start, for the status page (the metric counts the same by result). */
   private pollErrors = 0;
-  private loop: FixedRateLoop | undefined;
+  /** One fixed-rate loop per poll group (issue 20: per-tag pollInterval). */
+  private loops: FixedRateLoop[] = [];
   private heartbeatLoop: FixedRateLoop | undefined;
   private retryTimer: TimerHandle | undefined;
   private connecting: Promise<void> | undefined;
@@ -89,7 +91,7 @@ export class DeviceSupervisor {
     if (this.retryTimer !== undefined) this.deps.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.connecting;
-    await this.loop?.end();
+    await Promise.all(this.loops.map((l) => l.end()));
     await this.heartbeatLoop?.end();
     await this.stopDriver();
     this.setState('stopped');
@@ -150,16 +152,16 @@ export class DeviceSupervisor {
     if (this.stopping) return;
     if (this.driver.poll !== undefined) {
       this.failures = 0;
-      this.loop = new FixedRateLoop({
+      this.loops = pollGroups(this.device).map((group) => new FixedRateLoop({
         clock: this.deps.clock,
-        interval: this.device.pollInterval,
-        tick: () => this.pollOnce(),
+        interval: group.interval,
+        tick: () => this.pollOnce(group.tags),
         onOverrun: (missed) => {
           this.deps.metrics.overruns.inc(this.labels, missed);
-          this.log.debug({ missed }, 'poll overran its slot');
+          this.log.debug({ missed, interval: group.interval }, 'poll overran its slot');
         },
-      });
-      this.loop.begin();
+      }));
+      for (const l of this.loops) l.begin();
     } else {
       // A subscribing driver is online once connected; heartbeats need their own tick.
       this.markOnline();
@@ -173,13 +175,14 @@ export class DeviceSupervisor {
     }
   }
 
-  private async pollOnce(): Promise<void> {
+  /** `group`: the tag names of one poll group, or undefined when the device has one group. */
+  private async pollOnce(group?: readonly string[]): Promise<void> {
     const poll = this.driver.poll?.bind(this.driver);
     if (poll === undefined) return;
     const started = this.deps.clock.monotonic();
     let readings: Reading[];
     try {
-      readings = await withTimeout(this.deps.clock, this.device.timeout, `poll ${this.device.name}`, poll, this.halt.signal);
+      readings = await withTimeout(this.deps.clock, this.device.timeout, `poll ${this.device.name}`, (signal) => poll(signal, group), this.halt.signal);
     } catch (e) {
       if (this.stopping) return;
       const timeout = e instanceof FieldgateError && e.code === 'FG_ERR_DEVICE_TIMEOUT';
@@ -188,9 +191,11 @@ export class DeviceSupervisor {
       this.pollErrors += 1;
       this.lastPollAt = this.deps.clock.now();
       this.lastError = errorMessage(e);
+      const hint = timeout ? this.driver.diagnose?.() : undefined;
+      if (hint !== undefined && !this.lastError.includes(hint)) this.lastError += `; ${hint}`;
       if (this.failures === 1) this.log.warn({ err: this.lastError }, 'poll failed');
       const now = this.deps.clock.now();
-      this.emit([...this.tags.values()].map((t) => t.fail(now)));
+      this.emit(this.groupTags(group).map((t) => t.fail(now, this.lastError)));
       if (this.failures >= this.device.offlineAfter) this.markOffline(this.lastError, true);
       return;
     }
@@ -203,7 +208,7 @@ export class DeviceSupervisor {
     this.attempt = 0;
     // Tag states take the readings before the device is announced online, so that whoever
     // builds a birth certificate from the snapshot sees current values.
-    const updates = this.collect(readings);
+    const updates = this.collect(readings, group);
     this.markOnline();
     this.emit(updates);
   }
@@ -215,18 +220,25 @@ export class DeviceSupervisor {
     this.emit(this.collect(readings));
   }
 
-  private collect(readings: Reading[]): Array<TagUpdate | undefined> {
+  private collect(readings: Reading[], group?: readonly string[]): Array<TagUpdate | undefined> {
     const now = this.deps.clock.now();
+    const inGroup = group === undefined ? undefined : new Set(group);
     const seen = new Set<string>();
     const updates: Array<TagUpdate | undefined> = [];
     for (const r of readings) {
       const tag = this.tags.get(r.tag);
-      if (tag === undefined) continue;
+      // A driver that cannot read a subset answers for every tag: keep each group's pace.
+      if (tag === undefined || (inGroup !== undefined && !inGroup.has(r.tag))) continue;
       seen.add(r.tag);
       updates.push(tag.accept(r, now));
     }
-    for (const [name, tag] of this.tags) if (!seen.has(name)) updates.push(tag.heartbeat(now));
+    for (const tag of this.groupTags(group)) if (!seen.has(tag.config.name)) updates.push(tag.heartbeat(now));
     return updates;
+  }
+
+  private groupTags(group?: readonly string[]): TagState[] {
+    if (group === undefined) return [...this.tags.values()];
+    return group.map((n) => this.tags.get(n)).filter((t): t is TagState => t !== undefined);
   }
 
   private emit(updates: Array<TagUpdate | undefined>): void {
@@ -245,13 +257,13 @@ export class DeviceSupervisor {
   private markOffline(error: string, reconnect: boolean): void {
     if (this.stopping) return;
     const now = this.deps.clock.now();
-    this.emit([...this.tags.values()].map((t) => t.fail(now)));
+    this.emit([...this.tags.values()].map((t) => t.fail(now, error)));
     this.lastError = error;
     if (this.stateValue !== 'offline') this.setState('offline', error);
     if (!reconnect) return;
     // Not awaited: we may be inside the loop's own tick, and end() waits for that tick.
-    void this.loop?.end();
-    this.loop = undefined;
+    for (const l of this.loops) void l.end();
+    this.loops = [];
     void this.stopDriver().then(() => this.scheduleRetry());
   }
 

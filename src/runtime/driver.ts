@@ -17,6 +17,8 @@ export interface DriverContext<Connection = unknown, TagExtra = unknown> {
   readonly publish: (readings: Reading[]) => void;
   /** Subscribing drivers report a lost or restored link; polling drivers just throw from poll. */
   readonly reportLink: (up: boolean, error?: string) => void;
+  /** Set by `fieldgate probe` (issue 20): attach what was read on the wire as `Reading.raw`. */
+  readonly probe?: boolean;
 }
 
 export interface Driver {
@@ -27,9 +29,15 @@ export interface Driver {
   /**
    * Read every tag once. A rejection means the device did not answer (all tags BAD, counts
    * toward offline); per-tag trouble is a Reading with quality BAD and the poll still resolves.
-   * `signal` aborts when the device's timeout expires.
+   * `signal` aborts when the device's timeout expires. `tags` (issue 20, poll groups): read
+   * only these when given; a driver that ignores it may answer for every tag.
    */
-  poll?(signal: AbortSignal): Promise<Reading[]>;
+  poll?(signal: AbortSignal, tags?: readonly string[]): Promise<Reading[]>;
+  /**
+   * What to check when the device has been silent since it started (issue 20), e.g. "check
+   * unitId (7)": the supervisor appends it to a poll that timed out. Undefined when unknown.
+   */
+  diagnose?(): string | undefined;
   /** Write a raw (already unscaled) value to a writable tag. */
   write?(tag: TagConfig, value: TagValue, signal: AbortSignal): Promise<void>;
 }
@@ -63,6 +71,35 @@ export interface DriverFactory<Connection = unknown, TagExtra = unknown> {
    * paste into a site file. Options come from the command line as strings.
    */
   browse?(target: string, options: BrowseRequest): Promise<string>;
+  /** Where a tag lives on the device, for `fieldgate probe` rows: `holding 0 ("40001")`. */
+  describeTag?(tag: TagConfig<TagExtra>): string;
+  /**
+   * Subcommands this driver adds to the command line (`fieldgate modbus read ...`), so that
+   * nothing driver-specific lands in src/cli.ts (issue 20).
+   */
+  commands?: readonly DriverCommand[];
+}
+
+/** One `fieldgate <driver> <name> ...` subcommand. */
+export interface DriverCommand {
+  name: string;
+  /** One usage line after `fieldgate <driver> <name>`, then lines of option help. */
+  usage: string;
+  /** node:util parseArgs options (all strings or booleans). */
+  options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+  run(request: DriverCommandRequest): Promise<number>;
+}
+
+export interface DriverCommandRequest {
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  /** Read a device given as a raw (unparsed) site-file device entry once and print rows. */
+  probe(device: Record<string, unknown>): Promise<number>;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  logger: Logger;
+  /** Ends when the operator presses Ctrl-C (for commands that run until stopped). */
+  stopped: AbortSignal;
 }
 
 export interface BrowseRequest {

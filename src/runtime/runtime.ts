@@ -8,7 +8,7 @@ import type { MetricsRegistry } from '../observe/metrics.js';
 import { systemClock, type Clock } from './clock.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import type { DriverRegistry } from './registry.js';
-import { runtimeMetrics } from './runtime-metrics.js';
+import { runtimeMetrics, type RuntimeMetrics } from './runtime-metrics.js';
 import type { DeviceStateChange, TagUpdate, TagValue } from './types.js';
 
 export interface RuntimeOptions {
@@ -29,46 +29,73 @@ export class Runtime {
   private readonly stateListeners: StateListener[] = [];
   private readonly log: Logger;
 
-  constructor(options: RuntimeOptions) {
+  private readonly metrics: RuntimeMetrics;
+  private started = false;
+
+  constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger.child({ component: 'runtime' });
-    const metrics = runtimeMetrics(options.metrics);
+    this.metrics = runtimeMetrics(options.metrics);
     for (const device of options.devices) {
       if (!device.enabled) {
         this.log.info({ device: device.name }, 'device disabled in config');
         continue;
       }
-      const factory = options.drivers.get(device.driver);
-      if (factory === undefined) throw new FieldgateError('FG_ERR_DRIVER_UNKNOWN', `device ${device.name}: unknown driver "${device.driver}"`);
-      this.supervisors.set(
-        device.name,
-        new DeviceSupervisor({
-          device,
-          factory,
-          logger: options.logger,
-          registry: options.metrics,
-          metrics,
-          clock: options.clock ?? systemClock,
-          random: options.random ?? Math.random,
-          onUpdates: (u) => this.fanOutUpdates(u),
-          onState: (c) => this.fanOutState(c),
-        }),
-      );
+      this.supervisors.set(device.name, this.supervise(device));
     }
   }
 
-  onUpdates(listener: UpdateListener): void {
-    this.updateListeners.push(listener);
+  private supervise(device: DeviceConfig): DeviceSupervisor {
+    const options = this.options;
+    const factory = options.drivers.get(device.driver);
+    if (factory === undefined) throw new FieldgateError('FG_ERR_DRIVER_UNKNOWN', `device ${device.name}: unknown driver "${device.driver}"`);
+    return new DeviceSupervisor({
+      device,
+      factory,
+      logger: options.logger,
+      registry: options.metrics,
+      metrics: this.metrics,
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+      onUpdates: (u) => this.fanOutUpdates(u),
+      onState: (c) => this.fanOutState(c),
+    });
   }
 
-  onDeviceState(listener: StateListener): void {
+  /** Reload (issue 20): a device from the new config, started at once when the runtime runs. */
+  addDevice(device: DeviceConfig): void {
+    if (this.supervisors.has(device.name)) throw new Error(`device ${device.name} already runs`);
+    if (!device.enabled) return;
+    const s = this.supervise(device);
+    this.supervisors.set(device.name, s);
+    if (this.started) s.start();
+  }
+
+  /** Reload: stop one device and forget it; its last values leave with it. */
+  async removeDevice(name: string): Promise<void> {
+    const s = this.supervisors.get(name);
+    if (s === undefined) return;
+    this.supervisors.delete(name);
+    await s.stop();
+  }
+
+  /** Returns the way to stop listening (a part replaced by a reload, issue 20). */
+  onUpdates(listener: UpdateListener): () => void {
+    this.updateListeners.push(listener);
+    return () => removeFrom(this.updateListeners, listener);
+  }
+
+  onDeviceState(listener: StateListener): () => void {
     this.stateListeners.push(listener);
+    return () => removeFrom(this.stateListeners, listener);
   }
 
   start(): void {
+    this.started = true;
     for (const s of this.supervisors.values()) s.start();
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
   }
 
@@ -103,4 +130,9 @@ export class Runtime {
       }
     }
   }
+}
+
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
 }

@@ -10,6 +10,19 @@ describe('scaling', () => {
     expect(toEngineering(12n, tag('int64', 2))).toBe(24);
   });
 
+  it('rounds to decimals after scaling (issue 20: 539 * 0.1 reported as 53.9)', () => {
+    expect(toEngineering(539, tag('int16', 0.1))).toBe(53.900000000000006);
+    const d = (type: string, scale: number, offset: number, decimals: number) => ({ ...tag(type, scale, offset), decimals });
+    expect(toEngineering(539, d('int16', 0.1, 0, 1))).toBe(53.9);
+    expect(toEngineering(-539, d('int16', 0.1, 0, 1))).toBe(-53.9);
+    expect(toEngineering(1005, d('int16', 0.001, 0, 2))).toBe(1.01); // half away from zero, not 1.00 from 1.00499..
+    expect(toEngineering(0.1 + 0.2, d('float64', 1, 0, 3))).toBe(0.3);
+    expect(toEngineering(12345, d('int32', 1, 0, 0))).toBe(12345);
+    expect(toEngineering(-0.04, d('float64', 1, 0, 1))).toBe(0);
+    expect(Object.is(toEngineering(-0.04, d('float64', 1, 0, 1)), -0)).toBe(false);
+    expect(toEngineering(Number.NaN, d('float64', 1, 0, 1))).toBeNaN();
+  });
+
   it('leaves unscaled and non-numeric values untouched', () => {
     expect(toEngineering(42, tag('int16'))).toBe(42);
     expect(toEngineering(9007199254740993n, tag('int64'))).toBe(9007199254740993n);

@@ -27,11 +27,22 @@ export function reportedType(tag: Pick<CommonTagConfig, 'type' | 'scale' | 'offs
   return isNumericType(tag.type) && isScaled(tag) ? 'float64' : tag.type;
 }
 
-export function toEngineering(raw: TagValue, tag: Pick<CommonTagConfig, 'type' | 'scale' | 'offset'>): TagValue {
-  if (!isNumericType(tag.type) || !isScaled(tag)) return raw;
+export function toEngineering(raw: TagValue, tag: Pick<CommonTagConfig, 'type' | 'scale' | 'offset'> & { decimals?: number | undefined }): TagValue {
+  if (!isNumericType(tag.type)) return raw;
+  if (!isScaled(tag)) return typeof raw === 'number' ? roundTo(raw, tag.decimals) : raw;
   const n = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'boolean' ? Number(raw) : raw;
   if (typeof n !== 'number') return raw;
-  return n * tag.scale + tag.offset;
+  return roundTo(n * tag.scale + tag.offset, tag.decimals);
+}
+
+/**
+ * `decimals` (issue 20): 539 * 0.1 is 53.900000000000006 in binary floating point; rounding
+ * after scaling reports 53.9. Rounds half away from zero; non-finite values pass unchanged.
+ */
+export function roundTo(n: number, decimals: number | undefined): number {
+  if (decimals === undefined || !Number.isFinite(n)) return n;
+  const rounded = Number(`${Math.round(Number(`${Math.abs(n)}e${decimals}`))}e-${decimals}`);
+  return Number.isFinite(rounded) ? Math.sign(n) * rounded || 0 : n;
 }
 
 /**

@@ -5,6 +5,21 @@ import { exceedsDeadband } from './deadband.js';
 import { toEngineering } from './scaling.js';
 import type { Quality, Reading, TagUpdate, TagValue } from './types.js';
 
+export interface TagCurrent {
+  value: TagValue | null;
+  quality: Quality;
+  sourceTime: number;
+  /** Why the quality is not GOOD. */
+  reason?: string;
+  /** While not GOOD: the last GOOD value and its time (epoch ms). */
+  lastGood?: { value: TagValue | null; at: number };
+}
+
+export function outOfRangeReason(value: TagValue, tag: Pick<TagConfig, 'range'>): string {
+  const r = tag.range;
+  return r === undefined ? 'value out of range' : `value ${String(value)} is out of range ${r.min}..${r.max} (check the address, type and byteOrder)`;
+}
+
 export class TagState {
   private reported = false;
   private lastValue: TagValue | null = null;
@@ -15,6 +30,10 @@ export class TagState {
   private currentValue: TagValue | null = null;
   private currentQuality: Quality = 'BAD';
   private currentSourceTime = 0;
+  /** Why the current quality is not GOOD (issue 20: the status page says why a tag is bad). */
+  private currentReason: string | undefined;
+  /** The last GOOD value and when it was read: what an operator compares a BAD tag against. */
+  private lastGood: { value: TagValue | null; at: number } | undefined;
 
   constructor(
     readonly device: string,
@@ -26,15 +45,19 @@ export class TagState {
   accept(reading: Reading, now: number): TagUpdate | undefined {
     const value = reading.value === null ? null : toEngineering(reading.value, this.config);
     let quality = reading.quality;
+    let why = quality === 'GOOD' ? undefined : (reading.error ?? (quality === 'BAD' ? 'no reading' : 'flagged uncertain by the device'));
     if (quality === 'GOOD' && value !== null && this.outOfRange(value)) {
       // Outside the engineering range the device is probably miscalibrated or the address is
       // wrong: still report it, flagged, rather than hide it or pass it as good.
       quality = 'UNCERTAIN';
+      why = outOfRangeReason(value, this.config);
     }
     const sourceTime = reading.sourceTime ?? now;
     this.currentValue = value;
     this.currentQuality = quality;
     this.currentSourceTime = sourceTime;
+    this.currentReason = why;
+    if (quality === 'GOOD') this.lastGood = { value, at: sourceTime };
 
     let reason: TagUpdate['reason'] | undefined;
     if (!this.reported) reason = 'initial';
@@ -52,12 +75,18 @@ export class TagState {
   }
 
   /** Mark the tag BAD (device did not answer); reported once per transition. */
-  fail(now: number): TagUpdate | undefined {
-    return this.accept({ tag: this.config.name, value: null, quality: 'BAD' }, now);
+  fail(now: number, error?: string): TagUpdate | undefined {
+    return this.accept({ tag: this.config.name, value: null, quality: 'BAD', ...(error !== undefined ? { error } : {}) }, now);
   }
 
-  current(): { value: TagValue | null; quality: Quality; sourceTime: number } {
-    return { value: this.currentValue, quality: this.currentQuality, sourceTime: this.currentSourceTime };
+  current(): TagCurrent {
+    return {
+      value: this.currentValue,
+      quality: this.currentQuality,
+      sourceTime: this.currentSourceTime,
+      ...(this.currentReason !== undefined ? { reason: this.currentReason } : {}),
+      ...(this.lastGood !== undefined && this.currentQuality !== 'GOOD' ? { lastGood: this.lastGood } : {}),
+    };
   }
 
   private heartbeatDue(now: number): boolean {

@@ -22,6 +22,8 @@ export interface Reading {
   sourceTime?: number;
   /** Why the quality is not GOOD, for logs and the health page. */
   error?: string;
+  /** What was read on the wire (register words, bytes, a frame), only when probing. */
+  raw?: string;
 }
 
 /** A value the runtime reports downstream: scaled, deadband-filtered, with both timestamps. */
@@ -57,5 +59,14 @@ export interface DeviceSnapshot {
   lastPollAt: number;
   /** Failed polls since the gateway started. */
   pollErrors: number;
-  tags: Array<{ name: string; value: TagValue | null; quality: string; sourceTime: number }>;
+  tags: Array<{
+    name: string;
+    value: TagValue | null;
+    quality: string;
+    sourceTime: number;
+    /** Why the quality is not GOOD (issue 20). */
+    reason?: string;
+    /** While not GOOD: the last GOOD value and when it was read (epoch ms). */
+    lastGood?: { value: TagValue | null; at: number };
+  }>;
 }

@@ -3,6 +3,7 @@
 // by exception through the outbox, DDEATH/DBIRTH as devices come and go, rebirth on request,
 // NDEATH on the way out. It produces messages; the bridge owns the socket (DESIGN.md).
 import type { DeviceConfig } from '../config/sections/devices.js';
+import { metricsOfDevice } from './metric-model.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { Clock } from '../runtime/clock.js';
@@ -165,6 +166,22 @@ export class EdgeNode {
   onDeviceState(change: DeviceStateChange): void {
     if (change.state === 'online') this.append([{ type: 'DBIRTH', device: change.device }]);
     else if (change.state === 'offline') this.append([{ type: 'DDEATH', device: change.device, timestamp: change.at }]);
+  }
+
+  /**
+   * Reload (issue 20): a device added, or changed (its supervisor restarted). Its metrics are
+   * re-indexed (kept names keep their aliases) and it counts as unborn, so the DBIRTH its
+   * supervisor triggers on coming online goes out with the new metrics. No NBIRTH.
+   */
+  deviceConfigured(device: DeviceConfig): void {
+    this.index.setDevice(device.name, metricsOfDevice(device));
+    this.bornDevices.delete(device.name);
+  }
+
+  /** Reload: a device left the config. One DDEATH, and later births leave it out. */
+  deviceRemoved(name: string, at: number): void {
+    this.append([{ type: 'DDEATH', device: name, timestamp: at }]);
+    this.index.removeDevice(name);
   }
 
   /** Node metrics that changed since the last call, as one NDATA record. */

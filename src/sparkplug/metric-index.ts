@@ -30,6 +30,18 @@ export class MetricIndex {
     this.byDevice.set(device, map);
   }
 
+  /** Reload (issue 20): a device's metrics replaced; kept names keep their aliases. */
+  setDevice(name: string, defs: readonly MetricDefinition[]): void {
+    const old = this.byDevice.get(name);
+    for (const m of old?.values() ?? []) this.byAlias.delete(m.alias);
+    this.addAll(name, defs);
+  }
+
+  removeDevice(name: string): void {
+    for (const m of this.byDevice.get(name)?.values() ?? []) this.byAlias.delete(m.alias);
+    this.byDevice.delete(name);
+  }
+
   node(): IndexedMetric[] {
     return [...(this.byDevice.get(undefined)?.values() ?? [])];
   }

@@ -131,6 +131,8 @@ export interface DecodedMetric {
   datatype?: number;
   isNull: boolean;
   isHistorical: boolean;
+  /** The `Quality` property (spec 6.4.9.1: 0 bad, 192 good, 500 uncertain) when present. */
+  quality?: number;
   /** The value read with `type` (or the metric's own datatype); undefined when neither is known. */
   value(type?: DataTypeCode): SpValue | null | undefined;
 }
@@ -143,6 +145,12 @@ export interface DecodedPayload {
 
 type LongLike = { toString(): string };
 const bigOf = (v: number | LongLike | null | undefined): bigint | undefined => (v === null || v === undefined ? undefined : BigInt(v.toString()));
+
+function qualityOf(props: { keys?: string[] | null; values?: Array<{ intValue?: number | null }> | null } | null | undefined): { quality?: number } {
+  const i = props?.keys?.indexOf('Quality') ?? -1;
+  const v = i >= 0 ? props?.values?.[i]?.intValue : undefined;
+  return typeof v === 'number' ? { quality: v } : {};
+}
 
 /** Decodes commands from hosts (NCMD/DCMD) and STATE-less payloads; throws on malformed bytes. */
 export function decodePayload(bytes: Uint8Array): DecodedPayload {
@@ -163,6 +171,7 @@ export function decodePayload(bytes: Uint8Array): DecodedPayload {
         ...(typeof m.datatype === 'number' && m.hasOwnProperty('datatype') ? { datatype: m.datatype } : {}),
         isNull: m.isNull === true,
         isHistorical: m.isHistorical === true,
+        ...qualityOf(m.properties),
         value(type?: DataTypeCode): SpValue | null | undefined {
           if (m.isNull === true) return null;
           const t = (type ?? (m.hasOwnProperty('datatype') ? m.datatype : undefined)) as DataTypeCode | undefined;

@@ -26,6 +26,9 @@ export const commonTagShape = {
   type: z.enum(TAG_TYPES, { error: `type must be one of ${TAG_TYPES.join(', ')}` }).default('float64'),
   scale: z.number().default(1).meta({ description: 'reported = raw * scale + offset' }),
   offset: z.number().default(0),
+  decimals: z.number().int().min(0).max(12).optional().meta({
+    description: 'round the reported value to this many decimal places, after scale and offset and before the deadband (53.900000000000006 -> 53.9 with 1)',
+  }),
   unit: z.string().optional().meta({ description: 'engineering unit, e.g. bar, degC, m3/h' }),
   deadband: deadband.optional(),
   range: z
@@ -34,6 +37,9 @@ export const commonTagShape = {
     .optional()
     .meta({ description: 'engineering range; the base of a percent deadband' }),
   maxSilence: duration('report the value at least this often even when unchanged (heartbeat)').optional(),
+  pollInterval: duration(
+    "this tag's own poll interval (a poll group): tags with the same interval are read together, the others at the device's pollInterval; still one Sparkplug device",
+  ).optional(),
   writable: z.boolean().default(false).meta({ description: 'accept writes from Sparkplug DCMD and local commands' }),
   description: z.string().optional(),
 };

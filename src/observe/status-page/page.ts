@@ -81,7 +81,7 @@ const SCRIPT = String.raw`
     ]));
     if (d.lastError) sec.appendChild(attr(h('div', 'muted', ['last error: ' + d.lastError]), 'data-field', 'error'));
     var t = h('table');
-    t.appendChild(row(['tag', 'value', 'unit', 'quality', 'age'], true));
+    t.appendChild(row(['tag', 'value', 'unit', 'quality', 'age', 'why'], true));
     d.tags.forEach(function (tag) {
       var tr = attr(h('tr'), 'data-tag', d.name + '/' + tag.name);
       tr.appendChild(h('td', '', [tag.name]));
@@ -89,6 +89,10 @@ const SCRIPT = String.raw`
       tr.appendChild(h('td', 'muted', [tag.unit || '']));
       tr.appendChild(h('td', 'quality', [badge(tag.quality, tag.quality)]));
       tr.appendChild(h('td', 'age', [ago(tag.sourceTime)]));
+      // Issue 20: a tag that is not GOOD says why, and what it last read when it was.
+      var why = tag.reason || '';
+      if (tag.lastGood) why += (why ? '; ' : '') + 'last good ' + fmt(tag.lastGood.value) + ' ' + ago(tag.lastGood.at);
+      tr.appendChild(attr(h('td', 'muted', [why]), 'data-field', 'reason'));
       t.appendChild(tr);
     });
     sec.appendChild(t);
