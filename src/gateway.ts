@@ -202,6 +202,7 @@ export class Gateway {
     plan.restartNeeded.splice(i, 1);
     plan.reconnected.push('upstream');
     await this.upstream.stop();
+    const { UpstreamPath } = await import('./upstream.js');
     this.upstream = new UpstreamPath({
       config: next as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
       store: this.store, broker: this.broker, runtime: this.runtime, logger: this.log, metrics: this.metrics,
