@@ -23,7 +23,7 @@ import type { TagUpdate, TagValue } from './runtime/types.js';
 import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
 import { storeOptionsFromConfig } from './store/from-config.js';
-import { openStore, type Store } from './store/open-store.js';
+import { journalShareOf, openStore, type Store } from './store/open-store.js';
 import { statusSources } from './status-sources.js';
 import { UpstreamPath } from './upstream.js';
 
@@ -70,19 +70,23 @@ export class Gateway {
     // One SQLite file holds the outbox, Sparkplug state and the broker's sessions and retained
     // messages; it exists when anything needs to outlive the process.
     if (this.storeFile !== undefined) {
+      const storeOptions = storeOptionsFromConfig(config.store ?? storeSchema.parse({}));
       this.store = openStore({
-        ...storeOptionsFromConfig(config.store ?? storeSchema.parse({})),
+        ...storeOptions,
         extraMigrations: [SPARKPLUG_MIGRATIONS, BROKER_MIGRATIONS],
+        journalMaxBytes: journalShareOf(storeOptions.maxBytes),
         logger: this.log,
       });
+      const faults = this.store.faults;
+      this.health.register('store', () => faults.health());
     }
     const store = this.store;
-    const journal = store !== undefined ? new SqliteCommandJournal(store.db) : undefined;
+    const journal = store !== undefined ? new SqliteCommandJournal(store.db, { maxBytes: store.journalMaxBytes, faults: store.faults }) : undefined;
     const sources = { version: packageVersion(), startedAt: this.startedAt, clock: this.clock, runtime: this.runtime, metrics: this.metrics };
 
     if (config.broker !== undefined) {
       this.broker = new Broker(config.broker, {
-        ...(store !== undefined ? { persistence: new SqliteBrokerPersistence(store.db) } : {}),
+        ...(store !== undefined ? { persistence: new SqliteBrokerPersistence(store.db, { faults: store.faults }) } : {}),
         logger: this.log.child({ part: 'broker' }),
         metrics: this.metrics,
         clock: this.clock,
@@ -96,7 +100,7 @@ export class Gateway {
           devices: config.devices,
           broker,
           runtime: this.runtime,
-          ...(store !== undefined ? { bdSeqStore: new SqliteBdSeqStore(store.db, 'bdSeq.local') } : {}),
+          ...(store !== undefined ? { bdSeqStore: new SqliteBdSeqStore(store.db, 'bdSeq.local', store.faults) } : {}),
           ...(journal !== undefined ? { journal } : {}),
           nodeMetrics: (cmds) => nodeMetricValues({ ...sources, outbox: store?.outbox }, cmds),
           clock: this.clock,
@@ -114,6 +118,7 @@ export class Gateway {
       this.upstream = new UpstreamPath({
         config: config as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
         store,
+        ...(journal !== undefined ? { journal } : {}),
         broker: this.broker,
         runtime: this.runtime,
         logger: this.log,

@@ -188,8 +188,9 @@ export class EdgeNode {
       this.o.appendQueue
         .enqueue({ kind: SPARKPLUG_RECORD_KIND, topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device), payload: encodeRecord(r), qos: 0 })
         .catch((e: unknown) => {
-          // Disk full or I/O: the store has logged and counted it; the runtime keeps running.
-          this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
+          // Disk full or I/O: the store has logged it once and shows it in /health (issue 19: a
+          // line per refused record would fill the journal too); the runtime keeps running.
+          this.log.debug({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
         });
     }
   }

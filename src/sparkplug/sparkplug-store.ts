@@ -2,6 +2,7 @@
 // (a restart continues it [tck-id-payloads-nbirth-bdseq-repeat]) and the command journal
 // (every NCMD/DCMD write: what, when, and how it ended).
 import type { MigrationSet, SqliteDatabase } from '../store/database.js';
+import { storeErrorCode, type StoreFaults } from '../store/store-faults.js';
 import type { CommandJournal } from './edge-node.js';
 import type { BdSeqStore } from './sequence.js';
 
@@ -34,19 +35,27 @@ export const SPARKPLUG_MIGRATIONS: MigrationSet = {
 export class SqliteBdSeqStore implements BdSeqStore {
   private readonly get;
   private readonly put;
+  /** The last value saved: a save the disk refused must not make the next CONNECT reuse it. */
+  private last: number | undefined;
 
-  /** `key`: one counter per session stream (the upstream one, the local broker's one). */
-  constructor(db: SqliteDatabase, private readonly key = 'bdSeq') {
+  /**
+   * `key`: one counter per session stream (the upstream one, the local broker's one).
+   * `faults`: a save the store refuses (disk full, issue 19) is reported and retried; the
+   * session goes on with the value in memory.
+   */
+  constructor(db: SqliteDatabase, private readonly key = 'bdSeq', private readonly faults?: StoreFaults) {
     this.get = db.prepare<[string], { value: number }>('SELECT value FROM sparkplug_state WHERE key = ?');
     this.put = db.prepare<[string, number]>('INSERT INTO sparkplug_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   }
 
   load(): number | undefined {
-    return this.get.get(this.key)?.value;
+    return this.last ?? this.get.get(this.key)?.value;
   }
 
   save(value: number): void {
-    this.put.run(this.key, value);
+    this.last = value;
+    if (this.faults === undefined) this.put.run(this.key, value);
+    else this.faults.write('bdSeq', 'bdSeq save', this.key, () => this.put.run(this.key, value));
   }
 }
 
@@ -62,28 +71,113 @@ export interface JournalRow {
   completed_at: number | null;
 }
 
+/** Longest value or error text a journal row keeps: it is an audit trail, not a copy (issue 19). */
+export const JOURNAL_TEXT_MAX = 256;
+/** What a row costs besides its texts: record header, rowid, integers, cell pointer, slack. */
+const JOURNAL_ROW_OVERHEAD = 64;
+/** SQL for the same estimate, over a row of command_journal. */
+const ROW_COST_SQL = `${JOURNAL_ROW_OVERHEAD} + length(source) + ifnull(length(device), 0) + length(metric) + length(value) + ifnull(length(result), 0) + ifnull(length(error), 0)`;
+
+export interface SqliteCommandJournalOptions {
+  /**
+   * The journal's share of store.maxBytes (openStore's journalMaxBytes). Beyond it the oldest
+   * rows are deleted, down to 90 %, and counted in `trimmed`. Unbounded when absent.
+   */
+  maxBytes?: number;
+  /** A write the store refuses (disk full) is reported there and skipped; the command goes on. */
+  faults?: StoreFaults;
+}
+
 export class SqliteCommandJournal implements CommandJournal {
   private readonly insert;
   private readonly finish;
   private readonly recent;
+  private readonly oldest;
+  private readonly deleteThrough;
+  private bytes: number;
+  /** Rows deleted to keep the journal within its share of the budget, since start. */
+  trimmed = 0;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, private readonly options: SqliteCommandJournalOptions = {}) {
     this.insert = db.prepare<[string, string | null, string, string, number]>(
       'INSERT INTO command_journal (source, device, metric, value, received_at) VALUES (?, ?, ?, ?, ?)',
     );
-    this.finish = db.prepare<[string, string | null, number, number]>('UPDATE command_journal SET result = ?, error = ?, completed_at = ? WHERE id = ?');
+    this.finish = db.prepare<[string, string | null, number, number]>('UPDATE command_journal SET result = ?, error = ? , completed_at = ? WHERE id = ?');
     this.recent = db.prepare<[number], JournalRow>('SELECT * FROM command_journal ORDER BY id DESC LIMIT ?');
+    this.oldest = db.prepare<[number], { id: number; cost: number }>(`SELECT id, ${ROW_COST_SQL} AS cost FROM command_journal ORDER BY id LIMIT ?`);
+    this.deleteThrough = db.prepare<[number]>('DELETE FROM command_journal WHERE id <= ?');
+    this.bytes = (db.prepare(`SELECT COALESCE(SUM(${ROW_COST_SQL}), 0) AS b FROM command_journal`).get() as { b: number }).b;
   }
 
+  /** The estimated bytes the journal's rows take in the file. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** The row id, or 0 when the store refused the write (reported; the command still runs). */
   received(e: { source: string; device: string | undefined; metric: string; value: string; receivedAt: number }): number {
-    return Number(this.insert.run(e.source, e.device ?? null, e.metric, e.value, e.receivedAt).lastInsertRowid);
+    const metric = clip(e.metric);
+    const value = clip(e.value);
+    const run = (): number => Number(this.insert.run(e.source, e.device ?? null, metric, value, e.receivedAt).lastInsertRowid);
+    const id = this.guarded('journal write', run) ?? 0;
+    if (id !== 0) {
+      this.bytes += JOURNAL_ROW_OVERHEAD + e.source.length + (e.device?.length ?? 0) + metric.length + value.length;
+      this.trim();
+    }
+    return id;
   }
 
   completed(id: number, result: 'ok' | 'refused' | 'failed', error: string | undefined, at: number): void {
-    this.finish.run(result, error ?? null, at, id);
+    if (id === 0) return;
+    const text = error === undefined ? null : clip(error);
+    if (this.guarded('journal write', () => this.finish.run(result, text, at, id)) !== undefined) this.bytes += result.length + (text?.length ?? 0);
   }
 
   latest(n: number): JournalRow[] {
     return this.recent.all(n);
   }
+
+  private guarded<T>(op: string, run: () => T): T | undefined {
+    const faults = this.options.faults;
+    if (faults === undefined) return run();
+    try {
+      const r = run();
+      faults.succeeded('journal');
+      return r;
+    } catch (e) {
+      if (storeErrorCode(e) === undefined) throw e;
+      faults.failed('journal', op, e);
+      return undefined;
+    }
+  }
+
+  /** Oldest rows out until the journal is back under 90 % of its share. */
+  private trim(): void {
+    const max = this.options.maxBytes;
+    if (max === undefined || this.bytes <= max) return;
+    const target = Math.floor(max * 0.9);
+    while (this.bytes > target) {
+      const head = this.oldest.all(256);
+      if (head.length === 0) {
+        this.bytes = 0;
+        return;
+      }
+      let through = 0;
+      let n = 0;
+      let freed = 0;
+      for (const h of head) {
+        if (this.bytes - freed <= target) break;
+        through = h.id;
+        freed += h.cost;
+        n += 1;
+      }
+      if (this.guarded('journal trim', () => this.deleteThrough.run(through)) === undefined) return;
+      this.bytes -= freed;
+      this.trimmed += n;
+    }
+  }
+}
+
+function clip(text: string): string {
+  return text.length <= JOURNAL_TEXT_MAX ? text : `${text.slice(0, JOURNAL_TEXT_MAX)}... (${text.length} chars)`;
 }

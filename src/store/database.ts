@@ -56,6 +56,8 @@ export interface OpenedDatabase {
   epoch: string;
   /** Set when a corrupt file was moved aside at startup. */
   recovered?: { movedTo: string; reason: string };
+  /** Set when the file opened on a full disk: reads work, writes fail until space returns. */
+  degraded?: FieldgateError;
 }
 
 const PAGE_SIZE = 4096;
@@ -75,13 +77,26 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     }
   }
   let recovered: OpenedDatabase['recovered'];
+  let degraded: FieldgateError | undefined;
   let db: SqliteDatabase;
   try {
     db = openChecked(options);
   } catch (e) {
-    if (memory || !isCorruption(e)) {
+    if (!memory && isNoSpace(e)) {
+      // Issue 19, start on a full disk: WAL's shared-memory file cannot be sized. In exclusive
+      // locking mode SQLite keeps that index in process memory, so the file opens, reads work
+      // and writes fail with SQLITE_FULL until space returns, answered like any other full disk.
+      // (Only this process may open the file until restart; `fieldgate backup` waits for it.)
+      try {
+        db = openChecked({ ...options, exclusive: true });
+      } catch (e2) {
+        throw new FieldgateError(noSpaceCode(e2), `cannot open store ${options.path} on a full disk: ${errorMessage(e2)}`, { cause: e2 });
+      }
+      degraded = new FieldgateError(noSpaceCode(e), `store ${options.path} opened on a full disk (${errorMessage(e)}): running degraded, writes resume when space returns`, { cause: e });
+    } else if (memory || !isCorruption(e)) {
       throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot open store ${options.path}: ${errorMessage(e)}`, { cause: e });
     }
+    else {
     const movedTo = `${options.path}.corrupt-${now()}`;
     moveAside(options.path, movedTo);
     recovered = { movedTo, reason: errorMessage(e) };
@@ -95,21 +110,23 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     } catch (e2) {
       throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create a fresh store at ${options.path}: ${errorMessage(e2)}`, { cause: e2 });
     }
+    }
   }
   try {
     // Versions first: a file from a newer fieldgate is refused before anything is written to it.
     migrate(db, options.path, options.migrations, log);
     const epoch = ensureEpoch(db, log);
-    return recovered === undefined ? { db, epoch } : { db, epoch, recovered };
+    return { db, epoch, ...(recovered !== undefined ? { recovered } : {}), ...(degraded !== undefined ? { degraded } : {}) };
   } catch (e) {
     db.close();
     throw e;
   }
 }
 
-function openChecked(options: OpenDatabaseOptions): SqliteDatabase {
+function openChecked(options: OpenDatabaseOptions & { exclusive?: boolean }): SqliteDatabase {
   const db = new Database(options.path);
   try {
+    if (options.exclusive === true) db.pragma('locking_mode = EXCLUSIVE');
     // page_size only takes effect on a new file; WAL keeps readers off the writer's back and
     // makes a commit one sequential append.
     db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -131,6 +148,16 @@ function openChecked(options: OpenDatabaseOptions): SqliteDatabase {
     db.close();
     throw e;
   }
+}
+
+function isNoSpace(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'));
+}
+
+function noSpaceCode(e: unknown): 'FG_ERR_STORE_DISK_FULL' | 'FG_ERR_STORE_IO' {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE' ? 'FG_ERR_STORE_DISK_FULL' : 'FG_ERR_STORE_IO';
 }
 
 function isCorruption(e: unknown): boolean {
