@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   FG_ERR_STORE_IO: { class: 'store', meaning: 'the store could not read or write its file' },
   FG_ERR_STORE_BUDGET: { class: 'store', meaning: 'store.maxBytes is reached: drop-oldest evicted unsent records or reject-new refused new ones' },
   FG_ERR_STORE_DAMAGED: { class: 'store', meaning: 'a damaged page of the store file was met while running: that write failed, the gateway stays up; the next start checks the file and moves it aside if needed' },
+  FG_ERR_STORE_READONLY: { class: 'store', meaning: 'the store file or its directory is read-only (file mode, owner or a read-only mount): the gateway cannot keep anything' },
   FG_ERR_STORE_CLOSED: { class: 'store', meaning: 'the store was used after close()' },
   FG_ERR_UPSTREAM_CONNECT: { class: 'upstream', meaning: 'the upstream broker could not be reached or refused the connection' },
   FG_ERR_UPSTREAM_TLS: { class: 'upstream', meaning: 'a TLS file (CA, certificate, key) for the upstream could not be read' },

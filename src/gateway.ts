@@ -23,6 +23,8 @@ import type { TagUpdate, TagValue } from './runtime/types.js';
 import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
 import { storeOptionsFromConfig } from './store/from-config.js';
+import { storeErrorCode } from './store/store-faults.js';
+import { errorMessage, FieldgateError } from './errors.js';
 import { journalShareOf, openStore, type Store } from './store/open-store.js';
 import { statusSources } from './status-sources.js';
 import { UpstreamPath } from './upstream.js';
@@ -65,6 +67,17 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (e) {
+      // Issue 19: a failed start names a documented FG_ERR_STORE_* code, never a raw SQLITE_*.
+      const code = e instanceof FieldgateError ? undefined : storeErrorCode(e);
+      if (code === undefined) throw e;
+      throw new FieldgateError(code, `store ${this.storeFile ?? ''}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config } = this.options;
     const site = config.site;
     // One SQLite file holds the outbox, Sparkplug state and the broker's sessions and retained

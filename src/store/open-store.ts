@@ -1,7 +1,9 @@
 // The store as the gateway sees it: one SQLite file, its epoch, the outbox in it. The local
 // broker adds its migration set here later, next to the outbox's, without touching it.
 import type { Logger } from '../observe/logger.js';
-import { openDatabase, type MigrationSet, type SqliteDatabase, type SynchronousLevel } from './database.js';
+import { errorMessage } from '../errors.js';
+import { silentLogger } from '../observe/logger.js';
+import { isCorruption, moveCorruptAside, openDatabase, type MigrationSet, type SqliteDatabase, type SynchronousLevel } from './database.js';
 import type { OnFull } from './outbox.js';
 import { OUTBOX_MIGRATIONS, OUTBOX_OWNER, SqliteOutbox } from './sqlite-outbox.js';
 import { StoreFaults } from './store-faults.js';
@@ -54,6 +56,20 @@ export interface Store {
 }
 
 export function openStore(options: StoreOptions): Store {
+  try {
+    return openStoreOnce(options);
+  } catch (e) {
+    // Damage the open-time checks did not see (a page read only now, by the migrations, the
+    // epoch or the outbox's totals) is still damage: moved aside, a new epoch (issue 19: a
+    // corrupt store is never a reason to stay down).
+    if (options.path === ':memory:' || !isCorruption(e)) throw e;
+    const log = options.logger ?? silentLogger();
+    const recovered = moveCorruptAside(options.path, errorMessage(e), log, options.now);
+    return { ...openStoreOnce(options), recovered };
+  }
+}
+
+function openStoreOnce(options: StoreOptions): Store {
   const opened = openDatabase({
     path: options.path,
     migrations: [{ owner: OUTBOX_OWNER, migrations: OUTBOX_MIGRATIONS }, ...(options.extraMigrations ?? [])],
@@ -72,17 +88,24 @@ export function openStore(options: StoreOptions): Store {
   const faults = new StoreFaults({ ...(options.logger !== undefined ? { logger: options.logger } : {}), probe: () => probeTx() });
   if (opened.degraded !== undefined) faults.failed('open', 'open', opened.degraded);
   const journalMaxBytes = options.journalMaxBytes ?? 0;
-  const outbox = new SqliteOutbox({
-    db: opened.db,
-    epoch: opened.epoch,
-    faults,
-    maxBytes: Math.max(0, options.maxBytes - STORE_FIXED_BYTES - journalMaxBytes),
-    maxAgeMs: options.maxAgeMs,
-    onFull: options.onFull,
-    ...(options.now !== undefined ? { now: options.now } : {}),
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    ...(options.budgetLogIntervalMs !== undefined ? { budgetLogIntervalMs: options.budgetLogIntervalMs } : {}),
-  });
+  let outbox: SqliteOutbox;
+  try {
+    outbox = new SqliteOutbox({
+      db: opened.db,
+      epoch: opened.epoch,
+      faults,
+      maxBytes: Math.max(0, options.maxBytes - STORE_FIXED_BYTES - journalMaxBytes),
+      maxAgeMs: options.maxAgeMs,
+      onFull: options.onFull,
+      ...(options.now !== undefined ? { now: options.now } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.budgetLogIntervalMs !== undefined ? { budgetLogIntervalMs: options.budgetLogIntervalMs } : {}),
+    });
+  } catch (e) {
+    faults.close();
+    db.close();
+    throw e;
+  }
   let closed = false;
   return {
     db: opened.db,
