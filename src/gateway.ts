@@ -43,6 +43,7 @@ export class Gateway {
   private readonly startedAt = Date.now();
   private readonly clock: Clock;
   private store: Store | undefined;
+  private journal: SqliteCommandJournal | undefined;
   private broker: Broker | undefined;
   private upstream: UpstreamPath | undefined;
   private local: LocalSparkplug | undefined;
@@ -95,6 +96,12 @@ export class Gateway {
     }
     const store = this.store;
     const journal = store !== undefined ? new SqliteCommandJournal(store.db, { maxBytes: store.journalMaxBytes, faults: store.faults }) : undefined;
+    this.journal = journal;
+    if (journal !== undefined) {
+      this.metrics
+        .gauge('fieldgate_command_journal_trimmed_rows', 'oldest command journal rows deleted to keep the journal within its share of store.maxBytes, since start')
+        .collect(() => [[undefined, journal.trimmed]]);
+    }
     const sources = { version: packageVersion(), startedAt: this.startedAt, clock: this.clock, runtime: this.runtime, metrics: this.metrics };
 
     if (config.broker !== undefined) {
@@ -177,6 +184,8 @@ export class Gateway {
     this.local = undefined;
     await this.broker?.close();
     this.broker = undefined;
+    this.journal?.flush();
+    this.journal = undefined;
     this.store?.close();
     this.store = undefined;
     await this.observe?.close();

@@ -88,25 +88,52 @@ export interface SqliteCommandJournalOptions {
   faults?: StoreFaults;
 }
 
+type JournalOp =
+  | { op: 'insert'; id: number; source: string; device: string | null; metric: string; value: string; at: number }
+  | { op: 'finish'; id: number; result: string; error: string | null; at: number };
+
+/** Journal writes committed in one transaction at most; the rest wait for the next turn. */
+const JOURNAL_BATCH = 500;
+
+/**
+ * The command journal. Writes are grouped: everything journaled in one turn of the event loop
+ * commits in one transaction (issue 19: two fsynced transactions per command made a flood of
+ * commands stall the event loop, 5 ms each). Row ids are handed out here, so a command's
+ * completion can follow its receipt in the same group. A group the store refuses (disk full)
+ * is reported through `faults` and dropped: the journal is an audit trail, the command runs.
+ */
 export class SqliteCommandJournal implements CommandJournal {
   private readonly insert;
   private readonly finish;
   private readonly recent;
   private readonly oldest;
   private readonly deleteThrough;
+  private readonly commitTx;
   private bytes: number;
+  private nextId: number;
+  private pending: JournalOp[] = [];
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
   /** Rows deleted to keep the journal within its share of the budget, since start. */
   trimmed = 0;
 
-  constructor(db: SqliteDatabase, private readonly options: SqliteCommandJournalOptions = {}) {
-    this.insert = db.prepare<[string, string | null, string, string, number]>(
-      'INSERT INTO command_journal (source, device, metric, value, received_at) VALUES (?, ?, ?, ?, ?)',
+  constructor(private readonly db: SqliteDatabase, private readonly options: SqliteCommandJournalOptions = {}) {
+    this.insert = db.prepare<[number, string, string | null, string, string, number]>(
+      'INSERT INTO command_journal (id, source, device, metric, value, received_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.finish = db.prepare<[string, string | null, number, number]>('UPDATE command_journal SET result = ?, error = ? , completed_at = ? WHERE id = ?');
+    this.finish = db.prepare<[string, string | null, number, number]>('UPDATE command_journal SET result = ?, error = ?, completed_at = ? WHERE id = ?');
     this.recent = db.prepare<[number], JournalRow>('SELECT * FROM command_journal ORDER BY id DESC LIMIT ?');
     this.oldest = db.prepare<[number], { id: number; cost: number }>(`SELECT id, ${ROW_COST_SQL} AS cost FROM command_journal ORDER BY id LIMIT ?`);
     this.deleteThrough = db.prepare<[number]>('DELETE FROM command_journal WHERE id <= ?');
-    this.bytes = (db.prepare(`SELECT COALESCE(SUM(${ROW_COST_SQL}), 0) AS b FROM command_journal`).get() as { b: number }).b;
+    const totals = db.prepare(`SELECT COALESCE(SUM(${ROW_COST_SQL}), 0) AS b, COALESCE(MAX(id), 0) AS last FROM command_journal`).get() as { b: number; last: number };
+    this.bytes = totals.b;
+    this.nextId = totals.last + 1;
+    this.commitTx = db.transaction((ops: readonly JournalOp[]) => {
+      for (const o of ops) {
+        if (o.op === 'insert') this.insert.run(o.id, o.source, o.device, o.metric, o.value, o.at);
+        else this.finish.run(o.result, o.error, o.at, o.id);
+      }
+      return true;
+    });
   }
 
   /** The estimated bytes the journal's rows take in the file. */
@@ -114,39 +141,56 @@ export class SqliteCommandJournal implements CommandJournal {
     return this.bytes;
   }
 
-  /** The row id, or 0 when the store refused the write (reported; the command still runs). */
+  /** The row id the entry gets when its group commits. */
   received(e: { source: string; device: string | undefined; metric: string; value: string; receivedAt: number }): number {
-    const metric = clip(e.metric);
-    const value = clip(e.value);
-    const run = (): number => Number(this.insert.run(e.source, e.device ?? null, metric, value, e.receivedAt).lastInsertRowid);
-    const id = this.guarded('journal write', run) ?? 0;
-    if (id !== 0) {
-      this.bytes += JOURNAL_ROW_OVERHEAD + e.source.length + (e.device?.length ?? 0) + metric.length + value.length;
-      this.trim();
-    }
+    const id = this.nextId++;
+    this.queue({ op: 'insert', id, source: e.source, device: e.device ?? null, metric: clip(e.metric), value: clip(e.value), at: e.receivedAt });
     return id;
   }
 
   completed(id: number, result: 'ok' | 'refused' | 'failed', error: string | undefined, at: number): void {
-    if (id === 0) return;
-    const text = error === undefined ? null : clip(error);
-    if (this.guarded('journal write', () => this.finish.run(result, text, at, id)) !== undefined) this.bytes += result.length + (text?.length ?? 0);
+    if (id <= 0) return;
+    this.queue({ op: 'finish', id, result, error: error === undefined ? null : clip(error), at });
   }
 
   latest(n: number): JournalRow[] {
+    this.flush();
     return this.recent.all(n);
+  }
+
+  /** Commits what is pending now (the gateway calls it before closing the store). */
+  flush(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    while (this.pending.length > 0) {
+      if (!this.db.open) {
+        this.pending = [];
+        return;
+      }
+      const group = this.pending.splice(0, JOURNAL_BATCH);
+      if (this.guarded('journal write', () => this.commitTx(group)) === undefined) continue;
+      for (const o of group) this.bytes += o.op === 'insert' ? JOURNAL_ROW_OVERHEAD + o.source.length + (o.device?.length ?? 0) + o.metric.length + o.value.length : o.result.length + (o.error?.length ?? 0);
+      this.trim();
+    }
+  }
+
+  private queue(op: JournalOp): void {
+    this.pending.push(op);
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      this.flush();
+    });
   }
 
   private guarded<T>(op: string, run: () => T): T | undefined {
     const faults = this.options.faults;
-    if (faults === undefined) return run();
     try {
       const r = run();
-      faults.succeeded('journal');
+      faults?.succeeded('journal');
       return r;
     } catch (e) {
       if (storeErrorCode(e) === undefined) throw e;
-      faults.failed('journal', op, e);
+      faults?.failed('journal', op, e);
       return undefined;
     }
   }
@@ -171,7 +215,7 @@ export class SqliteCommandJournal implements CommandJournal {
         freed += h.cost;
         n += 1;
       }
-      if (this.guarded('journal trim', () => this.deleteThrough.run(through)) === undefined) return;
+      if (this.guarded('journal trim', () => this.deleteThrough.run(through).changes) === undefined) return;
       this.bytes -= freed;
       this.trimmed += n;
     }
