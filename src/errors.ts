@@ -28,6 +28,7 @@ export const ERROR_CATALOGUE = {
   FG_ERR_STORE_READONLY: { class: 'store', meaning: 'the store file or its directory is read-only (file mode, owner or a read-only mount): the gateway cannot keep anything' },
   FG_ERR_STORE_CLOSED: { class: 'store', meaning: 'the store was used after close()' },
   FG_ERR_UPSTREAM_CONNECT: { class: 'upstream', meaning: 'the upstream broker could not be reached or refused the connection' },
+  FG_ERR_UPSTREAM_TIMEOUT: { class: 'upstream', meaning: 'the upstream broker confirmed nothing in time while records were in flight: the session was ended and they are sent again' },
   FG_ERR_UPSTREAM_TLS: { class: 'upstream', meaning: 'a TLS file (CA, certificate, key) for the upstream could not be read' },
   FG_ERR_OPCUA_UNTRUSTED: { class: 'device', meaning: "the OPC UA server's certificate is not in the gateway's trust list yet" },
   FG_ERR_OPCUA_AUTH: { class: 'device', meaning: 'the OPC UA server refused the configured user identity' },

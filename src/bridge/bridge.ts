@@ -21,6 +21,7 @@ import type { OutboxRecord, QoS } from '../store/outbox.js';
 import { backoffDelay } from './backoff.js';
 import { AckCommitter } from './ack-committer.js';
 import { AckFence } from './ack-fence.js';
+import { CONFIRM_TIMEOUT_MS, ConfirmTimeout } from './confirm-timeout.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
@@ -71,6 +72,7 @@ export class Bridge {
   private window: number;
   private maxQos: QoS;
   private readonly failures: ConnectFailures;
+  private readonly confirmTimeout: ConfirmTimeout;
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -84,6 +86,15 @@ export class Bridge {
     this.window = o.inflight;
     this.maxQos = o.maxQos;
     if (o.fenceTopic !== undefined) this.fence = new AckFence(o.fenceTopic, this.log);
+    this.confirmTimeout = new ConfirmTimeout({
+      clock: this.clock,
+      timeoutMs: o.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS,
+      waiting: () => this.inflight.size,
+      stuck: (waitedMs) => {
+        this.log.warn({ code: 'FG_ERR_UPSTREAM_TIMEOUT', url: this.o.session.url, inflight: this.inflight.size, waitedMs }, 'upstream confirmed nothing in time: ending the session, in-flight records are sent again');
+        this.client?.end(true);
+      },
+    });
     this.failures = new ConnectFailures(this.log, o.session.url, () => this.clock.monotonic(), o.failureLogIntervalMs);
     this.acks = new AckCommitter({
       outbox: o.outbox,
@@ -209,6 +220,7 @@ export class Bridge {
     this.lanes.reset();
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
     subscribeCommands(client, this.o, this.log);
+    this.confirmTimeout.start();
     this.o.onConnect?.(client);
     this.passes.soonest();
   }
@@ -240,6 +252,7 @@ export class Bridge {
   }
 
   private dropSession(): void {
+    this.confirmTimeout.stop();
     this.connected = false;
     this.client = undefined;
     this.wire?.close();
@@ -422,6 +435,7 @@ export class Bridge {
     if (gen !== this.generation) return;
     const lane = this.inflight.get(seq);
     if (lane === undefined) return;
+    this.confirmTimeout.progress();
     this.acks.record(seq);
     this.metrics.ackedOne(lane);
   }
