@@ -153,6 +153,13 @@ export class Gateway {
       this.log.warn({ section: 'store' }, 'store configured without upstream or broker: nothing uses it');
     }
 
+    // Issue 19: commands refused over the per-source rate, by stream.
+    this.metrics.gauge('fieldgate_commands_rate_limited', 'command messages refused over the per-source rate limit, since start').collect(() => [
+      [{ stream: 'upstream' }, this.upstream?.edgeNode.commandStats().rateLimited ?? 0],
+      [{ stream: 'local-sparkplug' }, this.local?.edge.commandStats().rateLimited ?? 0],
+      [{ stream: 'local-json' }, this.localValues?.limits.commandsRefused ?? 0],
+    ]);
+
     const http = config.observe.http;
     if (http.enabled) {
       const sources = statusSources({ config, runtime: this.runtime, clock: this.clock, version: packageVersion(), startedAt: this.startedAt, broker: () => this.broker, upstream: () => this.upstream });
