@@ -2,7 +2,8 @@
 // fan-out of tag updates and device state changes to whoever listens (Sparkplug, the local
 // broker, logs), and the routing of writes to the right device.
 import type { DeviceConfig } from '../config/sections/devices.js';
-import { FieldgateError } from '../errors.js';
+import { errorMessage, FieldgateError } from '../errors.js';
+import { checkWrite } from './write-check.js';
 import type { Logger } from '../observe/logger.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
 import { systemClock, type Clock } from './clock.js';
@@ -28,9 +29,12 @@ export class Runtime {
   private readonly updateListeners: UpdateListener[] = [];
   private readonly stateListeners: StateListener[] = [];
   private readonly log: Logger;
+  /** Tag configs by device and tag, for the write check every path shares. */
+  private readonly tagConfigs = new Map<string, Map<string, DeviceConfig['tags'][number]>>();
 
   constructor(options: RuntimeOptions) {
     this.log = options.logger.child({ component: 'runtime' });
+    for (const d of options.devices) this.tagConfigs.set(d.name, new Map(d.tags.map((t) => [t.name, t])));
     const metrics = runtimeMetrics(options.metrics);
     for (const device of options.devices) {
       if (!device.enabled) {
@@ -76,6 +80,14 @@ export class Runtime {
   async write(device: string, tag: string, value: TagValue): Promise<void> {
     const s = this.supervisors.get(device);
     if (s === undefined) throw new FieldgateError('FG_ERR_WRITE_REJECTED', `no device named "${device}"`);
+    const cfg = this.tagConfigs.get(device)?.get(tag);
+    if (cfg !== undefined && cfg.writable) {
+      try {
+        checkWrite(value, cfg);
+      } catch (e) {
+        throw new FieldgateError('FG_ERR_WRITE_REJECTED', `${device}/${tag}: ${errorMessage(e)}`);
+      }
+    }
     await s.write(tag, value);
   }
 
