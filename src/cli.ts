@@ -8,6 +8,7 @@ import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
 import { errorMessage, isFieldgateError } from './errors.js';
+import { redactSecrets } from './config/redact.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
@@ -284,7 +285,7 @@ async function run(file: string, logLevel: LogLevel | undefined): Promise<number
     await gateway.start();
   } catch (e) {
     logger.fatal({ err: e }, 'gateway failed to start');
-    systemd.failed(errorMessage(e));
+    systemd.failed(redactSecrets(errorMessage(e)));
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
