@@ -63,7 +63,7 @@ devices:
     }
     await until(() => results >= 3030, 20_000, `every command answered (${results})`);
     const reader = new Database(path);
-    cleanups.push(() => reader.close());
+    cleanups.push(() => void reader.close());
     reader.pragma('wal_checkpoint(TRUNCATE)');
     const size = statSync(path).size;
     expect(size).toBeLessThanOrEqual(maxBytes * 1.2);

@@ -12,7 +12,7 @@ import { ManualClock } from '../src/runtime/clock.js';
 import { DriverRegistry } from '../src/runtime/registry.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { parseCommand } from '../src/sparkplug/commands.js';
-import { DataType } from '../src/sparkplug/datatypes.js';
+import { DataType, type DataTypeCode } from '../src/sparkplug/datatypes.js';
 import { MetricIndex } from '../src/sparkplug/metric-index.js';
 import { NODE_METRICS } from '../src/sparkplug/node-metrics.js';
 import { encodePayload } from '../src/sparkplug/payload.js';
@@ -61,7 +61,7 @@ describe('write validation on every path', () => {
   it('a Sparkplug Int16/Int8 command value that only fits by wrapping is refused, negatives still pass', async () => {
     const { cfg } = await runtime();
     const index = new MetricIndex(NODE_METRICS, cfg.devices);
-    const cmd = (name: string, type: number, value: number) => Buffer.from(encodePayload({ metrics: [{ name, type, value }] }));
+    const cmd = (name: string, type: DataTypeCode, value: number) => Buffer.from(encodePayload({ metrics: [{ name, type, value }] }));
     expect(parseCommand(cmd('i16', DataType.Int16, 70000), 'pump', index)[0]).toMatchObject({ kind: 'refused', reason: expect.stringContaining('Int16') });
     expect(parseCommand(cmd('i8', DataType.Int8, 300), 'pump', index)[0]).toMatchObject({ kind: 'refused', reason: expect.stringContaining('Int8') });
     expect(parseCommand(cmd('i16', DataType.Int16, -2), 'pump', index)[0]).toEqual({ kind: 'write', device: 'pump', metric: 'i16', value: -2 });
