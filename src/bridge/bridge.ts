@@ -22,6 +22,7 @@ import { backoffDelay } from './backoff.js';
 import { AckCommitter } from './ack-committer.js';
 import { AckFence } from './ack-fence.js';
 import { CONFIRM_TIMEOUT_MS, ConfirmTimeout } from './confirm-timeout.js';
+import { InboundBatches } from './inbound-batches.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
@@ -73,6 +74,7 @@ export class Bridge {
   private maxQos: QoS;
   private readonly failures: ConnectFailures;
   private readonly confirmTimeout: ConfirmTimeout;
+  private readonly inbound = new InboundBatches();
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -188,7 +190,9 @@ export class Bridge {
       this.onSessionUp(client, connack.properties);
     });
     client.on('message', (topic, payload, packet) => {
-      if (gen === this.generation) deliverCommand(this.o, topic, payload, packet, this.log);
+      if (gen !== this.generation) return;
+      this.inbound.seen(client.stream);
+      deliverCommand(this.o, topic, payload, packet, this.log);
     });
     client.on('error', (e) => {
       if (gen !== this.generation) return;
@@ -253,6 +257,7 @@ export class Bridge {
 
   private dropSession(): void {
     this.confirmTimeout.stop();
+    this.inbound.stop();
     this.connected = false;
     this.client = undefined;
     this.wire?.close();
