@@ -10,6 +10,7 @@ import { configJsonSchema } from './config/schema.js';
 import { driverCommandsUsage, findDriverCommand, runDriverCommand } from './driver-commands.js';
 import { applyDemoPorts, busyPortHint, parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
+import { redactSecrets } from './config/redact.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { Gateway } from './gateway.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -339,7 +340,7 @@ async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: Dem
     logger.fatal({ err: e }, 'gateway failed to start');
     const hint = demoPorts !== undefined ? busyPortHint(config, e) : undefined;
     if (hint !== undefined) process.stderr.write(`fieldgate demo: ${hint}\n`);
-    systemd.failed(errorMessage(e));
+    systemd.failed(redactSecrets(errorMessage(e)));
     await gateway.stop().catch(() => undefined);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);

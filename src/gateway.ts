@@ -23,7 +23,9 @@ import type { TagUpdate, TagValue } from './runtime/types.js';
 import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './store/broker-persistence.js';
 import { storeOptionsFromConfig } from './store/from-config.js';
-import { openStore, type Store } from './store/open-store.js';
+import { storeErrorCode } from './store/store-faults.js';
+import { errorMessage, FieldgateError } from './errors.js';
+import { journalShareOf, openStore, type Store } from './store/open-store.js';
 import { applyReload, planReload, summary, type ReloadPlan } from './reload.js';
 import { statusSources } from './status-sources.js';
 import type { UpstreamPath } from './upstream.js';
@@ -42,6 +44,7 @@ export class Gateway {
   private readonly startedAt = Date.now();
   private readonly clock: Clock;
   private store: Store | undefined;
+  private journal: SqliteCommandJournal | undefined;
   private broker: Broker | undefined;
   private upstream: UpstreamPath | undefined;
   private local: LocalSparkplug | undefined;
@@ -68,24 +71,45 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (e) {
+      // Issue 19: a failed start names a documented FG_ERR_STORE_* code, never a raw SQLITE_*.
+      const code = e instanceof FieldgateError ? undefined : storeErrorCode(e);
+      if (code === undefined) throw e;
+      throw new FieldgateError(code, `store ${this.storeFile ?? ''}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config } = this.options;
     const site = config.site;
     // One SQLite file holds the outbox, Sparkplug state and the broker's sessions and retained
     // messages; it exists when anything needs to outlive the process.
     if (this.storeFile !== undefined) {
+      const storeOptions = storeOptionsFromConfig(config.store ?? storeSchema.parse({}));
       this.store = openStore({
-        ...storeOptionsFromConfig(config.store ?? storeSchema.parse({})),
+        ...storeOptions,
         extraMigrations: [SPARKPLUG_MIGRATIONS, BROKER_MIGRATIONS],
+        journalMaxBytes: journalShareOf(storeOptions.maxBytes),
         logger: this.log,
       });
+      const faults = this.store.faults;
+      this.health.register('store', () => faults.health());
     }
     const store = this.store;
-    const journal = store !== undefined ? new SqliteCommandJournal(store.db) : undefined;
+    const journal = store !== undefined ? new SqliteCommandJournal(store.db, { maxBytes: store.journalMaxBytes, faults: store.faults }) : undefined;
+    this.journal = journal;
+    if (journal !== undefined) {
+      this.metrics
+        .gauge('fieldgate_command_journal_trimmed_rows', 'oldest command journal rows deleted to keep the journal within its share of store.maxBytes, since start')
+        .collect(() => [[undefined, journal.trimmed]]);
+    }
     const sources = { version: packageVersion(), startedAt: this.startedAt, clock: this.clock, runtime: this.runtime, metrics: this.metrics };
 
     if (config.broker !== undefined) {
       this.broker = new Broker(config.broker, {
-        ...(store !== undefined ? { persistence: new SqliteBrokerPersistence(store.db) } : {}),
+        ...(store !== undefined ? { persistence: new SqliteBrokerPersistence(store.db, { faults: store.faults }) } : {}),
         logger: this.log.child({ part: 'broker' }),
         metrics: this.metrics,
         clock: this.clock,
@@ -99,7 +123,7 @@ export class Gateway {
           devices: config.devices,
           broker,
           runtime: this.runtime,
-          ...(store !== undefined ? { bdSeqStore: new SqliteBdSeqStore(store.db, 'bdSeq.local') } : {}),
+          ...(store !== undefined ? { bdSeqStore: new SqliteBdSeqStore(store.db, 'bdSeq.local', store.faults) } : {}),
           ...(journal !== undefined ? { journal } : {}),
           nodeMetrics: (cmds) => nodeMetricValues({ ...sources, outbox: store?.outbox }, cmds),
           clock: this.clock,
@@ -119,6 +143,7 @@ export class Gateway {
       this.upstream = new UpstreamPath({
         config: config as GatewayConfig & { upstream: NonNullable<GatewayConfig['upstream']> },
         store,
+        ...(journal !== undefined ? { journal } : {}),
         broker: this.broker,
         runtime: this.runtime,
         logger: this.log,
@@ -132,6 +157,13 @@ export class Gateway {
     } else if (config.store !== undefined && config.broker === undefined) {
       this.log.warn({ section: 'store' }, 'store configured without upstream or broker: nothing uses it');
     }
+
+    // Issue 19: commands refused over the per-source rate, by stream.
+    this.metrics.gauge('fieldgate_commands_rate_limited', 'command messages refused over the per-source rate limit, since start').collect(() => [
+      [{ stream: 'upstream' }, this.upstream?.edgeNode.commandStats().rateLimited ?? 0],
+      [{ stream: 'local-sparkplug' }, this.local?.edge.commandStats().rateLimited ?? 0],
+      [{ stream: 'local-json' }, this.localValues?.limits.commandsRefused ?? 0],
+    ]);
 
     const http = config.observe.http;
     if (http.enabled) {
@@ -164,6 +196,8 @@ export class Gateway {
     this.local = undefined;
     await this.broker?.close();
     this.broker = undefined;
+    this.journal?.flush();
+    this.journal = undefined;
     this.store?.close();
     this.store = undefined;
     await this.observe?.close();

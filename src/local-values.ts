@@ -3,6 +3,7 @@
 // may). Results come back on a parallel topic and go to the command journal.
 import type { Broker } from './broker/index.js';
 import type { LocalConfig } from './config/sections/local.js';
+import { CommandLimits, RATE_LIMIT_REASON } from './runtime/command-limits.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './observe/logger.js';
 import type { Clock } from './runtime/clock.js';
@@ -20,11 +21,14 @@ export function jsonValue(v: TagValue | null): unknown {
 export class LocalValues {
   private unsubscribe: (() => void) | undefined;
   private readonly units = new Map<string, string | undefined>();
+  /** Issue 19: per publishing client, refused over the rate with the reason on the result topic. */
+  readonly limits: CommandLimits;
 
   constructor(
     private readonly o: { config: LocalConfig; broker: Broker; runtime: Runtime; journal?: CommandJournal | undefined; clock: Clock; logger: Logger; units: Map<string, string | undefined> },
   ) {
     this.units = o.units;
+    this.limits = new CommandLimits({ clock: o.clock, log: o.logger });
     if (o.config.values.enabled) o.runtime.onUpdates((u) => this.publishValues(u));
   }
 
@@ -32,7 +36,7 @@ export class LocalValues {
     const { commands } = this.o.config;
     if (!commands.enabled) return;
     const prefix = commands.prefix;
-    this.unsubscribe = this.o.broker.subscribe(`${prefix}/#`, (m) => this.onCommand(m.topic.slice(prefix.length + 1), m.payload), { qos: 1 });
+    this.unsubscribe = this.o.broker.subscribe(`${prefix}/#`, (m) => this.onCommand(m.topic.slice(prefix.length + 1), m.payload, m.origin), { qos: 1 });
   }
 
   stop(): void {
@@ -53,11 +57,12 @@ export class LocalValues {
     }
   }
 
-  private onCommand(path: string, payload: Buffer): void {
+  private onCommand(path: string, payload: Buffer, origin: string | undefined): void {
     const slash = path.indexOf('/');
     const reply = (result: object): void => {
       this.o.broker.publish(`${this.o.config.commands.prefix}-result/${path}`, JSON.stringify(result), { qos: 1 });
     };
+    if (!this.limits.admit(`client:${origin ?? ''}`)) return reply({ ok: false, error: RATE_LIMIT_REASON });
     if (slash <= 0 || slash === path.length - 1) return reply({ ok: false, error: 'topic must be <prefix>/<device>/<tag>' });
     const device = path.slice(0, slash);
     const tag = path.slice(slash + 1);

@@ -25,6 +25,8 @@ export interface UpstreamPathOptions {
   broker?: Broker | undefined;
   /** Opened by the gateway with SPARKPLUG_MIGRATIONS among its extra migrations. */
   store: Store;
+  /** The gateway's journal (one per file: it keeps the journal's share of maxBytes). */
+  journal?: SqliteCommandJournal;
   runtime: Runtime;
   logger: Logger;
   metrics: MetricsRegistry;
@@ -53,13 +55,13 @@ export class UpstreamPath {
     const site = config.site;
     this.store = o.store;
     this.appendQueue = new AppendQueue(this.store.outbox);
-    this.journal = new SqliteCommandJournal(this.store.db);
+    this.journal = o.journal ?? new SqliteCommandJournal(this.store.db, { maxBytes: this.store.journalMaxBytes, faults: this.store.faults });
     this.edgeNode = new EdgeNode({
       identity: { group: site.group, node: site.node },
       devices: config.devices,
       outbox: this.store.outbox,
       appendQueue: this.appendQueue,
-      bdSeqStore: new SqliteBdSeqStore(this.store.db),
+      bdSeqStore: new SqliteBdSeqStore(this.store.db, 'bdSeq', this.store.faults),
       journal: this.journal,
       primaryHost: site.primaryHost,
       write: (device, tag, value) => runtime.write(device, tag, value),

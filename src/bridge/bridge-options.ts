@@ -15,6 +15,8 @@ export interface BridgeOptions {
   /** Edge node identity for the dedup key, `group/node`. */
   node: string;
   session: UpstreamSessionConfig;
+  /** No confirmation for this long while records are in flight ends the session (default 8 s). */
+  confirmTimeoutMs?: number;
   inflight: number;
   maxQos: QoS;
   replayRate: PacerRate;

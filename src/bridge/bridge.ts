@@ -21,6 +21,8 @@ import type { OutboxRecord, QoS } from '../store/outbox.js';
 import { backoffDelay } from './backoff.js';
 import { AckCommitter } from './ack-committer.js';
 import { AckFence } from './ack-fence.js';
+import { CONFIRM_TIMEOUT_MS, ConfirmTimeout } from './confirm-timeout.js';
+import { InboundBatches } from './inbound-batches.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
@@ -82,6 +84,8 @@ export class Bridge {
   private attemptStartedAt = 0;
   private lastPublishNow: string | undefined;
   private closing = false;
+  private readonly confirmTimeout: ConfirmTimeout;
+  private readonly inbound = new InboundBatches();
 
   constructor(private readonly o: BridgeOptions) {
     this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
@@ -99,6 +103,17 @@ export class Bridge {
     this.guard = new UpstreamGuard(this.log, o.session.protocolVersion, o.session.url, o.metrics);
     if (o.fenceTopic !== undefined && (o.confirm === undefined || o.confirm === 'fence')) this.fence = new AckFence(o.fenceTopic, this.log);
     if (o.confirm === 'host') this.host = new HostConfirm(o.outbox, o.ackPrefix ?? 'fieldgate/ack', o.node, this.log, this.clock, o.metrics, () => this.passes.soonest());
+    // Transport acks (PUBACK, or the fence's) that never come end the session (issue 19); in
+    // host mode the consumer's own acks may take longer and do not count here.
+    this.confirmTimeout = new ConfirmTimeout({
+      clock: this.clock,
+      timeoutMs: o.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS,
+      waiting: () => this.inflight.size,
+      stuck: (waitedMs) => {
+        this.log.warn({ code: 'FG_ERR_UPSTREAM_TIMEOUT', url: this.session.url, inflight: this.inflight.size, waitedMs }, 'upstream confirmed nothing in time: ending the session, in-flight records are sent again');
+        this.client?.end(true);
+      },
+    });
     this.failures = new ConnectFailures(this.log, o.session.url, () => this.clock.monotonic(), o.failureLogIntervalMs);
     this.acks = new AckCommitter({
       // host: the transport ack frees the window slot only; the consumer's ack deletes.
@@ -191,6 +206,7 @@ export class Bridge {
     });
     client.on('message', (topic, payload, packet) => {
       if (gen !== this.generation) return;
+      this.inbound.seen(client.stream);
       if (this.host !== undefined && topic === this.host.topic) return this.host.onAck(payload);
       this.guard.message(topic);
       deliverCommand(this.o, topic, payload, packet, this.log);
@@ -230,6 +246,7 @@ export class Bridge {
     this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
     this.host?.subscribe(client);
     subscribeCommands(client, this.o, this.session.protocolVersion, this.log);
+    this.confirmTimeout.start();
     this.o.onConnect?.(client);
     this.passes.soonest();
   }
@@ -273,6 +290,8 @@ export class Bridge {
   }
 
   private dropSession(): void {
+    this.confirmTimeout.stop();
+    this.inbound.stop();
     this.connected = false;
     this.client = undefined;
     this.wire?.close();
@@ -430,6 +449,7 @@ export class Bridge {
     if (gen !== this.generation) return;
     const lane = this.inflight.get(seq);
     if (lane === undefined) return;
+    this.confirmTimeout.progress();
     this.acks.record(seq);
     this.metrics.ackedOne(lane);
   }

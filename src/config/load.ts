@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { FieldgateError } from '../errors.js';
 import type { DriverFactory } from '../runtime/driver.js';
 import { buildConfigSchema, type GatewayConfig } from './schema.js';
+import { redactSecrets } from './redact.js';
 import { substituteSecrets } from './secrets.js';
 
 export interface ConfigIssue {
@@ -88,6 +89,8 @@ export function parseConfigText(text: string, file: string, drivers: readonly Dr
 
   if (issues.length > 0) {
     issues.sort((a, b) => a.line - b.line || a.col - b.col);
+    // A size or duration error echoes its input: never a resolved secret (issue 19).
+    for (const i of issues) i.message = redactSecrets(i.message);
     throw new ConfigError(issues);
   }
   return (result as { data: unknown }).data as GatewayConfig;

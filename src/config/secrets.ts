@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { rememberSecret } from './redact.js';
 
 const REFERENCE = /\$\{(env|file):([^}]*)\}/g;
 
@@ -45,12 +46,15 @@ export function substituteSecrets(doc: Document, sources: SecretSources): Secret
             problems.push({ node, path, message: `environment variable ${name} is not set (referenced as \${env:${name}})` });
             return '';
           }
+          rememberSecret(value);
           return value;
         }
         const file = isAbsolute(name) ? name : resolve(sources.baseDir, name);
         try {
           // One trailing newline is what editors and `echo` add; it is never part of a secret.
-          return read(file).replace(/\r?\n$/, '');
+          const secret = read(file).replace(/\r?\n$/, '');
+          rememberSecret(secret);
+          return secret;
         } catch (e) {
           const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
           problems.push({ node, path, message: `secret file ${file} cannot be read (${reason})` });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { redactSecrets, redactValue } from '../config/redact.js';
 
 export type { Logger };
 
@@ -26,7 +27,19 @@ const REDACT = [
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
-  const base = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } };
+  const base = {
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    base: { pid: process.pid },
+    // Issue 19: URL passwords and resolved ${env:}/${file:} values are masked in every field
+    // and message of every line, whoever logs them.
+    formatters: { log: (obj: Record<string, unknown>) => redactValue(obj) as Record<string, unknown> },
+    hooks: {
+      logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void): void {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a)));
+      },
+    },
+  };
   if (usePretty) {
     // pino-pretty as an in-process stream, not a transport: no worker thread on a small box.
     // Loaded only here: under systemd (JSON to journald) it would be megabytes for nothing.

@@ -2,7 +2,8 @@
 // fan-out of tag updates and device state changes to whoever listens (Sparkplug, the local
 // broker, logs), and the routing of writes to the right device.
 import type { DeviceConfig } from '../config/sections/devices.js';
-import { FieldgateError } from '../errors.js';
+import { errorMessage, FieldgateError } from '../errors.js';
+import { checkWrite } from './write-check.js';
 import type { Logger } from '../observe/logger.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
 import { systemClock, type Clock } from './clock.js';
@@ -28,6 +29,8 @@ export class Runtime {
   private readonly updateListeners: UpdateListener[] = [];
   private readonly stateListeners: StateListener[] = [];
   private readonly log: Logger;
+  /** Tag configs by device and tag, for the write check every path shares. */
+  private readonly tagConfigs = new Map<string, Map<string, DeviceConfig['tags'][number]>>();
 
   private readonly metrics: RuntimeMetrics;
   private started = false;
@@ -35,6 +38,7 @@ export class Runtime {
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger.child({ component: 'runtime' });
     this.metrics = runtimeMetrics(options.metrics);
+    for (const d of options.devices) this.tagConfigs.set(d.name, new Map(d.tags.map((t) => [t.name, t])));
     for (const device of options.devices) {
       if (!device.enabled) {
         this.log.info({ device: device.name }, 'device disabled in config');
@@ -64,6 +68,8 @@ export class Runtime {
   /** Reload (issue 20): a device from the new config, started at once when the runtime runs. */
   addDevice(device: DeviceConfig): void {
     if (this.supervisors.has(device.name)) throw new Error(`device ${device.name} already runs`);
+    // Writes to the new device's tags are checked against its new config (write-check.ts).
+    this.tagConfigs.set(device.name, new Map(device.tags.map((t) => [t.name, t])));
     if (!device.enabled) return;
     const s = this.supervise(device);
     this.supervisors.set(device.name, s);
@@ -72,6 +78,7 @@ export class Runtime {
 
   /** Reload: stop one device and forget it; its last values leave with it. */
   async removeDevice(name: string): Promise<void> {
+    this.tagConfigs.delete(name);
     const s = this.supervisors.get(name);
     if (s === undefined) return;
     this.supervisors.delete(name);
@@ -103,6 +110,14 @@ export class Runtime {
   async write(device: string, tag: string, value: TagValue): Promise<void> {
     const s = this.supervisors.get(device);
     if (s === undefined) throw new FieldgateError('FG_ERR_WRITE_REJECTED', `no device named "${device}"`);
+    const cfg = this.tagConfigs.get(device)?.get(tag);
+    if (cfg !== undefined && cfg.writable) {
+      try {
+        checkWrite(value, cfg);
+      } catch (e) {
+        throw new FieldgateError('FG_ERR_WRITE_REJECTED', `${device}/${tag}: ${errorMessage(e)}`);
+      }
+    }
     await s.write(tag, value);
   }
 

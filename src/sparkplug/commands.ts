@@ -48,6 +48,13 @@ export function parseCommand(payload: Buffer, device: string | undefined, index:
       actions.push({ kind: 'refused', device, metric: target.def.name, reason: `no value of the metric's datatype (${target.def.type})` });
       continue;
     }
+    // Int8/Int16 travel in the 32-bit int_value as two's complement (spec 6.4.16); narrowing
+    // it silently wrapped 70000 to 4464 (issue 19). A value that only fits by wrapping is refused.
+    const narrow = target.def.type === DataType.Int8 ? 'Int8' : target.def.type === DataType.Int16 ? 'Int16' : undefined;
+    if (narrow !== undefined && value !== m.value(DataType.Int32)) {
+      actions.push({ kind: 'refused', device, metric: target.def.name, reason: `value ${String(m.value(DataType.Int32))} does not fit ${narrow}` });
+      continue;
+    }
     actions.push({ kind: 'write', device: target.device, metric: target.def.name, value });
   }
   return actions;

@@ -24,6 +24,7 @@ import { BdSeq, SeqCounter, type BdSeqStore } from './sequence.js';
 import { PrimaryHostTracker } from './state.js';
 import { deviceTopic, nodeTopic, parseTopic, stateTopic, type EdgeIdentity } from './topics.js';
 import { valuesEqual } from '../runtime/deadband.js';
+import { CommandLimits } from '../runtime/command-limits.js';
 
 export interface DeviceSnapshot {
   name: string;
@@ -85,11 +86,14 @@ export class EdgeNode {
   private commandsReceived = 0;
   private commandsFailed = 0;
   private lastCommandResult = 'none';
+  /** Issue 19: commands and Rebirths bounded per source (this session's host). */
+  private readonly limits: CommandLimits;
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.index = new MetricIndex(NODE_METRICS, o.devices);
     this.bdSeq = new BdSeq(o.bdSeqStore);
     this.log = o.logger.child({ part: 'sparkplug' });
+    this.limits = new CommandLimits({ clock: o.clock, log: this.log });
   }
 
   get recordKind(): string {
@@ -124,6 +128,7 @@ export class EdgeNode {
   }
 
   sessionDown(): void {
+    this.limits.cancel();
     this.link = undefined;
     this.born = false;
     this.bornDevices.clear();
@@ -205,8 +210,9 @@ export class EdgeNode {
       this.o.appendQueue
         .enqueue({ kind: SPARKPLUG_RECORD_KIND, topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device), payload: encodeRecord(r), qos: 0 })
         .catch((e: unknown) => {
-          // Disk full or I/O: the store has logged and counted it; the runtime keeps running.
-          this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
+          // Disk full or I/O: the store has logged it once and shows it in /health (issue 19: a
+          // line per refused record would fill the journal too); the runtime keeps running.
+          this.log.debug({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
         });
     }
   }
@@ -346,6 +352,8 @@ export class EdgeNode {
       return;
     }
     if (t.group !== id.group || t.node !== id.node) return;
+    // Refused before parsing: a flood costs a counter per message, not a decode and a write.
+    if ((t.type === 'NCMD' || t.type === 'DCMD') && !this.limits.admit('sparkplug')) return;
     if (t.kind === 'node' && t.type === 'NCMD') this.onCommand(payload, undefined, 'NCMD');
     else if (t.kind === 'device' && t.type === 'DCMD') this.onCommand(payload, t.device, 'DCMD');
   }
@@ -361,6 +369,8 @@ export class EdgeNode {
     for (const a of actions) {
       const now = this.o.clock.now();
       if (a.kind === 'rebirth') {
+        // One deferred Rebirth for any number of requests within the hold-off (issue 19).
+        if (!this.limits.rebirth(() => this.publishBirths('rebirth'))) continue;
         this.log.info('rebirth requested');
         this.journal(source, undefined, 'Node Control/Rebirth', 'true', 'ok', undefined, now);
         // [tck-id-operational-behavior-data-commands-rebirth-action-1..3]: DATA stops at once,
@@ -403,8 +413,14 @@ export class EdgeNode {
   }
 
   /** Command counters for the node metrics. */
-  commandStats(): { received: number; failed: number; last: string } {
-    return { received: this.commandsReceived, failed: this.commandsFailed, last: this.lastCommandResult };
+  commandStats(): { received: number; failed: number; last: string; rateLimited: number; rebirthsDeferred: number } {
+    return {
+      received: this.commandsReceived,
+      failed: this.commandsFailed,
+      last: this.lastCommandResult,
+      rateLimited: this.limits.commandsRefused,
+      rebirthsDeferred: this.limits.rebirthsDeferred,
+    };
   }
 }
 

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { BrokerPersistence, SessionSnapshot } from '../broker/persistence.js';
 import type { Message } from '../broker/types.js';
+import type { StoreFaults } from './store-faults.js';
 
 type Db = Database.Database;
 
@@ -45,6 +46,11 @@ function decode<T>(text: string): T {
 export interface SqliteBrokerPersistenceOptions {
   /** Close the database in close(): only when this object opened it (tests); the store owns its own. */
   ownsDatabase?: boolean;
+  /**
+   * The store's answer to a full disk or a damaged file (issue 19): a failed write is reported,
+   * kept and retried, and the broker carries on from memory. Without it, writes throw.
+   */
+  faults?: StoreFaults;
 }
 
 export class SqliteBrokerPersistence implements BrokerPersistence {
@@ -68,8 +74,8 @@ export class SqliteBrokerPersistence implements BrokerPersistence {
   }
 
   putRetained(message: Message): void {
-    if (message.payload.length === 0) this.deleteRetainedStmt.run(message.topic);
-    else this.putRetainedStmt.run(message.topic, encode(message));
+    const run = message.payload.length === 0 ? () => this.deleteRetainedStmt.run(message.topic) : () => this.putRetainedStmt.run(message.topic, encode(message));
+    this.guarded('broker-retained', 'retained message write', message.topic, run);
   }
 
   listRetained(): Message[] {
@@ -77,7 +83,8 @@ export class SqliteBrokerPersistence implements BrokerPersistence {
   }
 
   saveSession(session: SessionSnapshot): void {
-    this.saveSessionStmt.run(session.clientId, encode(session));
+    const text = encode(session);
+    this.guarded('broker-sessions', 'session save', session.clientId, () => this.saveSessionStmt.run(session.clientId, text));
   }
 
   loadSession(clientId: string): SessionSnapshot | undefined {
@@ -86,7 +93,12 @@ export class SqliteBrokerPersistence implements BrokerPersistence {
   }
 
   deleteSession(clientId: string): void {
-    this.deleteSessionStmt.run(clientId);
+    this.guarded('broker-sessions', 'session delete', clientId, () => this.deleteSessionStmt.run(clientId));
+  }
+
+  private guarded(part: 'broker-retained' | 'broker-sessions', op: string, key: string, run: () => void): void {
+    if (this.options.faults === undefined) run();
+    else this.options.faults.write(part, op, key, run);
   }
 
   listSessions(): SessionSnapshot[] {

@@ -2,7 +2,7 @@
 // versioned migrations. Every part that keeps tables in this file (the outbox now, the local
 // broker's sessions and retained messages later) brings its own migration list under its own
 // owner name, so adding an owner never touches another owner's migrations.
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -56,6 +56,8 @@ export interface OpenedDatabase {
   epoch: string;
   /** Set when a corrupt file was moved aside at startup. */
   recovered?: { movedTo: string; reason: string };
+  /** Set when the file opened on a full disk: reads work, writes fail until space returns. */
+  degraded?: FieldgateError;
 }
 
 const PAGE_SIZE = 4096;
@@ -67,49 +69,88 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   const log = options.logger ?? silentLogger();
   const now = options.now ?? Date.now;
   const memory = options.path === ':memory:';
-  if (!memory) {
-    try {
-      mkdirSync(dirname(options.path), { recursive: true });
-    } catch (e) {
-      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create the directory of ${options.path}: ${errorMessage(e)}`, { cause: e });
-    }
-  }
   let recovered: OpenedDatabase['recovered'];
+  if (!memory) {
+    // SQLite opens a zero-length file as an empty store without a word: whatever was buffered
+    // is gone. Issue 19: treated like a corrupt file, loudly, with a new epoch.
+    if (isZeroLength(options.path)) recovered = moveCorruptAside(options.path, 'the store file is empty (zero bytes)', log, now);
+    prepareFile(options.path);
+  }
+  let degraded: FieldgateError | undefined;
   let db: SqliteDatabase;
   try {
     db = openChecked(options);
   } catch (e) {
-    if (memory || !isCorruption(e)) {
-      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot open store ${options.path}: ${errorMessage(e)}`, { cause: e });
-    }
-    const movedTo = `${options.path}.corrupt-${now()}`;
-    moveAside(options.path, movedTo);
-    recovered = { movedTo, reason: errorMessage(e) };
-    // Loud on purpose: whatever was buffered in that file is not going upstream from here.
-    log.error(
-      { code: 'FG_ERR_STORE_CORRUPT', path: options.path, movedTo, reason: recovered.reason },
-      'store file failed its integrity check: moved aside, starting a new epoch with an empty store',
-    );
-    try {
-      db = openChecked(options);
-    } catch (e2) {
-      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create a fresh store at ${options.path}: ${errorMessage(e2)}`, { cause: e2 });
+    if (!memory && isNoSpace(e)) {
+      // Issue 19, start on a full disk: WAL's shared-memory file cannot be sized. In exclusive
+      // locking mode SQLite keeps that index in process memory, so the file opens, reads work
+      // and writes fail with SQLITE_FULL until space returns, answered like any other full disk.
+      // (Only this process may open the file until restart; `fieldgate backup` waits for it.)
+      try {
+        db = openChecked({ ...options, exclusive: true });
+      } catch (e2) {
+        throw new FieldgateError(noSpaceCode(e2), `cannot open store ${options.path} on a full disk: ${errorMessage(e2)}`, { cause: e2 });
+      }
+      degraded = new FieldgateError(noSpaceCode(e), `store ${options.path} opened on a full disk (${errorMessage(e)}): running degraded, writes resume when space returns`, { cause: e });
+    } else if (!memory && (isCorruption(e) || isUnreadable(e, options.path))) {
+      recovered = moveCorruptAside(options.path, errorMessage(e), log, now);
+      prepareFile(options.path);
+      try {
+        db = openChecked(options);
+      } catch (e2) {
+        throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create a fresh store at ${options.path}: ${errorMessage(e2)}`, { cause: e2 });
+      }
+    } else {
+      throw new FieldgateError(storeOpenCode(e), `cannot open store ${options.path}: ${errorMessage(e)}`, { cause: e });
     }
   }
   try {
     // Versions first: a file from a newer fieldgate is refused before anything is written to it.
     migrate(db, options.path, options.migrations, log);
     const epoch = ensureEpoch(db, log);
-    return recovered === undefined ? { db, epoch } : { db, epoch, recovered };
+    return { db, epoch, ...(recovered !== undefined ? { recovered } : {}), ...(degraded !== undefined ? { degraded } : {}) };
   } catch (e) {
     db.close();
     throw e;
   }
 }
 
-function openChecked(options: OpenDatabaseOptions): SqliteDatabase {
+/**
+ * The data directory 0700 when we create it and the store file 0600 (issue 19: outside systemd
+ * the umask gave 0755 and 0644). SQLite gives its -wal and -shm the mode of the main file.
+ * An existing directory is left as it is: it may be the working directory.
+ */
+function prepareFile(path: string): void {
+  const dir = dirname(path);
+  try {
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot create the directory of ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+  } catch {
+    // Not ours to judge here: a directory in the way, a read-only mount, a file we may not
+    // touch. SQLite meets the same and its error decides (moved aside, or FG_ERR_STORE_*).
+  }
+}
+
+/** An existing store file of zero bytes (with no WAL holding its pages). */
+function isZeroLength(path: string): boolean {
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > 0) return false;
+    return !existsSync(`${path}-wal`) || statSync(`${path}-wal`).size === 0;
+  } catch {
+    return false;
+  }
+}
+
+function openChecked(options: OpenDatabaseOptions & { exclusive?: boolean }): SqliteDatabase {
   const db = new Database(options.path);
   try {
+    if (options.exclusive === true) db.pragma('locking_mode = EXCLUSIVE');
     // page_size only takes effect on a new file; WAL keeps readers off the writer's back and
     // makes a commit one sequential append.
     db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -126,6 +167,7 @@ function openChecked(options: OpenDatabaseOptions): SqliteDatabase {
     if (first !== 'ok') {
       throw Object.assign(new Error(`quick_check: ${rows.map((r) => r.quick_check).slice(0, 5).join('; ')}`), { code: 'SQLITE_CORRUPT' });
     }
+    checkSmallTables(db);
     return db;
   } catch (e) {
     db.close();
@@ -133,14 +175,61 @@ function openChecked(options: OpenDatabaseOptions): SqliteDatabase {
   }
 }
 
-function isCorruption(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+/**
+ * quick_check does not compare an index with its table: a damaged index passes it and the
+ * first lookup (bdSeq, the epoch) fails with SQLITE_CORRUPT on every start (issue 19). Every
+ * table but the outbox is small (bounded journal, sessions, retained), so a full
+ * integrity_check of each costs little; the outbox has no index besides its rowid, which
+ * quick_check already walked.
+ */
+function checkSmallTables(db: SqliteDatabase): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'outbox'").all() as Array<{ name: string }>;
+  for (const { name } of tables) {
+    const rows = db.pragma(`integrity_check("${name.replaceAll('"', '""')}")`) as Array<{ integrity_check: string }>;
+    if (rows[0]?.integrity_check !== 'ok') {
+      throw Object.assign(new Error(`integrity_check(${name}): ${rows.map((r) => r.integrity_check).slice(0, 3).join('; ')}`), { code: 'SQLITE_CORRUPT' });
+    }
+  }
 }
 
-function moveAside(path: string, movedTo: string): void {
-  // The -wal and -shm belong to the corrupt file; leaving them would replay its pages into the
-  // fresh one.
+function isNoSpace(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'));
+}
+
+function noSpaceCode(e: unknown): 'FG_ERR_STORE_DISK_FULL' | 'FG_ERR_STORE_IO' {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE' ? 'FG_ERR_STORE_DISK_FULL' : 'FG_ERR_STORE_IO';
+}
+
+/** A file SQLite cannot make sense of: damaged pages or index, not a database, unreadable. */
+export function isCorruption(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x !== undefined && x !== null && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code === 'SQLITE_IOERR_SHORT_READ') return true;
+  }
+  return false;
+}
+
+/** An existing path SQLite cannot open as a file at all (a directory, a broken file). */
+function isUnreadable(e: unknown, path: string): boolean {
+  return (e as { code?: unknown }).code === 'SQLITE_CANTOPEN' && existsSync(path);
+}
+
+/** FG_ERR_STORE_* for a failed open that is neither damage nor a full disk (read-only, locked...). */
+function storeOpenCode(e: unknown): 'FG_ERR_STORE_OPEN' | 'FG_ERR_STORE_READONLY' {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_READONLY') ? 'FG_ERR_STORE_READONLY' : 'FG_ERR_STORE_OPEN';
+}
+
+/**
+ * Moves a damaged store file (and its -wal and -shm, which belong to it: left behind they would
+ * replay its pages into the fresh file) to `<path>.corrupt-<ms>`, with one loud log line: what
+ * it buffered is not going upstream from here. The next open starts a new epoch.
+ */
+export function moveCorruptAside(path: string, reason: string, log: Logger, now: () => number = Date.now): { movedTo: string; reason: string } {
+  const movedTo = `${path}.corrupt-${now()}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) {
       try {
@@ -150,6 +239,11 @@ function moveAside(path: string, movedTo: string): void {
       }
     }
   }
+  log.error(
+    { code: 'FG_ERR_STORE_CORRUPT', path, movedTo, reason },
+    `store file is damaged (${reason}): moved aside to ${movedTo}, starting a new epoch with an empty store`,
+  );
+  return { movedTo, reason };
 }
 
 /** A new random epoch for every fresh file; dedup keys from an old epoch never collide. */

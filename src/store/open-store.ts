@@ -1,9 +1,12 @@
 // The store as the gateway sees it: one SQLite file, its epoch, the outbox in it. The local
 // broker adds its migration set here later, next to the outbox's, without touching it.
 import type { Logger } from '../observe/logger.js';
-import { openDatabase, type MigrationSet, type SqliteDatabase, type SynchronousLevel } from './database.js';
+import { errorMessage } from '../errors.js';
+import { silentLogger } from '../observe/logger.js';
+import { isCorruption, moveCorruptAside, openDatabase, type MigrationSet, type SqliteDatabase, type SynchronousLevel } from './database.js';
 import type { OnFull } from './outbox.js';
 import { OUTBOX_MIGRATIONS, OUTBOX_OWNER, SqliteOutbox } from './sqlite-outbox.js';
+import { StoreFaults } from './store-faults.js';
 
 /**
  * File pages that exist whatever the outbox holds: the header and schema page, store_meta and
@@ -27,6 +30,16 @@ export interface StoreOptions {
   budgetLogIntervalMs?: number;
   /** Tables of other owners in the same file (broker sessions, retained). */
   extraMigrations?: readonly MigrationSet[];
+  /**
+   * Bytes of `maxBytes` kept for the command journal (issue 19: it counts toward the budget);
+   * the outbox gets the rest. 0 when absent. The gateway uses journalShareOf(maxBytes).
+   */
+  journalMaxBytes?: number;
+}
+
+/** The command journal's share of store.maxBytes: 1/16, between 64 KiB and 8 MiB. */
+export function journalShareOf(maxBytes: number): number {
+  return Math.min(8 * 1024 * 1024, Math.max(64 * 1024, Math.floor(maxBytes / 16)));
 }
 
 export interface Store {
@@ -35,10 +48,28 @@ export interface Store {
   readonly outbox: SqliteOutbox;
   /** Set when a corrupt file was moved aside at startup. */
   readonly recovered: { movedTo: string; reason: string } | undefined;
+  /** Every write path's one answer to a full disk or a damaged file; /health reads it. */
+  readonly faults: StoreFaults;
+  /** The command journal's share of maxBytes. */
+  readonly journalMaxBytes: number;
   close(): void;
 }
 
 export function openStore(options: StoreOptions): Store {
+  try {
+    return openStoreOnce(options);
+  } catch (e) {
+    // Damage the open-time checks did not see (a page read only now, by the migrations, the
+    // epoch or the outbox's totals) is still damage: moved aside, a new epoch (issue 19: a
+    // corrupt store is never a reason to stay down).
+    if (options.path === ':memory:' || !isCorruption(e)) throw e;
+    const log = options.logger ?? silentLogger();
+    const recovered = moveCorruptAside(options.path, errorMessage(e), log, options.now);
+    return { ...openStoreOnce(options), recovered };
+  }
+}
+
+function openStoreOnce(options: StoreOptions): Store {
   const opened = openDatabase({
     path: options.path,
     migrations: [{ owner: OUTBOX_OWNER, migrations: OUTBOX_MIGRATIONS }, ...(options.extraMigrations ?? [])],
@@ -47,25 +78,46 @@ export function openStore(options: StoreOptions): Store {
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
   });
-  const outbox = new SqliteOutbox({
-    db: opened.db,
-    epoch: opened.epoch,
-    maxBytes: Math.max(0, options.maxBytes - STORE_FIXED_BYTES),
-    maxAgeMs: options.maxAgeMs,
-    onFull: options.onFull,
-    ...(options.now !== undefined ? { now: options.now } : {}),
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    ...(options.budgetLogIntervalMs !== undefined ? { budgetLogIntervalMs: options.budgetLogIntervalMs } : {}),
+  const db = opened.db;
+  // 64 KiB in and out of store_meta in one transaction: it commits only when a write the size
+  // of a big append would, so a part is not declared healthy on a disk that is still full.
+  const probeTx = db.transaction(() => {
+    db.prepare("INSERT INTO store_meta (key, value) VALUES ('space_probe', printf('%.*c', 65536, 'x')) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run();
+    db.prepare("DELETE FROM store_meta WHERE key = 'space_probe'").run();
   });
+  const faults = new StoreFaults({ ...(options.logger !== undefined ? { logger: options.logger } : {}), probe: () => probeTx() });
+  if (opened.degraded !== undefined) faults.failed('open', 'open', opened.degraded);
+  const journalMaxBytes = options.journalMaxBytes ?? 0;
+  let outbox: SqliteOutbox;
+  try {
+    outbox = new SqliteOutbox({
+      db: opened.db,
+      epoch: opened.epoch,
+      faults,
+      maxBytes: Math.max(0, options.maxBytes - STORE_FIXED_BYTES - journalMaxBytes),
+      maxAgeMs: options.maxAgeMs,
+      onFull: options.onFull,
+      ...(options.now !== undefined ? { now: options.now } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.budgetLogIntervalMs !== undefined ? { budgetLogIntervalMs: options.budgetLogIntervalMs } : {}),
+    });
+  } catch (e) {
+    faults.close();
+    db.close();
+    throw e;
+  }
   let closed = false;
   return {
     db: opened.db,
     epoch: opened.epoch,
     outbox,
     recovered: opened.recovered,
+    faults,
+    journalMaxBytes,
     close() {
       if (closed) return;
       closed = true;
+      faults.close();
       outbox.close();
       opened.db.close();
     },

@@ -3,6 +3,7 @@
 // drop counters, written in the same transaction as the rows it describes.
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
+import type { StoreFaultSink } from './store-faults.js';
 import { FieldgateError, errorMessage } from '../errors.js';
 import type { Migration, SqliteDatabase } from './database.js';
 import { BudgetLog, type BudgetDrop } from './budget-log.js';
@@ -66,6 +67,8 @@ export interface SqliteOutboxOptions extends OutboxLimits {
   logger?: Logger;
   /** The budget warning's summaries come at most this often (default 60 s). */
   budgetLogIntervalMs?: number;
+  /** Told of every failed and successful write: the store's one answer to a full disk (issue 19). */
+  faults?: StoreFaultSink;
 }
 
 const EVICT_CHUNK = 256;
@@ -83,6 +86,7 @@ export class SqliteOutbox implements Outbox {
   private readonly listeners = new Set<() => void>();
   private closed = false;
   private readonly reader: OutboxReader;
+  private readonly faults: StoreFaultSink | undefined;
   private readonly stmt;
   private readonly appendTx: (records: readonly OutboxRecordInput[], s: State) => AppendResult;
   private readonly ackTx: (ranges: ReadonlyArray<readonly [number, number]>, s: State) => void;
@@ -93,6 +97,7 @@ export class SqliteOutbox implements Outbox {
     this.epoch = options.epoch;
     this.limits = { maxBytes: options.maxBytes, maxAgeMs: options.maxAgeMs, onFull: options.onFull };
     this.now = options.now ?? Date.now;
+    this.faults = options.faults;
     this.log = options.logger ?? silentLogger();
     this.budgetLog = new BudgetLog(this.log, this.now, { onFull: options.onFull, maxBytes: options.maxBytes, epoch: options.epoch }, options.budgetLogIntervalMs);
     const db = this.db;
@@ -306,25 +311,36 @@ export class SqliteOutbox implements Outbox {
 
   private guard<T>(op: string, fn: () => T): T {
     try {
-      return fn();
+      const result = fn();
+      if (op !== 'read') this.faults?.succeeded('outbox');
+      return result;
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (code === 'SQLITE_FULL') {
-        throw new FieldgateError('FG_ERR_STORE_DISK_FULL', `outbox ${op} refused: the disk or the store's size limit is full (${errorMessage(e)}); nothing was accepted`, { cause: e });
-      }
-      if (code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_TRUNCATE') {
-        // EFBIG (file-size limit) and some full-disk paths arrive as write errors, not FULL.
-        throw new FieldgateError(
-          'FG_ERR_STORE_IO',
-          `outbox ${op} failed: cannot write the store file (disk full, file-size limit or failing storage): ${errorMessage(e)} (${code}); nothing was accepted`,
-          { cause: e },
-        );
-      }
-      if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-        throw new FieldgateError('FG_ERR_STORE_IO', `outbox ${op} failed: ${errorMessage(e)} (${code})`, { cause: e });
-      }
-      throw e;
+      const translated = this.translate(op, e);
+      if (translated !== e) this.faults?.failed('outbox', op, translated);
+      throw translated;
     }
+  }
+
+  private translate(op: string, e: unknown): unknown {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL') {
+      return new FieldgateError('FG_ERR_STORE_DISK_FULL', `outbox ${op} refused: the disk or the store's size limit is full (${errorMessage(e)}); nothing was accepted`, { cause: e });
+    }
+    if (code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_TRUNCATE') {
+      // EFBIG (file-size limit) and some full-disk paths arrive as write errors, not FULL.
+      return new FieldgateError(
+        'FG_ERR_STORE_IO',
+        `outbox ${op} failed: cannot write the store file (disk full, file-size limit or failing storage): ${errorMessage(e)} (${code}); nothing was accepted`,
+        { cause: e },
+      );
+    }
+    if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) {
+      return new FieldgateError('FG_ERR_STORE_DAMAGED', `outbox ${op} failed: the store file is damaged: ${errorMessage(e)} (${code})`, { cause: e });
+    }
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+      return new FieldgateError('FG_ERR_STORE_IO', `outbox ${op} failed: ${errorMessage(e)} (${code})`, { cause: e });
+    }
+    return e;
   }
 
   private assertOpen(): void {
