@@ -20,12 +20,14 @@ commands:
   run --config FILE     run the gateway on a site file
   demo                  run the embedded demo (config/demo.yaml, data in ./data)
   validate FILE...      check site files; prints every problem as FILE:LINE:COL: field: message
-  schema                print the site file's JSON Schema (draft 2020-12) for editors
+  schema [--host]       print the site file's (or host file's) JSON Schema (draft 2020-12) for editors
   backup --config FILE DEST
                         copy the store consistently while the gateway runs (a new
                         file; restoring it starts a new dedup epoch)
   passwd                print an scrypt hash for broker.users[].passwordHash; the password is
                         read from stdin (never from the command line)
+  host run|export|write the central Sparkplug primary host and historian
+                        (fieldgate host --help; its own file with a host: section)
   watch                 print a Sparkplug stream decoded, one JSON line per message
                         (--url mqtt://127.0.0.1:1883, --topic 'spBv1.0/#', --rebirth)
   DRIVER browse TARGET  list what a device offers as a tags: block, e.g.
@@ -46,6 +48,11 @@ const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
+  // `fieldgate host ...` has its own options (issue 14): hand it the raw arguments.
+  if (argv[0] === 'host') {
+    const { hostCommand } = await import('./host/cli.js');
+    return hostCommand(argv.slice(1), undefined);
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -65,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
         url: { type: 'string' },
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
+        host: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -132,6 +140,11 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_OK;
     }
     case 'schema':
+      if (values.host === true) {
+        const { hostJsonSchema } = await import('./config/sections/host.js');
+        process.stdout.write(JSON.stringify(hostJsonSchema(), null, 2) + '\n');
+        return EXIT_OK;
+      }
       process.stdout.write(JSON.stringify(configJsonSchema(builtinDrivers), null, 2) + '\n');
       return EXIT_OK;
     case undefined:
@@ -182,7 +195,9 @@ async function browse(
   }
 }
 
-function validate(files: string[]): number {
+async function validate(files: string[]): Promise<number> {
+  const { looksLikeHostFile, loadHostConfigFile } = await import('./host/config.js');
+  const { readFileSync } = await import('node:fs');
   if (files.length === 0) {
     process.stderr.write('fieldgate: validate needs at least one FILE\n');
     return EXIT_USAGE;
@@ -190,6 +205,17 @@ function validate(files: string[]): number {
   let bad = 0;
   for (const file of files) {
     try {
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        // loadConfigFile reports the unreadable file with its reason.
+      }
+      if (looksLikeHostFile(text)) {
+        const h = loadHostConfigFile(file);
+        process.stdout.write(`${file}: ok (host ${h.host.id})\n`);
+        continue;
+      }
       const cfg = loadConfigFile(file, builtinDrivers);
       process.stdout.write(`${file}: ok (${cfg.devices.length} devices, ${cfg.devices.reduce((n, d) => n + d.tags.length, 0)} tags)\n`);
     } catch (e) {

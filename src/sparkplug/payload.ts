@@ -131,6 +131,8 @@ export interface DecodedMetric {
   datatype?: number;
   isNull: boolean;
   isHistorical: boolean;
+  /** The `Quality` property (spec 6.4.9.1: 0 bad, 192 good, 500 uncertain) when present. */
+  quality?: number;
   /** The value read with `type` (or the metric's own datatype); undefined when neither is known. */
   value(type?: DataTypeCode): SpValue | null | undefined;
 }
@@ -163,6 +165,7 @@ export function decodePayload(bytes: Uint8Array): DecodedPayload {
         ...(typeof m.datatype === 'number' && m.hasOwnProperty('datatype') ? { datatype: m.datatype } : {}),
         isNull: m.isNull === true,
         isHistorical: m.isHistorical === true,
+        ...qualityOf(m),
         value(type?: DataTypeCode): SpValue | null | undefined {
           if (m.isNull === true) return null;
           const t = (type ?? (m.hasOwnProperty('datatype') ? m.datatype : undefined)) as DataTypeCode | undefined;
@@ -172,6 +175,17 @@ export function decodePayload(bytes: Uint8Array): DecodedPayload {
       };
     }),
   };
+}
+
+/** Read for the host's history (issue 14); the edge itself never decodes a Quality. */
+function qualityOf(m: org.eclipse.tahu.protobuf.Payload.IMetric): { quality?: number } {
+  const keys = m.properties?.keys;
+  if (keys === undefined || keys === null) return {};
+  const i = keys.indexOf('Quality');
+  const v = i < 0 ? undefined : m.properties?.values?.[i];
+  if (v === undefined || v === null) return {};
+  const n = Object.prototype.hasOwnProperty.call(v, 'intValue') ? v.intValue : Object.prototype.hasOwnProperty.call(v, 'longValue') ? Number(v.longValue) : undefined;
+  return typeof n === 'number' ? { quality: n | 0 } : {};
 }
 
 function readValue(m: org.eclipse.tahu.protobuf.Payload.IMetric, type: DataTypeCode): SpValue | undefined {
