@@ -17,6 +17,8 @@ const id = (node: string, epoch: string): string => `${node}\u0000${epoch}`;
 export class DedupLedger {
   private readonly streams = new Map<string, { node: string; epoch: string; set: RangeSet }>();
   private readonly changed = new Set<string>();
+  /** Streams that saw a duplicate since the last `takeRepeats()`: their edge missed the ack. */
+  private readonly repeats = new Set<string>();
   /** Duplicates dropped per edge node (`group/node`). */
   readonly drops = new Map<string, number>();
 
@@ -41,6 +43,7 @@ export class DedupLedger {
     }
     if (!s.set.add(key.seq)) {
       this.drops.set(key.node, (this.drops.get(key.node) ?? 0) + 1);
+      this.repeats.add(k);
       return false;
     }
     this.changed.add(k);
@@ -54,6 +57,17 @@ export class DedupLedger {
       const s = this.streams.get(k);
       if (s !== undefined) out.push({ node: s.node, epoch: s.epoch, through: s.set.through, ranges: s.set.serialize() });
     }
+    return out;
+  }
+
+  /** Rows of the streams that saw duplicates, to confirm again (docs/store-and-forward.md). */
+  takeRepeats(): StreamRow[] {
+    const out: StreamRow[] = [];
+    for (const k of this.repeats) {
+      const s = this.streams.get(k);
+      if (s !== undefined) out.push({ node: s.node, epoch: s.epoch, through: s.set.through, ranges: s.set.serialize() });
+    }
+    this.repeats.clear();
     return out;
   }
 

@@ -12,9 +12,15 @@ import { RebirthLimiter } from './rebirth.js';
 import { HostSession } from './session.js';
 import { HostHttp } from './http.js';
 
+/** Ranges an ack carries at most, as the reference consumer (src/bridge/deduper.ts on i13). */
+const MAX_ACK_RANGES = 64;
+
 export interface NodeConfirmation {
   epoch: string;
   through: number;
+  /** Highest sequence committed, gaps or not. */
+  top: number;
+  above: Array<[number, number]>;
   at: number;
   /** ms between the first message of the batch and its confirmation. */
   lagMs: number;
@@ -59,7 +65,7 @@ export class Host {
           this.logger.info({ node: `${group}/${node}`, reason }, 'host: rebirth requested');
         }
       },
-      committed: (streams, lagMs) => this.confirm(streams, lagMs),
+      committed: (streams, lagMs, repeats) => this.confirm(streams, lagMs, repeats),
       releaseAcks: (acks) => this.session?.release(acks),
     });
     if (this.cfg.http !== undefined) {
@@ -73,7 +79,7 @@ export class Host {
         heldAck: (ack) => this.ingest.holdAck(ack),
         // A confirmation made while the broker was away is sent again (it is retained anyway).
         connected: () => {
-          for (const [node, c] of this.confirmations) this.session?.publish(`${this.cfg.ackPrefix}/${node}`, JSON.stringify({ epoch: c.epoch, through: c.through }), { qos: 1, retain: true });
+          for (const node of this.confirmations.keys()) this.publishConfirmation(node);
         },
       },
       this.logger,
@@ -82,17 +88,35 @@ export class Host {
   }
 
   /**
-   * The `upstream.confirm: host` protocol: retained, QoS 1, on `<ackPrefix>/<group>/<node>`,
-   * `{"epoch", "through"}` = the highest gap-free outbox sequence of that epoch committed here.
+   * The `upstream.confirm: host` protocol (docs/store-and-forward.md, issue 13): retained, QoS 1,
+   * on `<ackPrefix>/<group>/<node>`, `{"epoch", "through", "above"?}`: `through` the highest
+   * gap-free outbox sequence of that epoch committed here, `above` the committed ranges past a
+   * gap (records the edge dropped and will never send). Sent when a commit advanced either, and
+   * again when a duplicate shows the edge has not seen the last one.
    */
-  private confirm(streams: readonly StreamRow[], lagMs: number): void {
+  private confirm(streams: readonly StreamRow[], lagMs: number, repeats: readonly StreamRow[]): void {
     const now = Date.now();
+    const send = new Map<string, StreamRow>();
     for (const s of streams) {
       const prev = this.confirmations.get(s.node);
-      if (prev !== undefined && prev.epoch === s.epoch && prev.through >= s.through) continue;
-      this.confirmations.set(s.node, { epoch: s.epoch, through: s.through, at: now, lagMs });
-      if (s.through > 0) this.session?.publish(`${this.cfg.ackPrefix}/${s.node}`, JSON.stringify({ epoch: s.epoch, through: s.through }), { qos: 1, retain: true });
+      const ranges = JSON.parse(s.ranges) as Array<[number, number]>;
+      const top = ranges.at(-1)?.[1] ?? s.through;
+      if (prev !== undefined && prev.epoch === s.epoch && prev.through >= s.through && prev.top >= top) continue;
+      this.confirmations.set(s.node, { epoch: s.epoch, through: s.through, top, above: ranges.slice(0, MAX_ACK_RANGES), at: now, lagMs });
+      send.set(s.node, s);
     }
+    for (const r of repeats) {
+      const c = this.confirmations.get(r.node);
+      if (c !== undefined && c.epoch === r.epoch) send.set(r.node, r);
+    }
+    for (const node of send.keys()) this.publishConfirmation(node);
+  }
+
+  private publishConfirmation(node: string): void {
+    const c = this.confirmations.get(node);
+    if (c === undefined) return;
+    const body = c.above.length > 0 ? { epoch: c.epoch, through: c.through, above: c.above } : { epoch: c.epoch, through: c.through };
+    this.session?.publish(`${this.cfg.ackPrefix}/${node}`, JSON.stringify(body), { qos: 1, retain: true });
   }
 
   async stop(): Promise<void> {

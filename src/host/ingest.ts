@@ -20,6 +20,7 @@ interface Batch {
   messages: number;
   firstAt: number;
   streams?: StreamRow[];
+  repeats?: StreamRow[];
 }
 
 export interface IngestOptions {
@@ -31,7 +32,7 @@ export interface IngestOptions {
   maxDelayMs: number;
   rebirth(group: string, node: string, reason: RebirthReason): void;
   /** After each commit: every stream it advanced, and how long its oldest message waited. */
-  committed(streams: readonly StreamRow[], waitedMs: number): void;
+  committed(streams: readonly StreamRow[], waitedMs: number, repeats: readonly StreamRow[]): void;
   releaseAcks(acks: readonly HeldAck[]): void;
   now?: () => number;
 }
@@ -118,6 +119,7 @@ export class Ingest {
     if (b.messages === 0 && b.acks.length === 0) return;
     this.open = newBatch(this.now());
     b.streams = this.o.ledger.dirty();
+    b.repeats = this.o.ledger.takeRepeats();
     this.o.ledger.clearDirty();
     this.committing = this.commit(b);
     try {
@@ -143,7 +145,7 @@ export class Ingest {
     this.stats.commits += 1;
     this.stats.stored += b.samples.length;
     this.o.releaseAcks(b.acks);
-    if ((b.streams ?? []).length > 0) this.o.committed(b.streams ?? [], this.now() - b.firstAt);
+    if ((b.streams ?? []).length > 0 || (b.repeats ?? []).length > 0) this.o.committed(b.streams ?? [], this.now() - b.firstAt, b.repeats ?? []);
   }
 
   async stop(): Promise<void> {
