@@ -48,11 +48,6 @@ const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<number> {
-  // `fieldgate host ...` has its own options (issue 14): hand it the raw arguments.
-  if (argv[0] === 'host') {
-    const { hostCommand } = await import('./host/cli.js');
-    return hostCommand(argv.slice(1), undefined);
-  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,6 +68,15 @@ async function main(argv: string[]): Promise<number> {
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
         host: { type: 'boolean' },
+        // `fieldgate host export|write` (issue 14): known here so the parse passes; src/host/cli.ts
+        // parses the raw arguments itself.
+        node: { type: 'string' },
+        device: { type: 'string' },
+        metric: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        format: { type: 'string' },
+        timeout: { type: 'string' },
       },
     });
   } catch (e) {
@@ -106,6 +110,10 @@ async function main(argv: string[]): Promise<number> {
       return run(join(packageRoot(), 'config', 'demo.yaml'), logLevel as LogLevel | undefined);
     case 'validate':
       return validate(rest);
+    case 'host': {
+      const { hostCommand } = await import('./host/cli.js');
+      return hostCommand(argv.slice(1), logLevel as LogLevel | undefined);
+    }
     case 'backup':
       return backup(values.config, rest);
     case 'passwd': {
