@@ -106,7 +106,7 @@ async function stats(port) {
 async function main() {
   if (PIN) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const mport = await freePort();
-  writeFileSync(join(dir, 'm.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n`);
+  writeFileSync(join(dir, 'm.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\nupgrade_outgoing_qos true\nlog_dest none\n`);
   const [mc, ma] = pinned(1, 'mosquitto', ['-c', join(dir, 'm.conf')]);
   const mosq = spawn(mc, ma, { stdio: 'ignore' });
   await waitPort(mport);
