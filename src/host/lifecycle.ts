@@ -30,7 +30,7 @@ export interface NodeState {
   /** The seq the next message must carry; undefined until a birth (or after a restore). */
   expectedSeq?: number;
   /** alias → definition, node-wide [tck-id-payloads-alias-uniqueness]. */
-  aliases: Map<string, MetricDef & { device: string }>;
+  aliases: Map<bigint, MetricDef & { device: string }>;
   /** Node-level metric name → datatype. */
   metrics: Map<string, number>;
   devices: Map<string, DeviceState>;
@@ -90,7 +90,7 @@ export class Lifecycle {
     const [group, node] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
     const s = this.get(group, node);
     if (c.bdSeq !== undefined) s.bdSeq = c.bdSeq;
-    for (const [alias, device, name, datatype] of c.aliases) s.aliases.set(alias, { device, name, datatype });
+    for (const [alias, device, name, datatype] of c.aliases) if (/^\d+$/.test(alias)) s.aliases.set(BigInt(alias), { device, name, datatype });
     for (const [device, name, datatype] of c.metrics) {
       if (device === '') s.metrics.set(name, datatype);
       else this.device(s, device).metrics.set(name, datatype);
@@ -102,7 +102,7 @@ export class Lifecycle {
     for (const [d, ds] of s.devices) for (const [n, t] of ds.metrics) metrics.push([d, n, t]);
     return {
       ...(s.bdSeq !== undefined ? { bdSeq: s.bdSeq } : {}),
-      aliases: [...s.aliases].map(([a, d]) => [a, d.device, d.name, d.datatype]),
+      aliases: [...s.aliases].map(([a, d]) => [a.toString(), d.device, d.name, d.datatype]),
       metrics,
     };
   }
@@ -153,7 +153,7 @@ export class Lifecycle {
       for (const m of p.metrics) {
         if (m.name === undefined || m.datatype === undefined) continue;
         s.metrics.set(m.name, m.datatype);
-        if (m.alias !== undefined) s.aliases.set(m.alias.toString(), { device: '', name: m.name, datatype: m.datatype });
+        if (m.alias !== undefined) s.aliases.set(m.alias, { device: '', name: m.name, datatype: m.datatype });
       }
       out.catalogueChanged = true;
       return out;
@@ -178,7 +178,7 @@ export class Lifecycle {
       for (const m of p.metrics) {
         if (m.name === undefined || m.datatype === undefined) continue;
         d.metrics.set(m.name, m.datatype);
-        if (m.alias !== undefined) s.aliases.set(m.alias.toString(), { device, name: m.name, datatype: m.datatype });
+        if (m.alias !== undefined) s.aliases.set(m.alias, { device, name: m.name, datatype: m.datatype });
       }
       out.catalogueChanged = true;
       return out;
@@ -197,7 +197,8 @@ export class Lifecycle {
       out.rebirth = 'data-before-birth';
     }
     for (const m of p.metrics) {
-      const byAlias = m.alias !== undefined ? s.aliases.get(m.alias.toString()) : undefined;
+      // BigInt keys compare by value in a Map (SameValueZero): no string per metric.
+      const byAlias = m.alias !== undefined ? s.aliases.get(m.alias) : undefined;
       const name = m.name ?? byAlias?.name;
       const datatype = m.datatype ?? (name !== undefined ? names?.get(name) : undefined) ?? byAlias?.datatype;
       if (name === undefined || datatype === undefined) {
