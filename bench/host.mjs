@@ -142,10 +142,11 @@ async function main() {
     if (i % 200 === 199) await new Promise((r) => setImmediate(r));
   }
   const t0 = performance.now();
-  while ((last?.n ?? 0) - base < sent && performance.now() - t0 < 120_000) {
+  // Until everything is stored, or nothing moved for 5 s (on a loaded box the host can stall).
+  for (let still = 0; (last?.n ?? 0) - base < sent && performance.now() - t0 < 180_000 && still < 5; ) {
     const before = last?.n;
     await sleep(1000);
-    if (last?.n === before && performance.now() - t0 > 5000) break;
+    still = last?.n === before ? still + 1 : 0;
   }
   clearInterval(poll);
   const stored = (last?.n ?? 0) - base;
