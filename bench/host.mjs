@@ -8,7 +8,7 @@
 // Env: FG_NODES (100), FG_METRICS (50 per message), FG_SAMPLES (2,000,000), FG_RATE_SECONDS (10),
 //      FG_PIN=0 to leave the cores unpinned.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,50 @@ function rawInserts(file, rows) {
   return Number(r.stdout);
 }
 
+// A throwaway PostgreSQL cluster (as test/helpers/postgres.ts): initdb refuses root, so as root
+// it runs as Debian's postgres account.
+async function startPostgres() {
+  const bin = join('/usr/lib/postgresql', readdirSync('/usr/lib/postgresql').sort((a, b) => b - a)[0], 'bin');
+  const pdir = mkdtempSync(join(tmpdir(), 'fg-bench-pg-'));
+  const asUser = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+  if (asUser.length > 0) chownSync(pdir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout));
+  const run = (cmd, args) => {
+    const [c, ...a] = [...asUser, join(bin, cmd), ...args];
+    const r = spawnSync(c, a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+  };
+  const port = await freePort();
+  run('initdb', ['-D', join(pdir, 'data'), '-A', 'trust', '-U', 'fieldgate', '--no-sync']);
+  run('pg_ctl', ['-D', join(pdir, 'data'), '-w', '-l', join(pdir, 'log'), '-o', `-p ${port} -k ${pdir} -c listen_addresses=127.0.0.1`, 'start']);
+  return {
+    url: `postgres://fieldgate@127.0.0.1:${port}/postgres`,
+    port,
+    dir: pdir,
+    stop: () => {
+      const [c, ...a] = [...asUser, join(bin, 'pg_ctl'), '-D', join(pdir, 'data'), '-m', 'immediate', '-w', 'stop'];
+      spawnSync(c, a);
+      rmSync(pdir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** COPY of `rows` rows of the host's sample layout through psql, pinned like the host. */
+function copyRate(pg, rows) {
+  const csv = join(pg.dir, 'rows.csv');
+  const lines = [];
+  for (let i = 0; i < rows; i++) lines.push(`${i % (NODES * METRICS)},${1700000000000 + i},,${i * 0.5},,,192,f`);
+  writeFileSync(csv, lines.join('\n') + '\n');
+  const psql = (sql) => {
+    const [c, a] = pinned(0, 'psql', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'fieldgate', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]);
+    const r = spawnSync(c, a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+  psql('CREATE TABLE raw_sample (series BIGINT NOT NULL, ts BIGINT NOT NULL, v_int NUMERIC, v_real DOUBLE PRECISION, v_text TEXT, v_bytes BYTEA, quality INTEGER NOT NULL, historical BOOLEAN NOT NULL, id BIGSERIAL PRIMARY KEY)');
+  const t0 = performance.now();
+  psql(`\\copy raw_sample (series, ts, v_int, v_real, v_text, v_bytes, quality, historical) FROM '${csv}' CSV`);
+  return rows / ((performance.now() - t0) / 1000);
+}
+
 class EdgeNode {
   constructor(url, i) {
     this.group = 'bench';
@@ -103,6 +147,39 @@ async function stats(port) {
   }
 }
 
+async function throughput(fleet, hport) {
+  // SAMPLES as fast as the fleet can send them, in messages of METRICS samples.
+  const messages = Math.ceil(SAMPLES / METRICS);
+  let sent = 0;
+  const base = (await stats(hport)).stored;
+  let first;
+  let last;
+  const poll = setInterval(async () => {
+    const s = await stats(hport);
+    if (s === undefined) return;
+    if (first === undefined && s.stored > base) first = { t: performance.now(), n: s.stored };
+    last = { t: performance.now(), n: s.stored };
+  }, 50);
+  for (let i = 0; i < messages; i++) {
+    fleet[i % NODES].data(METRICS);
+    sent += METRICS;
+    // Yield now and then so sockets drain; the host, not the fleet, should be the bound.
+    if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+  }
+  const t0 = performance.now();
+  // Until everything is stored, or nothing moved for 15 s (on a loaded box the host can stall).
+  for (let still = 0; (last?.n ?? 0) - base < sent && performance.now() - t0 < 180_000 && still < 15; ) {
+    const before = last?.n;
+    await sleep(1000);
+    still = last?.n === before ? still + 1 : 0;
+  }
+  clearInterval(poll);
+  const stored = (last?.n ?? 0) - base;
+  const hostRate = first && last && last.t > first.t ? (last.n - first.n) / ((last.t - first.t) / 1000) : 0;
+
+  return { stored, hostRate, sent };
+}
+
 async function main() {
   if (PIN) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const mport = await freePort();
@@ -123,34 +200,8 @@ async function main() {
   for (const n of fleet) n.birth();
   await sleep(500);
 
-  // 1. Throughput: SAMPLES as fast as the fleet can send them, in messages of METRICS samples.
-  const messages = Math.ceil(SAMPLES / METRICS);
-  let sent = 0;
-  const base = (await stats(hport)).stored;
-  let first;
-  let last;
-  const poll = setInterval(async () => {
-    const s = await stats(hport);
-    if (s === undefined) return;
-    if (first === undefined && s.stored > base) first = { t: performance.now(), n: s.stored };
-    last = { t: performance.now(), n: s.stored };
-  }, 50);
-  for (let i = 0; i < messages; i++) {
-    fleet[i % NODES].data(METRICS);
-    sent += METRICS;
-    // Yield now and then so sockets drain; the host, not the fleet, should be the bound.
-    if (i % 200 === 199) await new Promise((r) => setImmediate(r));
-  }
-  const t0 = performance.now();
-  // Until everything is stored, or nothing moved for 5 s (on a loaded box the host can stall).
-  for (let still = 0; (last?.n ?? 0) - base < sent && performance.now() - t0 < 180_000 && still < 5; ) {
-    const before = last?.n;
-    await sleep(1000);
-    still = last?.n === before ? still + 1 : 0;
-  }
-  clearInterval(poll);
-  const stored = (last?.n ?? 0) - base;
-  const hostRate = first && last && last.t > first.t ? (last.n - first.n) / ((last.t - first.t) / 1000) : 0;
+  // 1. Throughput into SQLite.
+  const { stored, hostRate, sent } = await throughput(fleet, hport);
 
   // 2. Raw better-sqlite3 inserts of as many rows, same core.
   const rawRate = rawInserts(join(dir, 'raw.db'), stored);
@@ -187,6 +238,32 @@ async function main() {
   lat.sort((a, b) => a - b);
   const pct = (q) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? NaN;
 
+  // 4. The same into PostgreSQL (FG_PG=0 skips it): a second host on a throwaway cluster, and
+  // COPY of as many rows through psql as the baseline, same core.
+  let pgFigures;
+  if (process.env.FG_PG !== '0' && existsSync('/usr/lib/postgresql')) {
+    host.kill('SIGTERM');
+    await new Promise((r) => host.once('exit', r));
+    const pg = await startPostgres();
+    try {
+      const pport = await freePort();
+      writeFileSync(join(dir, 'host-pg.yaml'), `version: 1\nhost:\n  id: bench-pg\n  broker: { url: mqtt://127.0.0.1:${mport}, persistentSession: false }\n  store: { postgres: { url: '${pg.url}' } }\n  http: { port: ${pport} }\n`);
+      const [pc, pa] = pinned(0, process.execPath, [CLI, 'host', 'run', '--config', join(dir, 'host-pg.yaml'), '--log-level', 'warn']);
+      const hostPg = spawn(pc, pa, { stdio: ['ignore', 'ignore', 'inherit'] });
+      await waitPort(pport);
+      await sleep(1000);
+      for (const n of fleet) n.birth();
+      await sleep(500);
+      const r = await throughput(fleet, pport);
+      hostPg.kill('SIGTERM');
+      await new Promise((res) => hostPg.once('exit', res));
+      pgFigures = { sent: r.sent, stored: r.stored, hostSamplesPerSecond: Math.round(r.hostRate), copyRowsPerSecond: Math.round(copyRate(pg, r.stored)) };
+      pgFigures.ratio = Number((r.hostRate / pgFigures.copyRowsPerSecond).toFixed(2));
+    } finally {
+      pg.stop();
+    }
+  }
+
   console.log(JSON.stringify({
     pinned: PIN,
     nodes: NODES,
@@ -196,12 +273,15 @@ async function main() {
     hostSamplesPerSecond: Math.round(hostRate),
     rawInsertsPerSecond: Math.round(rawRate),
     ratio: Number((hostRate / rawRate).toFixed(2)),
+    postgres: pgFigures,
     latency: { samplesPerSecond: perMsg * NODES, messages: lat.length, p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) },
   }));
   for (const n of fleet) n.client.end(true);
   acks.end(true);
-  host.kill('SIGTERM');
-  await new Promise((r) => host.once('exit', r));
+  if (host.exitCode === null && host.signalCode === null) {
+    host.kill('SIGTERM');
+    await new Promise((r) => host.once('exit', r));
+  }
   mosq.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // From a received message to a committed batch (issue 14, items 2-5): lifecycle, dedup by the
 // fg key, batching, one transaction per batch, then the held PUBACKs and the confirmations.
-// One commit is in flight at a time; a failed commit is retried with the same content, so the
-// ranges in memory never run ahead of what the store will hold.
+// Batches are sealed at `maxSamples` or `maxDelay` and committed in order, one at a time; a
+// failed commit is retried with the same content, so nothing after it is acknowledged first.
 import { extractDedupKey } from '../bridge/dedup-key.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
@@ -43,6 +43,7 @@ export class Ingest {
   private open: Batch;
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
+  private readonly sealed: Batch[] = [];
   private readonly now: () => number;
   stats = { messages: 0, samples: 0, stored: 0, commits: 0, commitFailures: 0, malformed: 0, dedupDrops: 0, unkeyed: 0, incompleteKeyed: 0 };
 
@@ -99,34 +100,48 @@ export class Ingest {
 
   private schedule(): void {
     if (this.open.samples.length >= this.o.maxSamples) {
-      void this.flush();
+      this.seal();
       return;
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      this.seal();
     }, this.o.maxDelayMs);
   }
 
-  /** Commits what is open (after any commit in flight); resolves when it is durable. */
-  async flush(): Promise<void> {
+  /**
+   * Closes the open batch and queues it for commit. The ledger's changed ranges are taken at
+   * this moment: they describe exactly the keys of this batch and the sealed ones before it,
+   * so batches stay at most `maxSamples` even while a slow commit is in flight, and commit in
+   * order.
+   */
+  private seal(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    while (this.committing !== undefined) await this.committing;
     const b = this.open;
     if (b.messages === 0 && b.acks.length === 0) return;
     this.open = newBatch(this.now());
     b.streams = this.o.ledger.dirty();
     b.repeats = this.o.ledger.takeRepeats();
     this.o.ledger.clearDirty();
-    this.committing = this.commit(b);
+    this.sealed.push(b);
+    this.committing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
     try {
-      await this.committing;
+      for (let b = this.sealed.shift(); b !== undefined; b = this.sealed.shift()) await this.commit(b);
     } finally {
       this.committing = undefined;
     }
+  }
+
+  /** Commits everything received so far; resolves when it is durable. */
+  async flush(): Promise<void> {
+    this.seal();
+    while (this.committing !== undefined) await this.committing;
   }
 
   private async commit(b: Batch): Promise<void> {

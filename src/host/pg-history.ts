@@ -20,9 +20,6 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS node_catalogue (node TEXT PRIMARY KEY, catalogue TEXT NOT NULL);
 `;
 
-/** 8 parameters a row; PostgreSQL allows 65,535 a statement. */
-const ROWS_PER_INSERT = 1000;
-
 function columns(c: Column): [string | null, number | null, string | null, Buffer | null] {
   if (c === null) return [null, null, null, null];
   if (typeof c === 'bigint') return [c.toString(), null, null, null];
@@ -69,15 +66,10 @@ export class PgHistory implements HistoryStore {
     const added: string[] = [];
     try {
       await client.query('BEGIN');
-      const rows: unknown[] = [];
-      let n = 0;
-      const flush = async (): Promise<void> => {
-        if (n === 0) return;
-        const values = Array.from({ length: n }, (_, i) => `($${i * 8 + 1}, $${i * 8 + 2}, $${i * 8 + 3}, $${i * 8 + 4}, $${i * 8 + 5}, $${i * 8 + 6}, $${i * 8 + 7}, $${i * 8 + 8})`).join(', ');
-        await client.query(`INSERT INTO sample (series, ts, v_int, v_real, v_text, v_bytes, quality, historical) VALUES ${values}`, rows);
-        rows.length = 0;
-        n = 0;
-      };
+      // One statement per batch: eight arrays unnested server-side. A multi-row VALUES list
+      // with 8 parameters a row ran at ~15k samples/s (pg serialises and the server plans
+      // every parameter); arrays are one parameter each.
+      const cols: [string[], number[], Array<string | null>, Array<number | null>, Array<string | null>, Array<Buffer | null>, number[], boolean[]] = [[], [], [], [], [], [], [], []];
       for (const s of samples) {
         const key = `${s.node}\u0000${s.device}\u0000${s.metric}\u0000${s.datatype}`;
         let id = this.seriesIds.get(key);
@@ -90,11 +82,22 @@ export class PgHistory implements HistoryStore {
           this.seriesIds.set(key, id);
           added.push(key);
         }
-        rows.push(id, s.ts, ...columns(toColumn(s.datatype, s.value)), s.quality, s.historical);
-        n += 1;
-        if (n === ROWS_PER_INSERT) await flush();
+        const [vi, vr, vt, vb] = columns(toColumn(s.datatype, s.value));
+        cols[0].push(id);
+        cols[1].push(s.ts);
+        cols[2].push(vi);
+        cols[3].push(vr);
+        cols[4].push(vt);
+        cols[5].push(vb);
+        cols[6].push(s.quality);
+        cols[7].push(s.historical);
       }
-      await flush();
+      if (samples.length > 0) {
+        await client.query(
+          'INSERT INTO sample (series, ts, v_int, v_real, v_text, v_bytes, quality, historical) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::float8[], $5::text[], $6::bytea[], $7::int[], $8::bool[])',
+          cols,
+        );
+      }
       for (const r of streams) {
         await client.query('INSERT INTO dedup_stream (node, epoch, through, ranges) VALUES ($1, $2, $3, $4) ON CONFLICT (node, epoch) DO UPDATE SET through = EXCLUDED.through, ranges = EXCLUDED.ranges', [r.node, r.epoch, r.through, r.ranges]);
       }
