@@ -161,10 +161,13 @@ for ARCH in $ARCHES; do
   install -D -m 0755 "$ROOT/pkg/fieldgate.sh" "$STAGE/usr/bin/fieldgate"
   install -D -m 0644 "$ROOT/systemd/fieldgate.service" "$STAGE/usr/lib/systemd/system/fieldgate.service"
   install -D -m 0644 "$ROOT/pkg/site.yaml" "$STAGE/etc/fieldgate/site.yaml"
+  # fieldgate host (issue 14): its own unit, shipped disabled, and an example host file.
+  install -D -m 0644 "$ROOT/systemd/fieldgate-host.service" "$STAGE/usr/lib/systemd/system/fieldgate-host.service"
+  install -D -m 0644 "$ROOT/pkg/host.yaml" "$STAGE/etc/fieldgate/host.yaml"
   install -d -m 0750 "$STAGE/var/lib/fieldgate"
   DOC="$STAGE/usr/share/doc/fieldgate"
   install -d "$DOC"
-  install -m 0644 "$ROOT/README.md" "$ROOT/docs/operator-guide.md" "$ROOT/docs/config-reference.md" "$DOC/"
+  install -m 0644 "$ROOT/README.md" "$ROOT/docs/operator-guide.md" "$ROOT/docs/config-reference.md" "$ROOT/docs/host-reference.md" "$ROOT/docs/host.md" "$DOC/"
   install -m 0644 "$ROOT/pkg/copyright" "$DOC/copyright"
 
   install -d "$STAGE/DEBIAN"

@@ -30,12 +30,14 @@ commands:
                         connect, read every tag once and print one row per tag: address, raw
                         words/bytes, value, quality and the reason when not GOOD (no broker,
                         no store, no upstream); exit 0 all GOOD, 1 otherwise, 2 bad file
-  schema                print the site file's JSON Schema (draft 2020-12) for editors
+  schema [--host]       print the site file's (or host file's) JSON Schema (draft 2020-12) for editors
   backup --config FILE DEST
                         copy the store consistently while the gateway runs (a new
                         file; restoring it starts a new dedup epoch)
   passwd                print an scrypt hash for broker.users[].passwordHash; the password is
                         read from stdin (never from the command line)
+  host run|export|write the central Sparkplug primary host and historian
+                        (fieldgate host --help; its own file with a host: section)
   watch                 print a Sparkplug stream decoded, one JSON line per message
                         (--url mqtt://127.0.0.1:1883, --topic 'spBv1.0/#', --rebirth)
   DRIVER browse TARGET  list what a device offers as a tags: block, e.g.
@@ -82,9 +84,18 @@ async function main(argv: string[]): Promise<number> {
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
         'mqtt-port': { type: 'string' },
-        device: { type: 'string' },
         tag: { type: 'string' },
         'http-port': { type: 'string' },
+        host: { type: 'boolean' },
+        // `fieldgate host export|write` (issue 14): known here so the parse passes; src/host/cli.ts
+        // parses the raw arguments itself.
+        node: { type: 'string' },
+        device: { type: 'string' },
+        metric: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        format: { type: 'string' },
+        timeout: { type: 'string' },
       },
     });
   } catch (e) {
@@ -139,6 +150,10 @@ async function main(argv: string[]): Promise<number> {
         logger: createLogger({ level: (logLevel as LogLevel | undefined) ?? 'warn', destination: process.stderr }),
       });
     }
+    case 'host': {
+      const { hostCommand } = await import('./host/cli.js');
+      return hostCommand(argv.slice(1), logLevel as LogLevel | undefined);
+    }
     case 'backup':
       return backup(values.config, rest);
     case 'passwd': {
@@ -173,6 +188,11 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_OK;
     }
     case 'schema':
+      if (values.host === true) {
+        const { hostJsonSchema } = await import('./config/sections/host.js');
+        process.stdout.write(JSON.stringify(hostJsonSchema(), null, 2) + '\n');
+        return EXIT_OK;
+      }
       process.stdout.write(JSON.stringify(configJsonSchema(builtinDrivers), null, 2) + '\n');
       return EXIT_OK;
     case undefined:
@@ -223,7 +243,9 @@ async function browse(
   }
 }
 
-function validate(files: string[]): number {
+async function validate(files: string[]): Promise<number> {
+  const { looksLikeHostFile, loadHostConfigFile } = await import('./host/config.js');
+  const { readFileSync } = await import('node:fs');
   if (files.length === 0) {
     process.stderr.write('fieldgate: validate needs at least one FILE\n');
     return EXIT_USAGE;
@@ -231,6 +253,17 @@ function validate(files: string[]): number {
   let bad = 0;
   for (const file of files) {
     try {
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        // loadConfigFile reports the unreadable file with its reason.
+      }
+      if (looksLikeHostFile(text)) {
+        const h = loadHostConfigFile(file);
+        process.stdout.write(`${file}: ok (host ${h.host.id})\n`);
+        continue;
+      }
       const cfg = loadConfigFile(file, builtinDrivers);
       process.stdout.write(`${file}: ok (${cfg.devices.length} devices, ${cfg.devices.reduce((n, d) => n + d.tags.length, 0)} tags)\n`);
     } catch (e) {

@@ -40,6 +40,8 @@ export const ERROR_CATALOGUE = {
   FG_ERR_BROKER_PROTOCOL: { class: 'broker', meaning: 'an MQTT client broke the protocol; only its connection was closed' },
   FG_ERR_BROKER_AUTH: { class: 'broker', meaning: 'broker users, password file or TLS material could not be loaded' },
   FG_ERR_BROKER_TOPIC: { class: 'broker', meaning: 'a topic name or filter is invalid for the in-process broker API' },
+  FG_ERR_HOST_PAYLOAD: { class: 'host', meaning: 'the host received a message on a Sparkplug topic that is not a Sparkplug B payload; it was skipped' },
+  FG_ERR_HOST_WRITE: { class: 'host', meaning: '`fieldgate host write` got no DDATA echo of the written value in time, or the metric is unknown' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

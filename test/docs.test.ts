@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { configReferenceMarkdown } from '../src/config/reference.js';
 import { ERROR_CATALOGUE } from '../src/errors.js';
+import { hostReferenceMarkdown } from '../src/host/config.js';
 import { ROOT } from './helpers/cli.js';
 
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
@@ -11,6 +12,10 @@ const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 describe('documentation', () => {
   it('docs/config-reference.md is what the schema generates (run `npm run docs` after a schema change)', () => {
     expect(read('docs/config-reference.md')).toBe(configReferenceMarkdown(builtinDrivers));
+  });
+
+  it('docs/host-reference.md is what the host schema generates (run `npm run docs`)', () => {
+    expect(read('docs/host-reference.md')).toBe(hostReferenceMarkdown());
   });
 
   it('the README opens with the demo command and the test command, and CI runs that test command', () => {

@@ -58,6 +58,14 @@ export function loadConfigFile(file: string, drivers: readonly DriverFactory[], 
 }
 
 export function parseConfigText(text: string, file: string, drivers: readonly DriverFactory[], options: LoadOptions = {}): GatewayConfig {
+  return parseYamlWithSchema(text, file, buildConfigSchema(drivers), options) as GatewayConfig;
+}
+
+/**
+ * The site file's YAML reading (positions, secrets, every problem at once) for any schema:
+ * the host file (`fieldgate host`, issue 14) is read the same way.
+ */
+export function parseYamlWithSchema(text: string, file: string, schema: z.ZodType, options: LoadOptions = {}): unknown {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => lines.linePos(offset ?? 0);
@@ -83,7 +91,6 @@ export function parseConfigText(text: string, file: string, drivers: readonly Dr
     issues.push({ file, line: pos.line, col: pos.col, path: formatPath(p.path), message: p.message });
   }
 
-  const schema = buildConfigSchema(drivers);
   const result = schema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
   if (!result.success) issues.push(...zodIssues(result.error.issues, doc, file, at));
 
@@ -93,7 +100,7 @@ export function parseConfigText(text: string, file: string, drivers: readonly Dr
     for (const i of issues) i.message = redactSecrets(i.message);
     throw new ConfigError(issues);
   }
-  return (result as { data: unknown }).data as GatewayConfig;
+  return (result as { data: unknown }).data;
 }
 
 function zodIssues(

@@ -5,9 +5,9 @@ import type { DriverFactory } from '../runtime/driver.js';
 import { commonDeviceShape, commonTagShape } from './sections/devices.js';
 import { configJsonSchema } from './schema.js';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-interface Row {
+export interface Row {
   key: string;
   type: string;
   def: string;
@@ -31,7 +31,7 @@ function typeOf(s: Json): string {
   return 'any';
 }
 
-function flatten(schema: Json, prefix: string, rows: Row[], required: boolean): void {
+export function flatten(schema: Json, prefix: string, rows: Row[], required: boolean): void {
   const props = schema.properties as Record<string, Json> | undefined;
   const req = new Set((schema.required as string[] | undefined) ?? []);
   if (props === undefined) return;
@@ -51,7 +51,7 @@ function flatten(schema: Json, prefix: string, rows: Row[], required: boolean): 
   }
 }
 
-function table(rows: Row[]): string {
+export function table(rows: Row[]): string {
   return ['| key | type | default | description |', '| --- | --- | --- | --- |', ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.def} | ${r.description} |`)].join('\n');
 }
 

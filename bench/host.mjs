@@ -1,0 +1,292 @@
+// `fieldgate host` ingest bench (issue 14): a fleet of N light Sparkplug edge nodes in one
+// process (MQTT 5, fg dedup keys) → Debian's mosquitto → `fieldgate host run` (a child pinned to
+// core 0) → SQLite. Beside it, in the same run and on the same core, raw better-sqlite3 inserts
+// of the same number of rows into the same table layout. Then the p99 device-to-stored latency
+// at 1,000 samples/s, measured to the host's confirmation (published after the commit, so it
+// is an upper bound of device-to-stored).
+// Run:  npx tsc -p tsconfig.json && node bench/host.mjs
+// Env: FG_NODES (100), FG_METRICS (50 per message), FG_SAMPLES (2,000,000), FG_RATE_SECONDS (10),
+//      FG_PIN=0 to leave the cores unpinned.
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import Database from 'better-sqlite3';
+import { encodePayload } from '../dist/src/sparkplug/payload.js';
+
+const NODES = Number(process.env.FG_NODES ?? 100);
+const METRICS = Number(process.env.FG_METRICS ?? 50);
+const SAMPLES = Number(process.env.FG_SAMPLES ?? 2_000_000);
+const RATE_SECONDS = Number(process.env.FG_RATE_SECONDS ?? 10);
+const PIN = process.env.FG_PIN !== '0' && spawnSync('taskset', ['-V']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'fg-bench-host-'));
+const CLI = new URL('../dist/src/cli.js', import.meta.url).pathname;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+async function waitPort(port) {
+  for (let i = 0; i < 250; i++) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(20);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+const pinned = (core, cmd, args) => (PIN ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+
+function rawInserts(file, rows) {
+  // The same layout and settings the host uses (src/host/sqlite-history.ts): WAL, synchronous
+  // FULL, one transaction per 5,000 rows.
+  const code = `
+    const Database = require(${JSON.stringify(new URL('../node_modules/better-sqlite3/lib/index.js', import.meta.url).pathname)});
+    const db = new Database(${JSON.stringify(file)});
+    db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE sample (series INTEGER NOT NULL, ts INTEGER NOT NULL, value, quality INTEGER NOT NULL, historical INTEGER NOT NULL)');
+    const ins = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES (?, ?, ?, ?, ?)');
+    const batch = db.transaction((from, n) => { for (let i = from; i < from + n; i++) ins.run(i % ${NODES * METRICS}, 1700000000000 + i, i * 0.5, 192, 0); });
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < ${rows}; i += 5000) batch(i, Math.min(5000, ${rows} - i));
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    process.stdout.write(String(${rows} / s));`;
+  const [cmd, args] = pinned(0, process.execPath, ['-e', code]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return Number(r.stdout);
+}
+
+// A throwaway PostgreSQL cluster (as test/helpers/postgres.ts): initdb refuses root, so as root
+// it runs as Debian's postgres account.
+async function startPostgres() {
+  const bin = join('/usr/lib/postgresql', readdirSync('/usr/lib/postgresql').sort((a, b) => b - a)[0], 'bin');
+  const pdir = mkdtempSync(join(tmpdir(), 'fg-bench-pg-'));
+  const asUser = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+  if (asUser.length > 0) chownSync(pdir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout));
+  const run = (cmd, args) => {
+    const [c, ...a] = [...asUser, join(bin, cmd), ...args];
+    const r = spawnSync(c, a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+  };
+  const port = await freePort();
+  run('initdb', ['-D', join(pdir, 'data'), '-A', 'trust', '-U', 'fieldgate', '--no-sync']);
+  run('pg_ctl', ['-D', join(pdir, 'data'), '-w', '-l', join(pdir, 'log'), '-o', `-p ${port} -k ${pdir} -c listen_addresses=127.0.0.1`, 'start']);
+  return {
+    url: `postgres://fieldgate@127.0.0.1:${port}/postgres`,
+    port,
+    dir: pdir,
+    stop: () => {
+      const [c, ...a] = [...asUser, join(bin, 'pg_ctl'), '-D', join(pdir, 'data'), '-m', 'immediate', '-w', 'stop'];
+      spawnSync(c, a);
+      rmSync(pdir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** COPY of `rows` rows of the host's sample layout through psql, pinned like the host. */
+function copyRate(pg, rows) {
+  const csv = join(pg.dir, 'rows.csv');
+  const lines = [];
+  for (let i = 0; i < rows; i++) lines.push(`${i % (NODES * METRICS)},${1700000000000 + i},,${i * 0.5},,,192,f`);
+  writeFileSync(csv, lines.join('\n') + '\n');
+  const psql = (sql) => {
+    const [c, a] = pinned(0, 'psql', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'fieldgate', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]);
+    const r = spawnSync(c, a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+  psql('CREATE TABLE raw_sample (series BIGINT NOT NULL, ts BIGINT NOT NULL, v_int NUMERIC, v_real DOUBLE PRECISION, v_text TEXT, v_bytes BYTEA, quality INTEGER NOT NULL, historical BOOLEAN NOT NULL, id BIGSERIAL PRIMARY KEY)');
+  const t0 = performance.now();
+  psql(`\\copy raw_sample (series, ts, v_int, v_real, v_text, v_bytes, quality, historical) FROM '${csv}' CSV`);
+  return rows / ((performance.now() - t0) / 1000);
+}
+
+class EdgeNode {
+  constructor(url, i) {
+    this.group = 'bench';
+    this.node = `n${i}`;
+    this.seq = 0;
+    this.key = 0;
+    this.client = mqtt.connect(url, { protocolVersion: 5, clientId: `fleet-${i}`, reconnectPeriod: 0 });
+  }
+  ready() {
+    return new Promise((r) => this.client.once('connect', r));
+  }
+  birth() {
+    this.seq = 0;
+    const metrics = [{ name: 'bdSeq', type: 8, value: 0n }];
+    for (let m = 0; m < METRICS; m++) metrics.push({ name: `m${m}`, alias: m + 1, type: 10, value: 0 });
+    this.client.publish(`spBv1.0/${this.group}/NBIRTH/${this.node}`, Buffer.from(encodePayload({ timestamp: Date.now(), seq: this.seq++, metrics })), { qos: 0 });
+  }
+  data(count) {
+    const now = Date.now();
+    const metrics = [];
+    for (let m = 0; m < count; m++) metrics.push({ alias: m + 1, type: 10, writeDatatype: false, value: now + m, timestamp: now });
+    this.key += 1;
+    const payload = Buffer.from(encodePayload({ timestamp: now, seq: this.seq, metrics }));
+    this.seq = (this.seq + 1) % 256;
+    this.client.publish(`spBv1.0/${this.group}/NDATA/${this.node}`, payload, { qos: 0, properties: { userProperties: { 'fg-dedup': `${this.group}/${this.node}/e1/${this.key}` } } });
+    return { key: this.key, at: now };
+  }
+}
+
+async function stats(port) {
+  try {
+    return (await (await fetch(`http://127.0.0.1:${port}/api/nodes`)).json()).stats;
+  } catch {
+    return undefined;
+  }
+}
+
+async function throughput(fleet, hport) {
+  // SAMPLES as fast as the fleet can send them, in messages of METRICS samples.
+  const messages = Math.ceil(SAMPLES / METRICS);
+  let sent = 0;
+  const base = (await stats(hport)).stored;
+  let first;
+  let last;
+  const poll = setInterval(async () => {
+    const s = await stats(hport);
+    if (s === undefined) return;
+    if (first === undefined && s.stored > base) first = { t: performance.now(), n: s.stored };
+    last = { t: performance.now(), n: s.stored };
+  }, 50);
+  for (let i = 0; i < messages; i++) {
+    fleet[i % NODES].data(METRICS);
+    sent += METRICS;
+    // Yield now and then so sockets drain; the host, not the fleet, should be the bound.
+    if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+  }
+  const t0 = performance.now();
+  // Until everything is stored, or nothing moved for 15 s (on a loaded box the host can stall).
+  for (let still = 0; (last?.n ?? 0) - base < sent && performance.now() - t0 < 180_000 && still < 15; ) {
+    const before = last?.n;
+    await sleep(1000);
+    still = last?.n === before ? still + 1 : 0;
+  }
+  clearInterval(poll);
+  const stored = (last?.n ?? 0) - base;
+  const hostRate = first && last && last.t > first.t ? (last.n - first.n) / ((last.t - first.t) / 1000) : 0;
+
+  return { stored, hostRate, sent };
+}
+
+async function main() {
+  if (PIN) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  const mport = await freePort();
+  writeFileSync(join(dir, 'm.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\nupgrade_outgoing_qos true\nlog_dest none\n`);
+  const [mc, ma] = pinned(1, 'mosquitto', ['-c', join(dir, 'm.conf')]);
+  const mosq = spawn(mc, ma, { stdio: 'ignore' });
+  await waitPort(mport);
+  const hport = await freePort();
+  writeFileSync(join(dir, 'host.yaml'), `version: 1\nhost:\n  id: bench\n  broker: { url: mqtt://127.0.0.1:${mport}, persistentSession: false }\n  store: { path: ${join(dir, 'host.db')} }\n  http: { port: ${hport} }\n`);
+  const [hc, ha] = pinned(0, process.execPath, [CLI, 'host', 'run', '--config', join(dir, 'host.yaml'), '--log-level', 'warn']);
+  const host = spawn(hc, ha, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitPort(hport);
+  for (let i = 0; i < 100 && (await stats(hport)) === undefined; i++) await sleep(50);
+  await sleep(500);
+
+  const fleet = Array.from({ length: NODES }, (_, i) => new EdgeNode(`mqtt://127.0.0.1:${mport}`, i));
+  await Promise.all(fleet.map((n) => n.ready()));
+  for (const n of fleet) n.birth();
+  await sleep(500);
+
+  // 1. Throughput into SQLite.
+  const { stored, hostRate, sent } = await throughput(fleet, hport);
+
+  // 2. Raw better-sqlite3 inserts of as many rows, same core.
+  const rawRate = rawInserts(join(dir, 'raw.db'), stored);
+
+  // 3. Latency at 1,000 samples/s: NODES nodes, each one message of 1000/NODES samples per second.
+  const perMsg = Math.max(1, Math.round(1000 / NODES));
+  const pending = new Map(fleet.map((n) => [`${n.group}/${n.node}`, new Map()]));
+  const lat = [];
+  const acks = mqtt.connect(`mqtt://127.0.0.1:${mport}`, { protocolVersion: 5 });
+  await new Promise((r) => acks.once('connect', () => acks.subscribe('fieldgate/ack/#', { qos: 1 }, r)));
+  acks.on('message', (topic, payload) => {
+    const node = topic.slice('fieldgate/ack/'.length);
+    const { through, above = [] } = JSON.parse(payload.toString());
+    const p = pending.get(node);
+    if (p === undefined) return;
+    const now = Date.now();
+    for (const [k, at] of p) {
+      if (k <= through || above.some(([a, b]) => k >= a && k <= b)) {
+        lat.push(now - at);
+        p.delete(k);
+      }
+    }
+  });
+  await sleep(500);
+  for (let s = 0; s < RATE_SECONDS; s++) {
+    for (let i = 0; i < NODES; i++) {
+      const n = fleet[i];
+      const { key, at } = n.data(perMsg);
+      pending.get(`${n.group}/${n.node}`).set(key, at);
+      await sleep(1000 / NODES);
+    }
+  }
+  await sleep(1000);
+  lat.sort((a, b) => a - b);
+  const pct = (q) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? NaN;
+
+  // 4. The same into PostgreSQL (FG_PG=0 skips it): a second host on a throwaway cluster, and
+  // COPY of as many rows through psql as the baseline, same core.
+  let pgFigures;
+  if (process.env.FG_PG !== '0' && existsSync('/usr/lib/postgresql')) {
+    host.kill('SIGTERM');
+    await new Promise((r) => host.once('exit', r));
+    const pg = await startPostgres();
+    try {
+      const pport = await freePort();
+      writeFileSync(join(dir, 'host-pg.yaml'), `version: 1\nhost:\n  id: bench-pg\n  broker: { url: mqtt://127.0.0.1:${mport}, persistentSession: false }\n  store: { postgres: { url: '${pg.url}' } }\n  http: { port: ${pport} }\n`);
+      const [pc, pa] = pinned(0, process.execPath, [CLI, 'host', 'run', '--config', join(dir, 'host-pg.yaml'), '--log-level', 'warn']);
+      const hostPg = spawn(pc, pa, { stdio: ['ignore', 'ignore', 'inherit'] });
+      await waitPort(pport);
+      await sleep(1000);
+      for (const n of fleet) n.birth();
+      await sleep(500);
+      const r = await throughput(fleet, pport);
+      hostPg.kill('SIGTERM');
+      await new Promise((res) => hostPg.once('exit', res));
+      pgFigures = { sent: r.sent, stored: r.stored, hostSamplesPerSecond: Math.round(r.hostRate), copyRowsPerSecond: Math.round(copyRate(pg, r.stored)) };
+      pgFigures.ratio = Number((r.hostRate / pgFigures.copyRowsPerSecond).toFixed(2));
+    } finally {
+      pg.stop();
+    }
+  }
+
+  console.log(JSON.stringify({
+    pinned: PIN,
+    nodes: NODES,
+    samplesPerMessage: METRICS,
+    sent,
+    stored,
+    hostSamplesPerSecond: Math.round(hostRate),
+    rawInsertsPerSecond: Math.round(rawRate),
+    ratio: Number((hostRate / rawRate).toFixed(2)),
+    postgres: pgFigures,
+    latency: { samplesPerSecond: perMsg * NODES, messages: lat.length, p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) },
+  }));
+  for (const n of fleet) n.client.end(true);
+  acks.end(true);
+  if (host.exitCode === null && host.signalCode === null) {
+    host.kill('SIGTERM');
+    await new Promise((r) => host.once('exit', r));
+  }
+  mosq.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

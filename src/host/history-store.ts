@@ -1,0 +1,36 @@
+// What the host needs from a history store (issue 14): SQLite by default, PostgreSQL for
+// central installations. `commit` is one transaction: samples, dedup ranges and catalogues
+// become durable together or not at all.
+import type { Catalogue } from './lifecycle.js';
+import type { StreamRow } from './dedup-ledger.js';
+import type { Sample } from './sample.js';
+
+export interface ExportFilter {
+  node?: string | undefined;
+  device?: string | undefined;
+  metric?: string | undefined;
+  /** ms since the epoch, inclusive. */
+  from?: number | undefined;
+  /** ms since the epoch, exclusive. */
+  to?: number | undefined;
+}
+
+export interface StoredRow {
+  node: string;
+  device: string;
+  metric: string;
+  datatype: number;
+  ts: number;
+  /** As the column holds it: integers as bigint, reals as number, text, blob, or null. */
+  value: bigint | number | string | Buffer | null;
+  quality: number;
+  historical: boolean;
+}
+
+export interface HistoryStore {
+  streams(): Promise<StreamRow[]>;
+  catalogues(): Promise<Array<[string, Catalogue]>>;
+  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>): Promise<void>;
+  rows(filter: ExportFilter): AsyncGenerator<StoredRow>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,157 @@
+// The host's history in PostgreSQL (issue 14, "the second store for central installations"):
+// the same tables and the same guarantee as SQLite. One transaction per batch holds the
+// samples, the dedup ranges that admitted them and the births' catalogues.
+import pg from 'pg';
+import { FieldgateError, errorMessage } from '../errors.js';
+import type { Catalogue } from './lifecycle.js';
+import type { StreamRow } from './dedup-ledger.js';
+import { toColumn, type Column } from './value-codec.js';
+import type { Sample } from './sample.js';
+import type { ExportFilter, HistoryStore, StoredRow } from './history-store.js';
+
+// PostgreSQL types a column once; a Sparkplug value is one of several. Keep each kind in its
+// own column (at most one set per row), so integers stay exact and reals stay binary.
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS series (id BIGSERIAL PRIMARY KEY, node TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, datatype INTEGER NOT NULL,
+                                     UNIQUE (node, device, metric, datatype));
+  CREATE TABLE IF NOT EXISTS sample (series BIGINT NOT NULL, ts BIGINT NOT NULL, v_int NUMERIC, v_real DOUBLE PRECISION, v_text TEXT, v_bytes BYTEA,
+                                     quality INTEGER NOT NULL, historical BOOLEAN NOT NULL, id BIGSERIAL PRIMARY KEY);
+  CREATE TABLE IF NOT EXISTS dedup_stream (node TEXT NOT NULL, epoch TEXT NOT NULL, through BIGINT NOT NULL, ranges TEXT NOT NULL, PRIMARY KEY (node, epoch));
+  CREATE TABLE IF NOT EXISTS node_catalogue (node TEXT PRIMARY KEY, catalogue TEXT NOT NULL);
+`;
+
+function columns(c: Column): [string | null, number | null, string | null, Buffer | null] {
+  if (c === null) return [null, null, null, null];
+  if (typeof c === 'bigint') return [c.toString(), null, null, null];
+  if (typeof c === 'number') return Number.isInteger(c) ? [String(c), null, null, null] : [null, c, null, null];
+  if (Buffer.isBuffer(c)) return [null, null, null, c];
+  return [null, null, c, null];
+}
+
+export class PgHistory implements HistoryStore {
+  private readonly pool: pg.Pool;
+  private readonly seriesIds = new Map<string, string>();
+
+  private constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 2 });
+    // An idle client that loses its server must not crash the host; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  static async open(url: string): Promise<PgHistory> {
+    const h = new PgHistory(url);
+    try {
+      await h.pool.query(SCHEMA);
+      for (const r of (await h.pool.query<{ id: string; node: string; device: string; metric: string; datatype: number }>('SELECT id, node, device, metric, datatype FROM series')).rows) {
+        h.seriesIds.set(`${r.node}\u0000${r.device}\u0000${r.metric}\u0000${r.datatype}`, r.id);
+      }
+    } catch (e) {
+      await h.pool.end().catch(() => undefined);
+      // The URL may hold a password: name the failure, not the URL.
+      throw new FieldgateError('FG_ERR_STORE_OPEN', `cannot open the PostgreSQL history: ${errorMessage(e)}`, { cause: e });
+    }
+    return h;
+  }
+
+  async streams(): Promise<StreamRow[]> {
+    return (await this.pool.query<{ node: string; epoch: string; through: string; ranges: string }>('SELECT node, epoch, through, ranges FROM dedup_stream')).rows.map((r) => ({ ...r, through: Number(r.through) }));
+  }
+
+  async catalogues(): Promise<Array<[string, Catalogue]>> {
+    return (await this.pool.query<{ node: string; catalogue: string }>('SELECT node, catalogue FROM node_catalogue')).rows.map((r) => [r.node, JSON.parse(r.catalogue) as Catalogue]);
+  }
+
+  async commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>): Promise<void> {
+    const client = await this.pool.connect();
+    const added: string[] = [];
+    try {
+      await client.query('BEGIN');
+      // One statement per batch: eight arrays unnested server-side. A multi-row VALUES list
+      // with 8 parameters a row ran at ~15k samples/s (pg serialises and the server plans
+      // every parameter); arrays are one parameter each.
+      const cols: [string[], number[], Array<string | null>, Array<number | null>, Array<string | null>, Array<Buffer | null>, number[], boolean[]] = [[], [], [], [], [], [], [], []];
+      for (const s of samples) {
+        const key = `${s.node}\u0000${s.device}\u0000${s.metric}\u0000${s.datatype}`;
+        let id = this.seriesIds.get(key);
+        if (id === undefined) {
+          const r = await client.query<{ id: string }>(
+            'INSERT INTO series (node, device, metric, datatype) VALUES ($1, $2, $3, $4) ON CONFLICT (node, device, metric, datatype) DO UPDATE SET datatype = EXCLUDED.datatype RETURNING id',
+            [s.node, s.device, s.metric, s.datatype],
+          );
+          id = (r.rows[0] as { id: string }).id;
+          this.seriesIds.set(key, id);
+          added.push(key);
+        }
+        const [vi, vr, vt, vb] = columns(toColumn(s.datatype, s.value));
+        cols[0].push(id);
+        cols[1].push(s.ts);
+        cols[2].push(vi);
+        cols[3].push(vr);
+        cols[4].push(vt);
+        cols[5].push(vb);
+        cols[6].push(s.quality);
+        cols[7].push(s.historical);
+      }
+      if (samples.length > 0) {
+        await client.query(
+          'INSERT INTO sample (series, ts, v_int, v_real, v_text, v_bytes, quality, historical) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::float8[], $5::text[], $6::bytea[], $7::int[], $8::bool[])',
+          cols,
+        );
+      }
+      for (const r of streams) {
+        await client.query('INSERT INTO dedup_stream (node, epoch, through, ranges) VALUES ($1, $2, $3, $4) ON CONFLICT (node, epoch) DO UPDATE SET through = EXCLUDED.through, ranges = EXCLUDED.ranges', [r.node, r.epoch, r.through, r.ranges]);
+      }
+      for (const [node, c] of catalogues) {
+        await client.query('INSERT INTO node_catalogue (node, catalogue) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET catalogue = EXCLUDED.catalogue', [node, JSON.stringify(c)]);
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      for (const k of added) this.seriesIds.delete(k);
+      throw new FieldgateError('FG_ERR_STORE_IO', `history commit of ${samples.length} samples failed, nothing was stored: ${errorMessage(e)}`, { cause: e });
+    } finally {
+      client.release();
+    }
+  }
+
+  async *rows(f: ExportFilter): AsyncGenerator<StoredRow> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (sql: string, v: string | number): void => {
+      args.push(v);
+      where.push(sql.replace('?', `$${args.length}`));
+    };
+    if (f.node !== undefined) add('s.node = ?', f.node);
+    if (f.device !== undefined) add('s.device = ?', f.device);
+    if (f.metric !== undefined) add('s.metric = ?', f.metric);
+    if (f.from !== undefined) add('x.ts >= ?', f.from);
+    if (f.to !== undefined) add('x.ts < ?', f.to);
+    // Pages by id: a year of history never sits in memory.
+    let after = '0';
+    for (;;) {
+      const r = await this.pool.query<{ id: string; node: string; device: string; metric: string; datatype: number; ts: string; v_int: string | null; v_real: number | null; v_text: string | null; v_bytes: Buffer | null; quality: number; historical: boolean }>(
+        `SELECT x.id, s.node, s.device, s.metric, s.datatype, x.ts, x.v_int, x.v_real, x.v_text, x.v_bytes, x.quality, x.historical FROM sample x JOIN series s ON s.id = x.series
+         WHERE x.id > $${args.length + 1} ${where.length > 0 ? 'AND ' + where.join(' AND ') : ''} ORDER BY x.id LIMIT 5000`,
+        [...args, after],
+      );
+      for (const row of r.rows) {
+        yield {
+          node: row.node,
+          device: row.device,
+          metric: row.metric,
+          datatype: row.datatype,
+          ts: Number(row.ts),
+          value: row.v_int !== null ? BigInt(row.v_int) : row.v_real ?? row.v_text ?? row.v_bytes ?? null,
+          quality: row.quality,
+          historical: row.historical,
+        };
+      }
+      if (r.rows.length < 5000) return;
+      after = (r.rows.at(-1) as { id: string }).id;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,79 @@
+// A TCP proxy between an MQTT broker and one client that can drop chosen PUBLISH packets on
+// their way to the client: a message lost between broker and consumer, as a seq-gap test needs.
+import net, { type AddressInfo, type Socket } from 'node:net';
+
+/** Splits a byte stream into whole MQTT packets (fixed header + Remaining Length). */
+function takePackets(buf: Buffer): { packets: Buffer[]; rest: Buffer } {
+  const packets: Buffer[] = [];
+  let pos = 0;
+  for (;;) {
+    let len = 0;
+    let mul = 1;
+    let i = pos + 1;
+    for (;;) {
+      if (i >= buf.length) return { packets, rest: buf.subarray(pos) };
+      const b = buf[i++] as number;
+      len += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) break;
+    }
+    if (i + len > buf.length) return { packets, rest: buf.subarray(pos) };
+    packets.push(buf.subarray(pos, i + len));
+    pos = i + len;
+  }
+}
+
+function publishTopic(p: Buffer): string | undefined {
+  if ((p[0] as number) >> 4 !== 3) return undefined;
+  let i = 1;
+  while (((p[i] as number) & 0x80) !== 0) i++;
+  i++;
+  const n = p.readUInt16BE(i);
+  return p.subarray(i + 2, i + 2 + n).toString('utf8');
+}
+
+export class DroppingProxy {
+  port = 0;
+  /** PUBLISHes to the client matching this are dropped while `budget` > 0. */
+  drop: { match: (topic: string) => boolean; budget: number } | undefined;
+  dropped: string[] = [];
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly upstreamPort: number) {}
+
+  async start(): Promise<void> {
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.upstreamPort, '127.0.0.1');
+      this.sockets.add(client).add(upstream);
+      client.on('data', (d) => upstream.write(d));
+      let pending = Buffer.alloc(0);
+      upstream.on('data', (d) => {
+        const { packets, rest } = takePackets(Buffer.concat([pending, d]));
+        pending = Buffer.from(rest);
+        for (const p of packets) {
+          const topic = publishTopic(p);
+          if (topic !== undefined && this.drop !== undefined && this.drop.budget > 0 && this.drop.match(topic)) {
+            this.drop.budget -= 1;
+            this.dropped.push(topic);
+            continue;
+          }
+          client.write(p);
+        }
+      });
+      const end = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', end).on('error', end);
+      upstream.on('close', end).on('error', end);
+    });
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server?.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server === undefined ? r() : this.server.close(() => r())));
+  }
+}
