@@ -3,7 +3,7 @@
 import { defineDriver, type DriverFactory } from '../../src/runtime/driver.js';
 import { ModbusDeviceDriver } from './device.js';
 import { LineRegistry } from './line.js';
-import { checkDevice, connectionSchema, tagShape, type ModbusConnection, type ModbusTagFields } from './schema.js';
+import { checkDevice, connectionSchema, resolveDefaults, tagShape, type ModbusConnection, type ModbusTagFields } from './schema.js';
 
 /**
  * A factory with its own line registry. Devices created by one factory that name the same
@@ -18,6 +18,7 @@ export function createModbusDriver(): DriverFactory {
     connectionSchema,
     tagShape,
     check: checkDevice,
+    resolveDefaults,
     create: (ctx) => new ModbusDeviceDriver(ctx, lines),
   });
 }

@@ -134,7 +134,7 @@ export function resolveTag(tag: ModbusTag): ResolvedTag {
     address = tag.address;
   }
   table ??= 'holding';
-  const type = tag.type ?? (isBitTable(table) ? 'bool' : 'uint16');
+  const type = tag.type ?? defaultType({ table, address });
   if (isBitTable(table) && type !== 'bool') throw new TagProblem('type', `a ${table} holds one bit: type must be bool, not ${type}`);
   if (tag.bit !== undefined && (type !== 'bool' || isBitTable(table))) {
     throw new TagProblem('bit', 'bit picks one bit of a holding or input register and needs type bool');
@@ -151,6 +151,18 @@ export function resolveTag(tag: ModbusTag): ResolvedTag {
     name: tag.name, table, address, count, layout,
     writable: tag.writable, readBack: tag.readBack, writeFunction: tag.writeFunction,
   };
+}
+
+/** The type a tag without `type:` has: bool on coils and discrete inputs, uint16 on registers. */
+export function defaultType(tag: Pick<ModbusTagFields, 'table' | 'address'>): 'bool' | 'uint16' {
+  let table = tag.table;
+  if (table === undefined && typeof tag.address === 'string') table = MODICON_TABLE[MODICON.exec(tag.address)?.[1] ?? ''];
+  return isBitTable(table ?? 'holding') ? 'bool' : 'uint16';
+}
+
+/** Resolves every tag's default type at config load (issue 12: untyped tags crashed the encoder). */
+export function resolveDefaults(device: ModbusDevice): ModbusDevice {
+  return { ...device, tags: device.tags.map((t) => (t.type !== undefined ? t : { ...t, type: defaultType(t) })) };
 }
 
 export function checkDevice(device: ModbusDevice): ConfigProblem[] {

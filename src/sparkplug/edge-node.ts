@@ -11,6 +11,7 @@ import type { AppendQueue } from '../store/append-queue.js';
 import type { Outbox, OutboxRecord } from '../store/outbox.js';
 import { parseCommand } from './commands.js';
 import { buildData, type DataMetric } from './data.js';
+import { BornDevices } from './born-devices.js';
 import { buildDBirth } from './dbirth.js';
 import { buildDDeath } from './ddeath.js';
 import { MetricIndex } from './metric-index.js';
@@ -77,7 +78,7 @@ export class EdgeNode {
   private readonly log: Logger;
   private link: SessionLink | undefined;
   private born = false;
-  private readonly bornDevices = new Set<string>();
+  private readonly bornDevices = new BornDevices();
   /** Outbox records at or below this sequence were produced before the current births. */
   private birthMark = 0;
   private lastNodeValues = new Map<string, SpValue>();
@@ -218,6 +219,9 @@ export class EdgeNode {
       case 'NDATA':
       case 'DDATA': {
         const device = r.type === 'DDATA' ? r.device : undefined;
+        // No DATA for a device without a live DBIRTH (issue 12: BAD updates from a device whose
+        // first connect failed followed its DDEATH). Its next DBIRTH carries the current values.
+        if (device !== undefined && !this.bornDevices.has(device)) return undefined;
         const metrics = this.dataMetrics(device, r.metrics, historical);
         if (metrics.length === 0) return undefined;
         const payload = buildData({ timestamp: now, seq: this.seq.take(), metrics });
@@ -226,13 +230,11 @@ export class EdgeNode {
       case 'DBIRTH': {
         // Births at connect already announced the device as it is now.
         if (historical || this.bornDevices.has(r.device)) return undefined;
-        const out = this.dbirth(r.device, now);
-        if (out !== undefined) this.bornDevices.add(r.device);
-        return out;
+        return this.dbirth(r.device, now)?.message;
       }
       case 'DDEATH': {
         if (historical || !this.bornDevices.has(r.device)) return undefined;
-        this.bornDevices.delete(r.device);
+        this.bornDevices.died(r.device);
         return this.message(deviceTopic(id, 'DDEATH', r.device), buildDDeath({ timestamp: r.timestamp, seq: this.seq.take() }), 0);
       }
     }
@@ -243,7 +245,11 @@ export class EdgeNode {
     for (const m of metrics) {
       const idx = this.index.get(device, m.name);
       if (idx === undefined) continue;
-      out.push({ alias: idx.alias, type: idx.def.type, value: m.value, quality: m.quality, timestamp: m.timestamp, qualityChanged: m.qualityChanged, historical });
+      // A DBIRTH encoded after this sample was produced may already carry it (issue 12: a
+      // poll-mode DBIRTH was followed by a DDATA repeating every value with the same times).
+      const relation = historical || device === undefined ? 'live' : this.bornDevices.relation(device, m);
+      if (relation === 'repeat') continue;
+      out.push({ alias: idx.alias, type: idx.def.type, value: m.value, quality: m.quality, timestamp: m.timestamp, qualityChanged: m.qualityChanged, historical: historical || relation === 'older' });
     }
     return out;
   }
@@ -272,11 +278,11 @@ export class EdgeNode {
     // One snapshot for the whole birth sequence: it copies every tag of every device.
     const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
     for (const device of this.index.devices()) {
-      const birth = this.dbirth(device, now, snapshot.get(device));
+      const online = snapshot.get(device)?.state === 'online';
+      const birth = this.dbirth(device, now, snapshot.get(device), online);
       if (birth === undefined) continue;
-      link.publishNow(birth.topic, birth.payload, 0);
-      if (snapshot.get(device)?.state === 'online') this.bornDevices.add(device);
-      else link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
+      link.publishNow(birth.message.topic, birth.message.payload, 0);
+      if (!online) link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
     }
     this.birthMark = this.o.outbox.stats().lastSeq;
     this.born = true;
@@ -284,7 +290,8 @@ export class EdgeNode {
     link.resumeDrain();
   }
 
-  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device)): OutgoingSparkplug | undefined {
+  /** A DBIRTH from the device's current values; with `live`, the device counts as born. */
+  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device), live = true): { message: OutgoingSparkplug } | undefined {
     const current = new Map((snap?.tags ?? []).map((t) => [t.name, t]));
     const metrics: BirthMetric[] = this.index.device(device).map((m) => {
       const t = current.get(m.def.name);
@@ -292,7 +299,8 @@ export class EdgeNode {
       return { def: m.def, alias: m.alias, value: t?.value ?? null, quality, timestamp: t !== undefined && t.sourceTime > 0 ? t.sourceTime : now };
     });
     if (metrics.length === 0) return undefined;
-    return this.message(deviceTopic(this.o.identity, 'DBIRTH', device), buildDBirth({ timestamp: now, seq: this.seq.take(), metrics }), 0);
+    if (live) this.bornDevices.born(device, metrics);
+    return { message: this.message(deviceTopic(this.o.identity, 'DBIRTH', device), buildDBirth({ timestamp: now, seq: this.seq.take(), metrics }), 0) };
   }
 
   private ndeath(bdSeq: number): OutgoingSparkplug {
