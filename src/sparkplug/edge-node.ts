@@ -12,6 +12,7 @@ import type { Outbox, OutboxRecord } from '../store/outbox.js';
 import { parseCommand } from './commands.js';
 import { buildData, type DataMetric } from './data.js';
 import { BornDevices } from './born-devices.js';
+import { encodeContained } from './contained-encode.js';
 import { buildDBirth } from './dbirth.js';
 import { buildDDeath } from './ddeath.js';
 import { MetricIndex } from './metric-index.js';
@@ -212,7 +213,16 @@ export class EdgeNode {
       this.log.error({ seq: record.seq, err: errorMessage(e) }, 'unreadable Sparkplug record skipped');
       return undefined;
     }
-    const historical = record.seq <= this.birthMark;
+    try {
+      return this.encodeRecord(r, record.seq <= this.birthMark);
+    } catch (e) {
+      // Never out of the drain: the record is skipped with a code, the stream goes on.
+      this.log.error({ code: 'FG_ERR_TAG_VALUE', seq: record.seq, type: r.type, err: errorMessage(e) }, 'Sparkplug record could not be encoded: skipped');
+      return undefined;
+    }
+  }
+
+  private encodeRecord(r: SparkplugRecord, historical: boolean): OutgoingSparkplug | undefined {
     const now = this.o.clock.now();
     const id = this.o.identity;
     switch (r.type) {
@@ -224,8 +234,9 @@ export class EdgeNode {
         if (device !== undefined && !this.bornDevices.has(device)) return undefined;
         const metrics = this.dataMetrics(device, r.metrics, historical);
         if (metrics.length === 0) return undefined;
-        const payload = buildData({ timestamp: now, seq: this.seq.take(), metrics });
-        return this.message(device === undefined ? nodeTopic(id, 'NDATA') : deviceTopic(id, 'DDATA', device), payload, 0);
+        const seq = this.seq.take();
+        const payload = encodeContained(metrics, (ms) => buildData({ timestamp: now, seq, metrics: ms }), (m, e) => this.badValue(device, m.alias, e));
+        return { topic: device === undefined ? nodeTopic(id, 'NDATA') : deviceTopic(id, 'DDATA', device), payload, qos: 0, retain: false };
       }
       case 'DBIRTH': {
         // Births at connect already announced the device as it is now.
@@ -299,8 +310,19 @@ export class EdgeNode {
       return { def: m.def, alias: m.alias, value: t?.value ?? null, quality, timestamp: t !== undefined && t.sourceTime > 0 ? t.sourceTime : now };
     });
     if (metrics.length === 0) return undefined;
-    if (live) this.bornDevices.born(device, metrics);
-    return { message: this.message(deviceTopic(this.o.identity, 'DBIRTH', device), buildDBirth({ timestamp: now, seq: this.seq.take(), metrics }), 0) };
+    const seq = this.seq.take();
+    const bad = new Set<BirthMetric>();
+    const payload = encodeContained(metrics, (ms) => buildDBirth({ timestamp: now, seq, metrics: ms }), (m, e) => {
+      bad.add(m);
+      this.badValue(device, m.alias, e);
+    });
+    if (live) this.bornDevices.born(device, metrics.map((m) => (bad.has(m) ? { ...m, value: null, quality: 'BAD' as const } : m)));
+    return { message: { topic: deviceTopic(this.o.identity, 'DBIRTH', device), payload, qos: 0, retain: false } };
+  }
+
+  private badValue(device: string | undefined, alias: bigint, e: unknown): void {
+    const name = this.index.byAliasOf(alias)?.def.name;
+    this.log.error({ code: 'FG_ERR_TAG_VALUE', device, tag: name, alias: String(alias), err: errorMessage(e) }, 'value does not fit its Sparkplug datatype: sent BAD');
   }
 
   private ndeath(bdSeq: number): OutgoingSparkplug {
