@@ -194,12 +194,16 @@ describe('EdgeNode', () => {
     expect(seqs(t.wire)).toEqual(seqs(t.wire).map((_, i) => i));
   });
 
-  it('a device offline at connect is born and then declared dead, so hosts still learn its aliases', () => {
+  it('a device offline at connect is not born (no birth of nulls, issue 12); its DATA waits for its DBIRTH', () => {
     const t = setup();
     t.states.set('tank', 'offline');
     t.node.nextWill();
     t.node.sessionUp(t.link);
-    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump', 'DBIRTH/edge/tank', 'DDEATH/edge/tank']);
+    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump']);
+    // BAD updates of the unborn device (its connect failing) are not DATA.
+    t.node.onUpdates([t.update('tank', 'flow', null, 'BAD', 'quality')]);
+    t.drain();
+    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump']);
   });
 
   it('rebirth on NCMD: births again at once with the same bdSeq, and DATA after it continues the new seq', () => {

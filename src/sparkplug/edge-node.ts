@@ -285,15 +285,15 @@ export class EdgeNode {
     this.lastNodeValues = new Map(Object.entries(values));
     this.seq.reset();
     link.publishNow(nodeTopic(id, 'NBIRTH'), Buffer.from(encodePayload(buildNBirth({ timestamp: now, bdSeq: this.bdSeq.value, metrics: nodeMetrics }))), 0);
-    // Every device is born, so hosts learn every alias; one that is offline now dies at once.
+    // Only devices that are online now are born: a device still connecting (or offline) has no
+    // values to announce, and a DBIRTH of nulls followed by its DDEATH made historians record a
+    // false BAD for every tag (issue 12). It is born when it comes online, with its first values.
     // One snapshot for the whole birth sequence: it copies every tag of every device.
     const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
     for (const device of this.index.devices()) {
-      const online = snapshot.get(device)?.state === 'online';
-      const birth = this.dbirth(device, now, snapshot.get(device), online);
-      if (birth === undefined) continue;
-      link.publishNow(birth.message.topic, birth.message.payload, 0);
-      if (!online) link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
+      if (snapshot.get(device)?.state !== 'online') continue;
+      const birth = this.dbirth(device, now, snapshot.get(device));
+      if (birth !== undefined) link.publishNow(birth.message.topic, birth.message.payload, 0);
     }
     this.birthMark = this.o.outbox.stats().lastSeq;
     this.born = true;
@@ -301,8 +301,8 @@ export class EdgeNode {
     link.resumeDrain();
   }
 
-  /** A DBIRTH from the device's current values; with `live`, the device counts as born. */
-  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device), live = true): { message: OutgoingSparkplug } | undefined {
+  /** A DBIRTH from the device's current values; the device counts as born from here on. */
+  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device)): { message: OutgoingSparkplug } | undefined {
     const current = new Map((snap?.tags ?? []).map((t) => [t.name, t]));
     const metrics: BirthMetric[] = this.index.device(device).map((m) => {
       const t = current.get(m.def.name);
@@ -316,7 +316,7 @@ export class EdgeNode {
       bad.add(m);
       this.badValue(device, m.alias, e);
     });
-    if (live) this.bornDevices.born(device, metrics.map((m) => (bad.has(m) ? { ...m, value: null, quality: 'BAD' as const } : m)));
+    this.bornDevices.born(device, metrics.map((m) => (bad.has(m) ? { ...m, value: null, quality: 'BAD' as const } : m)));
     return { message: { topic: deviceTopic(this.o.identity, 'DBIRTH', device), payload, qos: 0, retain: false } };
   }
 
