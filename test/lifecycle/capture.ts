@@ -83,3 +83,10 @@ function valueOf(m: Record<string, unknown>): unknown {
   const v = m.intValue ?? m.longValue ?? m.floatValue ?? m.doubleValue ?? m.booleanValue ?? m.stringValue ?? m.isNull;
   return typeof v === 'bigint' ? v.toString() : v;
 }
+
+/** DBIRTHs that carry a null metric: with every peer answering, a birth must carry values. */
+export function nullBirths(messages: Captured[]): string[] {
+  return messages.flatMap((m, i) =>
+    m.type === 'DBIRTH' && (m.p.metrics ?? []).some((x) => x.isNull === true) ? [`#${i} DBIRTH for ${m.device} with null metrics`] : [],
+  );
+}
