@@ -46,7 +46,7 @@ function checkDevice(driver: DriverFactory, device: DeviceConfig, ctx: z.core.$R
   const flagged = new Set(ctx.issues.map((i) => (i.path ?? []).slice(0, 3).join('.')));
   const add = (path: Array<string | number>, message: string) => {
     // One message per field: a schema issue at (or under) the same tag field wins.
-    if (!clean && (flagged.has(path.slice(0, 3).join('.')) || flagged.has(path.slice(0, 2).join('.')))) return;
+    if (!clean && flagged.has(path.slice(0, 3).join('.'))) return;
     ctx.addIssue({ code: 'custom', path, message });
   };
   const seen = new Map<string, number>();

@@ -80,6 +80,8 @@ export class EdgeNode {
   private link: SessionLink | undefined;
   private born = false;
   private readonly bornDevices = new BornDevices();
+  /** Gateway time of each device's last measured (non-null) value: does the backlog hold any? */
+  private readonly lastMeasuredAt = new Map<string, number>();
   /** Outbox records at or below this sequence were produced before the current births. */
   private birthMark = 0;
   private lastNodeValues = new Map<string, SpValue>();
@@ -157,6 +159,7 @@ export class EdgeNode {
   onUpdates(updates: readonly TagUpdate[]): void {
     const byDevice = new Map<string, StoredMetric[]>();
     for (const u of updates) {
+      if (u.value !== null) this.lastMeasuredAt.set(u.device, u.gatewayTime);
       const list = byDevice.get(u.device) ?? [];
       list.push({ name: u.tag, value: u.value, quality: u.quality, timestamp: u.sourceTime, qualityChanged: u.reason === 'quality' || u.reason === 'initial' });
       byDevice.set(u.device, list);
@@ -229,10 +232,14 @@ export class EdgeNode {
       case 'NDATA':
       case 'DDATA': {
         const device = r.type === 'DDATA' ? r.device : undefined;
-        // No DATA for a device without a live DBIRTH (issue 12: BAD updates from a device whose
-        // first connect failed followed its DDEATH). Its next DBIRTH carries the current values.
-        if (device !== undefined && !this.bornDevices.has(device)) return undefined;
-        const metrics = this.dataMetrics(device, r.metrics, historical);
+        // No live DATA for a device without a live DBIRTH (issue 12: BAD updates from a device
+        // whose first connect failed followed its DDEATH); its next DBIRTH carries the current
+        // values. History of a device offline now still goes out, flagged historical: the births
+        // taught the host its aliases (see publishBirths) and a measured value is never dropped.
+        const unborn = device !== undefined && !this.bornDevices.has(device);
+        if (unborn && !historical) return undefined;
+        // A null (BAD, no measurement) in the history of an unborn device tells nothing.
+        const metrics = this.dataMetrics(device, unborn ? r.metrics.filter((m) => m.value !== null) : r.metrics, historical);
         if (metrics.length === 0) return undefined;
         const seq = this.seq.take();
         const payload = encodeContained(metrics, (ms) => buildData({ timestamp: now, seq, metrics: ms }), (m, e) => this.badValue(device, m.alias, e));
@@ -288,12 +295,21 @@ export class EdgeNode {
     // Only devices that are online now are born: a device still connecting (or offline) has no
     // values to announce, and a DBIRTH of nulls followed by its DDEATH made historians record a
     // false BAD for every tag (issue 12). It is born when it comes online, with its first values.
+    // Exception: with a backlog to replay, an offline device is born and dies at once, so that
+    // the host knows the aliases its historical DATA uses (the birth then says BAD: the truth).
     // One snapshot for the whole birth sequence: it copies every tag of every device.
     const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
+    const stats = this.o.outbox.stats();
+    const hasHistory = (device: string) => stats.depth > 0 && (this.lastMeasuredAt.get(device) ?? -1) >= (stats.oldestCreatedAt ?? Infinity);
     for (const device of this.index.devices()) {
-      if (snapshot.get(device)?.state !== 'online') continue;
+      const online = snapshot.get(device)?.state === 'online';
+      if (!online && !hasHistory(device)) continue;
       const birth = this.dbirth(device, now, snapshot.get(device));
-      if (birth !== undefined) link.publishNow(birth.message.topic, birth.message.payload, 0);
+      if (birth === undefined) continue;
+      link.publishNow(birth.message.topic, birth.message.payload, 0);
+      if (online) continue;
+      this.bornDevices.died(device);
+      link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
     }
     this.birthMark = this.o.outbox.stats().lastSeq;
     this.born = true;
