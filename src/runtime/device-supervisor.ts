@@ -214,7 +214,7 @@ export class DeviceSupervisor {
       this.lastError = errorMessage(e);
       if (this.failures === 1) this.log.warn({ err: this.lastError }, 'poll failed');
       const now = this.deps.clock.now();
-      this.emit([...this.tags.values()].map((t) => t.fail(now)));
+      this.emit([...this.tags.values()].map((t) => t.fail(now, this.lastError)));
       if (this.failures >= this.device.offlineAfter) this.markOffline(this.lastError, true);
       return;
     }
@@ -260,10 +260,14 @@ export class DeviceSupervisor {
     // unannounced; the birth then carries it BAD, which is the truth.
     const waitMs = this.device.timeout;
     const timer = this.deps.clock.setTimeout(() => {
-      const seen = this.awaitingFirst?.seen.size ?? 0;
+      const seen = this.awaitingFirst?.seen ?? new Set<string>();
       this.awaitingFirst = undefined;
-      this.log.warn({ tags: this.tags.size, withValues: seen, waitedMs: waitMs }, 'device announced before every tag had a first value');
+      this.log.warn({ tags: this.tags.size, withValues: seen.size, waitedMs: waitMs }, 'device announced before every tag had a first value');
+      const now = this.deps.clock.now();
+      const silent = [...this.tags.values()].filter((t) => !seen.has(t.config.name));
+      const updates = silent.map((t) => t.fail(now, `no value from the device within ${waitMs} ms of connecting`));
       this.markOnline();
+      this.emit(updates);
     }, waitMs);
     this.awaitingFirst = { seen: new Set(), timer };
   }
@@ -293,7 +297,7 @@ export class DeviceSupervisor {
       return tag.accept(r, now);
     } catch (e) {
       this.log.error({ code: 'FG_ERR_TAG_VALUE', tag: tag.config.name, err: errorMessage(e) }, 'tag value rejected: tag is BAD');
-      return tag.fail(now);
+      return tag.fail(now, `FG_ERR_TAG_VALUE: ${errorMessage(e)}`);
     }
   }
 
@@ -314,7 +318,7 @@ export class DeviceSupervisor {
     if (this.stopping) return;
     this.endAwaitingFirst();
     const now = this.deps.clock.now();
-    this.emit([...this.tags.values()].map((t) => t.fail(now)));
+    this.emit([...this.tags.values()].map((t) => t.fail(now, error)));
     this.lastError = error;
     if (this.stateValue !== 'offline') this.setState('offline', error);
     if (!reconnect) return;

@@ -15,6 +15,8 @@ export class TagState {
   private currentValue: TagValue | null = null;
   private currentQuality: Quality = 'BAD';
   private currentSourceTime = 0;
+  /** Why the latest value is not GOOD, as the driver said (issue 12: a per-tag reason). */
+  private currentError: string | undefined;
 
   constructor(
     readonly device: string,
@@ -35,6 +37,7 @@ export class TagState {
     this.currentValue = value;
     this.currentQuality = quality;
     this.currentSourceTime = sourceTime;
+    this.currentError = quality === 'GOOD' ? undefined : reading.error;
 
     let reason: TagUpdate['reason'] | undefined;
     if (!this.reported) reason = 'initial';
@@ -52,12 +55,12 @@ export class TagState {
   }
 
   /** Mark the tag BAD (device did not answer); reported once per transition. */
-  fail(now: number): TagUpdate | undefined {
-    return this.accept({ tag: this.config.name, value: null, quality: 'BAD' }, now);
+  fail(now: number, error?: string): TagUpdate | undefined {
+    return this.accept({ tag: this.config.name, value: null, quality: 'BAD', ...(error !== undefined ? { error } : {}) }, now);
   }
 
-  current(): { value: TagValue | null; quality: Quality; sourceTime: number } {
-    return { value: this.currentValue, quality: this.currentQuality, sourceTime: this.currentSourceTime };
+  current(): { value: TagValue | null; quality: Quality; sourceTime: number; error?: string } {
+    return { value: this.currentValue, quality: this.currentQuality, sourceTime: this.currentSourceTime, ...(this.currentError !== undefined ? { error: this.currentError } : {}) };
   }
 
   private heartbeatDue(now: number): boolean {

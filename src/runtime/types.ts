@@ -57,5 +57,6 @@ export interface DeviceSnapshot {
   lastPollAt: number;
   /** Failed polls since the gateway started. */
   pollErrors: number;
-  tags: Array<{ name: string; value: TagValue | null; quality: string; sourceTime: number }>;
+  /** `error`: why the tag is not GOOD (the driver's reason, or the device's failure). */
+  tags: Array<{ name: string; value: TagValue | null; quality: string; sourceTime: number; error?: string }>;
 }
