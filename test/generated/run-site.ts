@@ -55,6 +55,10 @@ export async function runSite(site: GeneratedSite, o: RunOptions): Promise<SiteO
       const start = Date.now();
       while (!settled() && Date.now() - start < o.settleMs) await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, o.runMs));
+      // A device that came online at the very end (a loaded box) has its DBIRTH one drain away.
+      const born = (name: string) => captured.some((m) => m.type === 'DBIRTH' && m.device === name);
+      const bornWait = Date.now();
+      while (gw.runtime.devices().some((d) => d.state === 'online' && !born(d.name)) && Date.now() - bornWait < 3000) await new Promise((r) => setTimeout(r, 25));
       const problems: string[] = [];
       const snapshot = gw.runtime.devices();
       for (const d of snapshot) {
