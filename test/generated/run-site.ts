@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { builtinDrivers } from '../../drivers/all.js';
 import { ConfigError, parseConfigText } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/observe/logger.js';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/observe/logger.js';
 import { decodeIndependently } from '../sparkplug/independent-decoder.js';
 import { lifecycleViolations, type Captured } from '../lifecycle/capture.js';
 import type { GeneratedSite } from './site-arbitrary.js';
@@ -42,7 +43,17 @@ export async function runSite(site: GeneratedSite, o: RunOptions): Promise<SiteO
       if (e instanceof ConfigError) return { accepted: false, problems: [], devicesOnline: 0, devices: 0 };
       return { accepted: true, problems: [`validate threw ${String(e)}`], devicesOnline: 0, devices: 0 };
     }
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
+    // A contained fault is still a bug when the file is valid and the peers answer: collect them.
+    const faults: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n')) {
+          if (/FG_ERR_(DEVICE_FAULT|TAG_VALUE)/.test(line)) faults.push(line.slice(0, 400));
+        }
+        done();
+      },
+    });
+    const gw = new Gateway({ config, drivers: builtinDrivers, logger: createLogger({ level: 'error', destination: sink }) });
     const captured: Captured[] = [];
     await gw.start();
     try {
@@ -77,7 +88,7 @@ export async function runSite(site: GeneratedSite, o: RunOptions): Promise<SiteO
           if (q !== QUALITY_BAD) problems.push(`DBIRTH of ${m.device}: ${String(metric.name)} is null without quality BAD`);
         }
       }
-      problems.push(...lifecycleViolations(captured));
+      problems.push(...lifecycleViolations(captured), ...faults);
       return { accepted: true, problems, devicesOnline: snapshot.filter((d) => d.state === 'online').length, devices: enabled };
     } finally {
       await gw.stop();

@@ -34,7 +34,7 @@ describe('drivers/modbus/example.yaml against pymodbus (issue 12)', () => {
 
     const world = await captureWorld(yaml);
     cleanups.push(world.stop);
-    const names = devices.map((d) => String(d.name));
+    const names = example.devices.map((d) => String(d.name));
     await until(() => names.every((n) => world.messages().some((m) => m.type === 'DBIRTH' && m.device === n)), 20_000, 'a DBIRTH for every device');
     await new Promise((r) => setTimeout(r, RUN_MS));
 
