@@ -80,8 +80,8 @@ export class EdgeNode {
   private link: SessionLink | undefined;
   private born = false;
   private readonly bornDevices = new BornDevices();
-  /** Gateway time of each device's last measured (non-null) value: does the backlog hold any? */
-  private readonly lastMeasuredAt = new Map<string, number>();
+  /** Outbox sequence of each device's last measured (non-null) value: does the backlog hold any? */
+  private readonly lastMeasuredSeq = new Map<string, number>();
   /** Outbox records at or below this sequence were produced before the current births. */
   private birthMark = 0;
   private lastNodeValues = new Map<string, SpValue>();
@@ -159,7 +159,6 @@ export class EdgeNode {
   onUpdates(updates: readonly TagUpdate[]): void {
     const byDevice = new Map<string, StoredMetric[]>();
     for (const u of updates) {
-      if (u.value !== null) this.lastMeasuredAt.set(u.device, u.gatewayTime);
       const list = byDevice.get(u.device) ?? [];
       list.push({ name: u.tag, value: u.value, quality: u.quality, timestamp: u.sourceTime, qualityChanged: u.reason === 'quality' || u.reason === 'initial' });
       byDevice.set(u.device, list);
@@ -192,6 +191,9 @@ export class EdgeNode {
     for (const r of records) {
       this.o.appendQueue
         .enqueue({ kind: SPARKPLUG_RECORD_KIND, topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device), payload: encodeRecord(r), qos: 0 })
+        .then((seq) => {
+          if (seq !== null && r.type === 'DDATA' && r.metrics.some((m) => m.value !== null)) this.lastMeasuredSeq.set(r.device, seq);
+        })
         .catch((e: unknown) => {
           // Disk full or I/O: the store has logged and counted it; the runtime keeps running.
           this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
@@ -299,8 +301,8 @@ export class EdgeNode {
     // the host knows the aliases its historical DATA uses (the birth then says BAD: the truth).
     // One snapshot for the whole birth sequence: it copies every tag of every device.
     const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
-    const stats = this.o.outbox.stats();
-    const hasHistory = (device: string) => stats.depth > 0 && (this.lastMeasuredAt.get(device) ?? -1) >= (stats.oldestCreatedAt ?? Infinity);
+    const acked = this.o.outbox.ackedThrough();
+    const hasHistory = (device: string) => (this.lastMeasuredSeq.get(device) ?? 0) > acked;
     for (const device of this.index.devices()) {
       const online = snapshot.get(device)?.state === 'online';
       if (!online && !hasHistory(device)) continue;
