@@ -263,11 +263,8 @@ export class DeviceSupervisor {
       const seen = this.awaitingFirst?.seen ?? new Set<string>();
       this.awaitingFirst = undefined;
       this.log.warn({ tags: this.tags.size, withValues: seen.size, waitedMs: waitMs }, 'device announced before every tag had a first value');
-      const now = this.deps.clock.now();
-      const silent = [...this.tags.values()].filter((t) => !seen.has(t.config.name));
-      const updates = silent.map((t) => t.fail(now, `no value from the device within ${waitMs} ms of connecting`));
+      for (const t of this.tags.values()) if (!seen.has(t.config.name)) t.explainMissing(`no value from the device within ${waitMs} ms of connecting`);
       this.markOnline();
-      this.emit(updates);
     }, waitMs);
     this.awaitingFirst = { seen: new Set(), timer };
   }

@@ -59,6 +59,11 @@ export class TagState {
     return this.accept({ tag: this.config.name, value: null, quality: 'BAD', ...(error !== undefined ? { error } : {}) }, now);
   }
 
+  /** No reading yet: the snapshot (and so a birth) says why, without reporting an update. */
+  explainMissing(error: string): void {
+    if (!this.reported && this.currentValue === null) this.currentError = error;
+  }
+
   current(): { value: TagValue | null; quality: Quality; sourceTime: number; error?: string } {
     return { value: this.currentValue, quality: this.currentQuality, sourceTime: this.currentSourceTime, ...(this.currentError !== undefined ? { error: this.currentError } : {}) };
   }
