@@ -9,6 +9,8 @@ export const ERROR_CATALOGUE = {
   FG_ERR_DEVICE_TIMEOUT: { class: 'device', meaning: 'the device did not answer within its timeout' },
   FG_ERR_DEVICE_OFFLINE: { class: 'device', meaning: 'the device is offline' },
   FG_ERR_DEVICE_IO: { class: 'device', meaning: 'the device conversation failed' },
+  FG_ERR_DEVICE_FAULT: { class: 'device', meaning: "an exception in a device's read or decode path; only that device went offline, and it reconnects" },
+  FG_ERR_TAG_VALUE: { class: 'device', meaning: 'a value could not be scaled, converted or encoded for its tag; only that tag went BAD' },
   FG_ERR_WRITE_REJECTED: { class: 'command', meaning: 'a write was refused before reaching the device' },
   FG_ERR_WRITE_FAILED: { class: 'command', meaning: 'the device refused or failed a write' },
   FG_ERR_LISTEN: { class: 'runtime', meaning: 'a listener could not bind its address' },

@@ -4,7 +4,7 @@ import { defineDriver, type DriverFactory } from '../../src/runtime/driver.js';
 import { describeTag, modbusCommands } from './commands.js';
 import { ModbusDeviceDriver } from './device.js';
 import { LineRegistry } from './line.js';
-import { checkDevice, connectionSchema, tagShape, type ModbusConnection, type ModbusTagFields } from './schema.js';
+import { checkDevice, connectionSchema, resolveDefaults, tagShape, type ModbusConnection, type ModbusTagFields } from './schema.js';
 
 /**
  * A factory with its own line registry. Devices created by one factory that name the same
@@ -19,6 +19,7 @@ export function createModbusDriver(): DriverFactory {
     connectionSchema,
     tagShape,
     check: checkDevice,
+    resolveDefaults,
     create: (ctx) => new ModbusDeviceDriver(ctx, lines),
     describeTag,
     commands: modbusCommands,

@@ -2,7 +2,7 @@
 // cross-field checks run at config load (so a wrong map fails `fieldgate validate`, not the
 // night shift).
 import { z } from 'zod';
-import { duration, host, port } from '../../src/config/fields.js';
+import { duration, explainedEnum, host, port } from '../../src/config/fields.js';
 import type { ConfigProblem } from '../../src/runtime/driver.js';
 import type { DeviceConfig, TagConfig } from '../../src/config/sections/devices.js';
 import { BYTE_ORDERS, REGISTER_TYPES, registerCount, type ValueLayout } from './codec.js';
@@ -15,16 +15,18 @@ export type Transport = (typeof TRANSPORTS)[number];
 
 export const connectionSchema = z
   .strictObject({
-    transport: z.enum(TRANSPORTS).default('tcp').meta({
-      description: 'tcp: Modbus TCP (MBAP); rtu: RTU frames on a serial port; rtu-over-tcp: RTU frames (with CRC) through a TCP serial server',
-    }),
+    transport: explainedEnum('transport', {
+      tcp: 'Modbus TCP (MBAP)',
+      rtu: 'RTU frames on a serial port',
+      'rtu-over-tcp': 'RTU frames (with CRC) through a TCP serial server',
+    }, TRANSPORTS).default('tcp'),
     host: host.optional().meta({ description: 'device or gateway address (tcp, rtu-over-tcp)' }),
     port: port.default(502),
     unitId: z.number().int().min(0).max(255).default(1).meta({ description: 'Modbus unit id (slave address); 1-247 on a serial line' }),
     path: z.string().min(1).optional().meta({ description: 'serial device (rtu), e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' }),
     baudRate: z.number().int().min(300).max(921_600).default(9600),
     dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
-    parity: z.enum(['none', 'even', 'odd']).default('none'),
+    parity: explainedEnum('parity', { none: 'no parity bit', even: 'even parity (the Modbus RTU default, 8E1)', odd: 'odd parity' }, ['none', 'even', 'odd'] as const).default('none'),
     stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
     retries: z.number().int().min(0).max(5).default(1).meta({ description: 'extra attempts after a request times out or fails its CRC' }),
     requestTimeout: duration('how long to wait for one response; default: the device timeout split across the attempts').optional(),
@@ -55,7 +57,12 @@ const MODICON = /^([0134])(\d{4,5})$/;
 const MODICON_TABLE: Record<string, Table> = { '0': 'coil', '1': 'discrete', '3': 'input', '4': 'holding' };
 
 export const tagShape = {
-  table: z.enum(TABLES).optional().meta({
+  table: explainedEnum('Modbus table', {
+    coil: 'read/write bits (FC1/5/15)',
+    discrete: 'read-only bits, discrete inputs (FC2)',
+    holding: 'read/write registers (FC3/6/16), the default',
+    input: 'read-only registers (FC4)',
+  }, TABLES).optional().meta({
     description: 'coil (FC1/5/15), discrete (FC2), holding (FC3/6/16), input (FC4); default holding, or the table a "4xxxx" address names',
   }),
   address: z
@@ -71,13 +78,19 @@ export const tagShape = {
   type: z.enum(REGISTER_TYPES, { error: `modbus tag type must be one of ${REGISTER_TYPES.join(', ')}` }).optional().meta({
     description: 'default bool on coil/discrete, uint16 on registers',
   }),
-  byteOrder: z.enum(BYTE_ORDERS).default('ABCD').meta({ description: 'ABCD big-endian, BADC byte swap, CDAB word swap, DCBA little-endian' }),
+  byteOrder: explainedEnum('byte order', {
+    ABCD: 'big-endian (the Modbus standard)',
+    BADC: 'bytes swapped in each register',
+    CDAB: 'registers (words) swapped',
+    DCBA: 'little-endian',
+  }, BYTE_ORDERS).default('ABCD'),
   bit: z.number().int().min(0).max(15).optional().meta({ description: 'bool from one bit of a register (0 = least significant)' }),
   length: z.number().int().min(1).max(MAX_REGISTERS_PER_READ).optional().meta({ description: 'string: registers (two ASCII characters each)' }),
   readBack: z.boolean().default(false).meta({ description: 'after a write, read the value back and fail the write if it differs' }),
-  writeFunction: z.enum(['single', 'multiple']).optional().meta({
-    description: 'single: FC5/FC6 where one coil or register; multiple: always FC15/FC16 (devices that lack FC6)',
-  }),
+  writeFunction: explainedEnum('write function', {
+    single: 'FC5/FC6 where one coil or register',
+    multiple: 'always FC15/FC16 (devices that lack FC6)',
+  }, ['single', 'multiple'] as const).optional(),
 };
 
 export interface ModbusTagFields {
@@ -134,7 +147,7 @@ export function resolveTag(tag: ModbusTag): ResolvedTag {
     address = tag.address;
   }
   table ??= 'holding';
-  const type = tag.type ?? (isBitTable(table) ? 'bool' : 'uint16');
+  const type = tag.type ?? defaultType({ table, address });
   if (isBitTable(table) && type !== 'bool') throw new TagProblem('type', `a ${table} holds one bit: type must be bool, not ${type}`);
   if (tag.bit !== undefined && (type !== 'bool' || isBitTable(table))) {
     throw new TagProblem('bit', 'bit picks one bit of a holding or input register and needs type bool');
@@ -151,6 +164,18 @@ export function resolveTag(tag: ModbusTag): ResolvedTag {
     name: tag.name, table, address, count, layout,
     writable: tag.writable, readBack: tag.readBack, writeFunction: tag.writeFunction,
   };
+}
+
+/** The type a tag without `type:` has: bool on coils and discrete inputs, uint16 on registers. */
+export function defaultType(tag: Pick<ModbusTagFields, 'table' | 'address'>): 'bool' | 'uint16' {
+  let table = tag.table;
+  if (table === undefined && typeof tag.address === 'string') table = MODICON_TABLE[MODICON.exec(tag.address)?.[1] ?? ''];
+  return isBitTable(table ?? 'holding') ? 'bool' : 'uint16';
+}
+
+/** Resolves every tag's default type at config load (issue 12: untyped tags crashed the encoder). */
+export function resolveDefaults(device: ModbusDevice): ModbusDevice {
+  return { ...device, tags: device.tags.map((t) => (t.type !== undefined ? t : { ...t, type: defaultType(t) })) };
 }
 
 export function checkDevice(device: ModbusDevice): ConfigProblem[] {

@@ -198,7 +198,11 @@ export class SerialDevice implements Driver {
     );
     const text = await reply;
     const r = this.parser.parse(text);
-    if (r.ok) return r.readings;
+    if (r.ok) {
+      // A good polled reply is a good frame too (issue 12: only listen mode counted them).
+      this.frames.inc({ ...this.labels, result: 'ok' });
+      return r.readings;
+    }
     this.countBad(r.reason, r.error, text);
     return this.ctx.device.tags.map((t) => ({ tag: t.name, value: null, quality: 'BAD' as const, error: r.error }));
   }

@@ -72,7 +72,8 @@ describe('serial driver over pseudo-terminals', () => {
       - { name: weight, group: weight, unit: kg }
       - { name: status, group: status, type: string }
 `);
-    await t.until(() => t.states.at(-1)?.state === 'online', 3000, 'online');
+    // Announced at its first frames or after its timeout (2 s) without any (issue 12).
+    await t.until(() => t.states.at(-1)?.state === 'online', 6000, 'online');
     await pair.peer('scale', 'babble');
     await t.until(() => good(t.updates, 'weight').length >= 5, 5000, 'five weights');
     const w = good(t.updates, 'weight').map((u) => u.value as number);
@@ -102,7 +103,7 @@ describe('serial driver over pseudo-terminals', () => {
       - { name: altitude, column: 9, when: '^GPGGA', unit: m }
       - { name: speed, column: 7, when: '^GPRMC', unit: kn }
 `);
-    await t.until(() => t.states.at(-1)?.state === 'online', 3000, 'online');
+    await t.until(() => t.states.at(-1)?.state === 'online', 6000, 'online');
     await pair.peer('gps');
     await t.until(() => t.frames('checksum_error') >= 2 && good(t.updates, 'speed').length >= 5, 5000, 'GGA, RMC and corrupted sentences');
     expect(good(t.updates, 'lat')[0]?.value).toBeCloseTo(48.1173, 4);

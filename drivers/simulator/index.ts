@@ -52,8 +52,8 @@ const faultSchema = z.strictObject({
 const connectionSchema = z
   .strictObject({
     seed: z.number().int().default(1).meta({ description: 'seed of the random walks' }),
-    latency: duration('time each poll takes to answer').prefault(0),
-    closeLatency: duration('time the device takes to close its session on stop (a slow goodbye)').prefault(0),
+    latency: duration('time each poll takes to answer').prefault('0ms'),
+    closeLatency: duration('time the device takes to close its session on stop (a slow goodbye)').prefault('0ms'),
     faults: z.array(faultSchema).default([]).meta({ description: 'windows in which the device stops answering' }),
   })
   .prefault({});

@@ -87,7 +87,7 @@ describe('broker CONNECT / CONNACK', () => {
   });
 
   it('refuses an oversized packet before buffering it, with reason 0x95 on MQTT 5', async () => {
-    const started = await startBroker({ limits: { maxPacketSize: 1024 } });
+    const started = await startBroker({ limits: { maxPacketSize: '1KiB' } });
     broker = started.broker;
     const s = await rawSocket(started.port);
     s.write(connect(5));
@@ -99,7 +99,7 @@ describe('broker CONNECT / CONNACK', () => {
   });
 
   it('closes a socket that never sends CONNECT', async () => {
-    const started = await startBroker({ limits: { connectTimeout: 200 } });
+    const started = await startBroker({ limits: { connectTimeout: '200ms' } });
     broker = started.broker;
     const s = await rawSocket(started.port);
     const t0 = Date.now();

@@ -2,10 +2,17 @@
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 
-/** `500ms`, `1s`, `7d`, or a number of milliseconds; parsed to milliseconds. */
+/**
+ * `500ms`, `1s`, `7d`; parsed to milliseconds. A bare number is refused: `pollInterval: 1`
+ * meant one millisecond and polled a meter 500 times a second (issue 12).
+ */
 export function duration(description: string) {
   return z
-    .union([z.string(), z.number()], { error: 'expected a duration such as 500ms, 1s, 5m or 7d' })
+    .string({
+      error: (iss) => (typeof iss.input === 'number'
+        ? `${iss.input} has no unit: write ${iss.input}ms or ${iss.input}s (a duration needs a unit: ms, s, m, h, d, w)`
+        : 'expected a duration such as 500ms, 1s, 5m or 7d'),
+    })
     .transform((v, ctx) => {
       try {
         return parseDuration(v);
@@ -14,13 +21,17 @@ export function duration(description: string) {
         return z.NEVER;
       }
     })
-    .meta({ description: `${description} (duration: 500ms, 1s, 5m, 2h, 7d; a number is milliseconds)` });
+    .meta({ description: `${description} (duration with a unit: 500ms, 1s, 5m, 2h, 7d)` });
 }
 
-/** `512MiB`, `2GB`, or a number of bytes; parsed to bytes. */
+/** `512MiB`, `2GB`, `100B`; parsed to bytes. A bare number is refused, as for durations. */
 export function size(description: string) {
   return z
-    .union([z.string(), z.number()], { error: 'expected a size such as 64KiB, 512MiB or 2GB' })
+    .string({
+      error: (iss) => (typeof iss.input === 'number'
+        ? `${iss.input} has no unit: write ${iss.input}B, ${iss.input}KiB or ${iss.input}MiB (a size needs a unit: B, KB, KiB, MB, MiB, GB, GiB)`
+        : 'expected a size such as 64KiB, 512MiB or 2GB'),
+    })
     .transform((v, ctx) => {
       try {
         return parseSize(v);
@@ -29,7 +40,17 @@ export function size(description: string) {
         return z.NEVER;
       }
     })
-    .meta({ description: `${description} (size: 64KiB, 512MiB, 2GB; a number is bytes)` });
+    .meta({ description: `${description} (size with a unit: 64KiB, 512MiB, 2GB)` });
+}
+
+/**
+ * An enum whose error explains every choice (issue 12): `byteOrder must be one of ABCD =
+ * big-endian, BADC = byte swap, ...`, not a bare list of letters.
+ */
+export function explainedEnum<const T extends readonly [string, ...string[]]>(what: string, choices: { [K in T[number]]: string }, values: T) {
+  const explained = values.map((v) => `${v} = ${choices[v as T[number]]}`).join(', ');
+  return z.enum(values, { error: (iss) => `${iss.input === undefined ? `${what} is required` : `${JSON.stringify(iss.input)} is not a ${what}`}: one of ${explained}` })
+    .meta({ description: explained });
 }
 
 // Sparkplug B forbids '/', '+' and '#' in group, edge node and device ids [tck-id-topic-structure].

@@ -93,7 +93,7 @@ devices:
   });
 
   it('reports an unknown key at the key itself', () => {
-    expect(errorsOf(minimal('stor: {}\n'))).toEqual(['site.yaml:3:1: stor: unknown key "stor"']);
+    expect(errorsOf(minimal('stor: {}\n'))).toEqual(['site.yaml:3:1: stor: unknown key "stor" (did you mean "store"?)']);
   });
 
   it('rejects a writable tag on a driver that cannot write', () => {

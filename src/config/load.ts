@@ -6,7 +6,8 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 import type { z } from 'zod';
 import { FieldgateError } from '../errors.js';
 import type { DriverFactory } from '../runtime/driver.js';
-import { buildConfigSchema, type GatewayConfig } from './schema.js';
+import { buildConfigSchema, configJsonSchema, type GatewayConfig } from './schema.js';
+import { booleanHint, nearest, validKeysAt } from './hints.js';
 import { redactSecrets } from './redact.js';
 import { substituteSecrets } from './secrets.js';
 
@@ -58,14 +59,21 @@ export function loadConfigFile(file: string, drivers: readonly DriverFactory[], 
 }
 
 export function parseConfigText(text: string, file: string, drivers: readonly DriverFactory[], options: LoadOptions = {}): GatewayConfig {
-  return parseYamlWithSchema(text, file, buildConfigSchema(drivers), options) as GatewayConfig;
+  return parseYamlWithSchema(text, file, buildConfigSchema(drivers), options, () => configJsonSchema(drivers)) as GatewayConfig;
 }
 
 /**
  * The site file's YAML reading (positions, secrets, every problem at once) for any schema:
  * the host file (`fieldgate host`, issue 14) is read the same way.
  */
-export function parseYamlWithSchema(text: string, file: string, schema: z.ZodType, options: LoadOptions = {}): unknown {
+export function parseYamlWithSchema(
+  text: string,
+  file: string,
+  schema: z.ZodType,
+  options: LoadOptions = {},
+  /** The JSON Schema an unknown key's nearest valid key is taken from; none: no suggestion. */
+  jsonSchemaOf?: () => Record<string, unknown>,
+): unknown {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => lines.linePos(offset ?? 0);
@@ -91,8 +99,14 @@ export function parseYamlWithSchema(text: string, file: string, schema: z.ZodTyp
     issues.push({ file, line: pos.line, col: pos.col, path: formatPath(p.path), message: p.message });
   }
 
-  const result = schema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
-  if (!result.success) issues.push(...zodIssues(result.error.issues, doc, file, at));
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    let jsonSchema: Record<string, unknown> | undefined;
+    const keysAt = (path: ReadonlyArray<string | number>): string[] =>
+      jsonSchemaOf === undefined ? [] : validKeysAt((jsonSchema ??= jsonSchemaOf()), path, data);
+    issues.push(...zodIssues(result.error.issues, doc, file, at, { data, keysAt }));
+  }
 
   if (issues.length > 0) {
     issues.sort((a, b) => a.line - b.line || a.col - b.col);
@@ -103,11 +117,18 @@ export function parseYamlWithSchema(text: string, file: string, schema: z.ZodTyp
   return (result as { data: unknown }).data;
 }
 
+interface Hints {
+  data: unknown;
+  /** Valid keys of the mapping at a path (from the JSON Schema, lazily). */
+  keysAt: (path: ReadonlyArray<string | number>) => string[];
+}
+
 function zodIssues(
   zIssues: readonly z.core.$ZodIssue[],
   doc: Document,
   file: string,
   at: (offset: number | undefined) => { line: number; col: number },
+  hints: Hints,
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of zIssues) {
@@ -116,20 +137,35 @@ function zodIssues(
       for (const key of issue.keys) {
         const node = locate(doc, path, key);
         const pos = at(node?.range?.[0]);
-        out.push({ file, line: pos.line, col: pos.col, path: formatPath([...path, key]), message: `unknown key "${key}"` });
+        const suggestion = nearest(key, hints.keysAt(path));
+        const message = suggestion !== undefined ? `unknown key "${key}" (did you mean "${suggestion}"?)` : `unknown key "${key}"`;
+        out.push({ file, line: pos.line, col: pos.col, path: formatPath([...path, key]), message });
       }
       continue;
     }
     const node = locate(doc, path);
     const pos = at(node?.range?.[0]);
-    out.push({ file, line: pos.line, col: pos.col, path: formatPath(path), message: describe(issue) });
+    out.push({ file, line: pos.line, col: pos.col, path: formatPath(path), message: describe(issue, valueAt(hints.data, path)) });
   }
   return out;
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+function valueAt(data: unknown, path: ReadonlyArray<string | number>): unknown {
+  let v = data;
+  for (const seg of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
+  return v;
+}
+
+function describe(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
-  return issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_type' && issue.expected === 'boolean' && input !== undefined) return booleanHint(input);
+  const message = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_value' && typeof input === 'string') {
+    // An enum value with a typo: name the closest choice.
+    const suggestion = nearest(input, issue.values.filter((v): v is string => typeof v === 'string'));
+    if (suggestion !== undefined) return `${message} (did you mean "${suggestion}"?)`;
+  }
+  return message;
 }
 
 /**

@@ -63,8 +63,8 @@ export function configReferenceMarkdown(drivers: readonly DriverFactory[]): stri
     '',
     'Generated from the schema by `npm run docs`; do not edit by hand. The same schema validates',
     'site files (`fieldgate validate`) and is printed for editors by `fieldgate schema`.',
-    'Durations: `500ms`, `1s`, `5m`, `2h`, `7d` (a bare number is milliseconds). Sizes: `64KiB`,',
-    '`512MiB`, `2GB` (a bare number is bytes). Any string may use `${env:NAME}` or `${file:/path}`.',
+    'Durations: `500ms`, `1s`, `5m`, `2h`, `7d`; sizes: `64KiB`, `512MiB`, `2GB`. Both need a unit: a bare',
+    'number is refused (`pollInterval: 1` would be ambiguous). Any string may use `${env:NAME}` or `${file:/path}`.',
     'Unknown keys are errors.',
   ];
   for (const [name, section] of Object.entries(props)) {

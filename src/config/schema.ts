@@ -32,24 +32,39 @@ function deviceVariant(driver: DriverFactory) {
         .array(z.strictObject({ ...commonTagShape, ...driver.tagShape }))
         .min(1, 'a device needs at least one tag'),
     })
-    .superRefine((device, ctx) => {
-      const seen = new Map<string, number>();
-      device.tags.forEach((tag, i) => {
-        const first = seen.get(tag.name);
-        if (first !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['tags', i, 'name'], message: `duplicate tag "${tag.name}" (first at tags[${first}])` });
-        } else {
-          seen.set(tag.name, i);
-        }
-        if (tag.writable && !driver.capabilities.write) {
-          ctx.addIssue({ code: 'custom', path: ['tags', i, 'writable'], message: `driver "${driver.type}" cannot write` });
-        }
-      });
-      for (const p of driver.check?.(device as unknown as DeviceConfig) ?? []) {
-        ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
-      }
-    })
+    // `when: always`: the cross-field checks run even when a field failed its schema, so that
+    // `fieldgate validate` reports every problem in one pass (issue 12). The value may then be
+    // partly raw: the checks skip what they cannot read and any field that already has an issue.
+    .superRefine((device, ctx) => checkDevice(driver, device as unknown as DeviceConfig, ctx), { when: () => true })
+    .transform((device) => (driver.resolveDefaults?.(device as unknown as DeviceConfig) ?? device) as typeof device)
     .meta({ title: `${driver.type} device`, description: driver.description });
+}
+
+function checkDevice(driver: DriverFactory, device: DeviceConfig, ctx: z.core.$RefinementCtx): void {
+  if (typeof device !== 'object' || device === null || !Array.isArray(device.tags)) return;
+  const clean = ctx.issues.length === 0;
+  const flagged = new Set(ctx.issues.map((i) => (i.path ?? []).slice(0, 3).join('.')));
+  const add = (path: Array<string | number>, message: string) => {
+    // One message per field: a schema issue at (or under) the same tag field wins.
+    if (!clean && flagged.has(path.slice(0, 3).join('.'))) return;
+    ctx.addIssue({ code: 'custom', path, message });
+  };
+  const seen = new Map<string, number>();
+  device.tags.forEach((tag, i) => {
+    if (typeof tag !== 'object' || tag === null || typeof tag.name !== 'string') return;
+    const first = seen.get(tag.name);
+    if (first !== undefined) add(['tags', i, 'name'], `duplicate tag "${tag.name}" (first at tags[${first}])`);
+    else seen.set(tag.name, i);
+    if (tag.writable === true && !driver.capabilities.write) add(['tags', i, 'writable'], `driver "${driver.type}" cannot write`);
+  });
+  let problems: ReturnType<NonNullable<DriverFactory['check']>> = [];
+  try {
+    problems = driver.check?.(device) ?? [];
+  } catch (e) {
+    // A driver check reading a value that failed its schema; those fields are reported already.
+    if (clean) throw e;
+  }
+  for (const p of problems) add(p.path, p.message);
 }
 
 export function buildConfigSchema(drivers: readonly DriverFactory[]) {
@@ -78,8 +93,10 @@ export function buildConfigSchema(drivers: readonly DriverFactory[]) {
       devices: z.array(device).default([]),
     })
     .superRefine((cfg, ctx) => {
+      if (typeof cfg !== 'object' || cfg === null || !Array.isArray(cfg.devices)) return;
       const seen = new Map<string, number>();
       cfg.devices.forEach((d, i) => {
+        if (typeof d !== 'object' || d === null || typeof d.name !== 'string') return;
         const first = seen.get(d.name);
         if (first !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['devices', i, 'name'], message: `duplicate device "${d.name}" (first at devices[${first}])` });
@@ -87,7 +104,7 @@ export function buildConfigSchema(drivers: readonly DriverFactory[]) {
           seen.set(d.name, i);
         }
       });
-    })
+    }, { when: () => true })
     .meta({ title: 'fieldgate site configuration' });
 }
 

@@ -50,6 +50,8 @@ export class DeviceSupervisor {
   private stopping = false;
   /** Aborted by stop(): cancels a poll, connect or write in progress. */
   private halt = new AbortController();
+  /** A subscribing device waits for its first values before it is announced (issue 12). */
+  private awaitingFirst: { seen: Set<string>; timer: TimerHandle } | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.device = deps.device;
@@ -58,13 +60,13 @@ export class DeviceSupervisor {
     for (const tag of deps.device.tags) {
       this.tags.set(tag.name, new TagState(deps.device.name, tag, tag.maxSilence ?? deps.device.maxSilence));
     }
-    this.driver = deps.factory.create({
+    this.driver = createContained(deps.factory, {
       device: deps.device,
       logger: this.log,
       metrics: deps.registry,
       clock: deps.clock,
       publish: (readings) => this.acceptReadings(readings),
-      reportLink: (up, error) => (up ? this.markOnline() : this.markOffline(error ?? 'link lost', false)),
+      reportLink: (up, error) => (up ? this.linkUp() : this.markOffline(error ?? 'link lost', false)),
     });
     deps.metrics.online.set(this.labels, 0);
   }
@@ -88,6 +90,7 @@ export class DeviceSupervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     this.halt.abort();
+    this.endAwaitingFirst();
     if (this.retryTimer !== undefined) this.deps.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.connecting;
@@ -163,8 +166,9 @@ export class DeviceSupervisor {
       }));
       for (const l of this.loops) l.begin();
     } else {
-      // A subscribing driver is online once connected; heartbeats need their own tick.
-      this.markOnline();
+      // A subscribing driver is announced once its first values are in (or the wait is over),
+      // so that its DBIRTH carries them; heartbeats need their own tick.
+      this.linkUp();
       this.heartbeatLoop = new FixedRateLoop({
         clock: this.deps.clock,
         interval: this.device.pollInterval,
@@ -175,8 +179,28 @@ export class DeviceSupervisor {
     }
   }
 
-  /** `group`: the tag names of one poll group, or undefined when the device has one group. */
+  /**
+   * Containment (issue 12): an exception anywhere in this device's read and decode path takes
+   * this device offline with a code and a log line, and it reconnects; nothing else notices.
+   * `group`: the tag names of one poll group (issue 20), or undefined when the device has one.
+   */
   private async pollOnce(group?: readonly string[]): Promise<void> {
+    try {
+      await this.pollOnceUnguarded(group);
+    } catch (e) {
+      this.fault(e, 'poll');
+    }
+  }
+
+  private fault(e: unknown, where: string): void {
+    if (this.stopping) return;
+    const err = errorMessage(e);
+    this.log.error({ code: 'FG_ERR_DEVICE_FAULT', where, err }, 'device fault contained: device taken offline');
+    this.lastError = `FG_ERR_DEVICE_FAULT: ${err}`;
+    this.markOffline(this.lastError, true);
+  }
+
+  private async pollOnceUnguarded(group?: readonly string[]): Promise<void> {
     const poll = this.driver.poll?.bind(this.driver);
     if (poll === undefined) return;
     const started = this.deps.clock.monotonic();
@@ -215,9 +239,44 @@ export class DeviceSupervisor {
 
   private acceptReadings(readings: Reading[]): void {
     if (this.stopping) return;
-    // A subscribing driver has no polls: its last data is what "last poll" means for it.
-    this.lastPollAt = this.deps.clock.now();
-    this.emit(this.collect(readings));
+    try {
+      // A subscribing driver has no polls: its last data is what "last poll" means for it.
+      this.lastPollAt = this.deps.clock.now();
+      const updates = this.collect(readings);
+      const waiting = this.awaitingFirst;
+      if (waiting !== undefined) {
+        for (const r of readings) if (this.tags.has(r.tag)) waiting.seen.add(r.tag);
+        if (waiting.seen.size >= this.tags.size) {
+          this.endAwaitingFirst();
+          this.markOnline();
+        }
+      }
+      this.emit(updates);
+    } catch (e) {
+      this.fault(e, 'readings');
+    }
+  }
+
+  /** The link is up: a polling device waits for its next good poll, a subscribing one for data. */
+  private linkUp(): void {
+    if (this.stopping || this.stateValue === 'online' || this.awaitingFirst !== undefined) return;
+    if (this.driver.poll !== undefined) return;
+    // Bounded by the device timeout: a tag that never reports must not keep its neighbours
+    // unannounced; the birth then carries it BAD, which is the truth.
+    const waitMs = this.device.timeout;
+    const timer = this.deps.clock.setTimeout(() => {
+      const seen = this.awaitingFirst?.seen ?? new Set<string>();
+      this.awaitingFirst = undefined;
+      this.log.warn({ tags: this.tags.size, withValues: seen.size, waitedMs: waitMs }, 'device announced before every tag had a first value');
+      for (const t of this.tags.values()) if (!seen.has(t.config.name)) t.explainMissing(`no value from the device within ${waitMs} ms of connecting`);
+      this.markOnline();
+    }, waitMs);
+    this.awaitingFirst = { seen: new Set(), timer };
+  }
+
+  private endAwaitingFirst(): void {
+    if (this.awaitingFirst !== undefined) this.deps.clock.clearTimeout(this.awaitingFirst.timer);
+    this.awaitingFirst = undefined;
   }
 
   private collect(readings: Reading[], group?: readonly string[]): Array<TagUpdate | undefined> {
@@ -230,7 +289,7 @@ export class DeviceSupervisor {
       // A driver that cannot read a subset answers for every tag: keep each group's pace.
       if (tag === undefined || (inGroup !== undefined && !inGroup.has(r.tag))) continue;
       seen.add(r.tag);
-      updates.push(tag.accept(r, now));
+      updates.push(this.acceptContained(tag, r, now));
     }
     for (const tag of this.groupTags(group)) if (!seen.has(tag.config.name)) updates.push(tag.heartbeat(now));
     return updates;
@@ -239,6 +298,16 @@ export class DeviceSupervisor {
   private groupTags(group?: readonly string[]): TagState[] {
     if (group === undefined) return [...this.tags.values()];
     return group.map((n) => this.tags.get(n)).filter((t): t is TagState => t !== undefined);
+  }
+
+  /** A value the tag model cannot take (scaling, conversion) makes that one tag BAD (issue 12). */
+  private acceptContained(tag: TagState, r: Reading, now: number): TagUpdate | undefined {
+    try {
+      return tag.accept(r, now);
+    } catch (e) {
+      this.log.error({ code: 'FG_ERR_TAG_VALUE', tag: tag.config.name, err: errorMessage(e) }, 'tag value rejected: tag is BAD');
+      return tag.fail(now, `FG_ERR_TAG_VALUE: ${errorMessage(e)}`);
+    }
   }
 
   private emit(updates: Array<TagUpdate | undefined>): void {
@@ -256,6 +325,7 @@ export class DeviceSupervisor {
 
   private markOffline(error: string, reconnect: boolean): void {
     if (this.stopping) return;
+    this.endAwaitingFirst();
     const now = this.deps.clock.now();
     this.emit([...this.tags.values()].map((t) => t.fail(now, error)));
     this.lastError = error;
@@ -298,5 +368,19 @@ export class DeviceSupervisor {
     if (state === 'offline') this.log.warn({ err: error, previous }, 'device offline');
     else this.log.info({ previous }, `device ${state}`);
     this.deps.onState({ device: this.device.name, state, previous, at, ...(error !== undefined ? { error } : {}) });
+  }
+}
+
+/**
+ * The driver, or a stand-in whose connect fails with the reason when `create` throws: a
+ * driver that cannot be built keeps its device offline (and retrying), not the gateway down.
+ */
+function createContained(factory: DriverFactory, ctx: Parameters<DriverFactory['create']>[0]): Driver {
+  try {
+    return factory.create(ctx);
+  } catch (e) {
+    const err = new FieldgateError('FG_ERR_DEVICE_FAULT', `driver ${factory.type} could not be created: ${errorMessage(e)}`, { cause: e });
+    ctx.logger.error({ code: err.code, err: err.message }, 'driver creation failed: device stays offline');
+    return { start: () => Promise.reject(err), stop: () => Promise.resolve() };
   }
 }

@@ -65,6 +65,12 @@ export interface DriverFactory<Connection = unknown, TagExtra = unknown> {
   tagShape: z.ZodRawShape;
   /** Checks that span fields (overlapping addresses, type vs table); run at config load. */
   check?(device: DeviceConfig<Connection, TagExtra>): ConfigProblem[];
+  /**
+   * Fills defaults that depend on other fields (a Modbus tag's type follows its table), at
+   * config load, so that every consumer (runtime, Sparkplug, local values) sees the resolved
+   * device (issue 12: an untyped tag reached the payload encoder as `undefined`).
+   */
+  resolveDefaults?(device: DeviceConfig<Connection, TagExtra>): DeviceConfig<Connection, TagExtra>;
   create(ctx: DriverContext<Connection, TagExtra>): Driver;
   /**
    * `fieldgate <type> browse TARGET`: list what a device offers as a YAML `tags:` block to

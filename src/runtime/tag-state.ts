@@ -30,7 +30,7 @@ export class TagState {
   private currentValue: TagValue | null = null;
   private currentQuality: Quality = 'BAD';
   private currentSourceTime = 0;
-  /** Why the current quality is not GOOD (issue 20: the status page says why a tag is bad). */
+  /** Why the current quality is not GOOD (issues 12 and 20: the status page and births say why). */
   private currentReason: string | undefined;
   /** The last GOOD value and when it was read: what an operator compares a BAD tag against. */
   private lastGood: { value: TagValue | null; at: number } | undefined;
@@ -77,6 +77,11 @@ export class TagState {
   /** Mark the tag BAD (device did not answer); reported once per transition. */
   fail(now: number, error?: string): TagUpdate | undefined {
     return this.accept({ tag: this.config.name, value: null, quality: 'BAD', ...(error !== undefined ? { error } : {}) }, now);
+  }
+
+  /** No reading yet: the snapshot (and so a birth) says why, without reporting an update. */
+  explainMissing(reason: string): void {
+    if (!this.reported && this.currentValue === null) this.currentReason = reason;
   }
 
   current(): TagCurrent {

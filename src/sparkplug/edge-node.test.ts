@@ -194,12 +194,54 @@ describe('EdgeNode', () => {
     expect(seqs(t.wire)).toEqual(seqs(t.wire).map((_, i) => i));
   });
 
-  it('a device offline at connect is born and then declared dead, so hosts still learn its aliases', () => {
+  it('a device offline at connect is not born (no birth of nulls, issue 12); its DATA waits for its DBIRTH', () => {
     const t = setup();
     t.states.set('tank', 'offline');
     t.node.nextWill();
     t.node.sessionUp(t.link);
-    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump', 'DBIRTH/edge/tank', 'DDEATH/edge/tank']);
+    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump']);
+    // BAD updates of the unborn device (its connect failing) are not DATA.
+    t.node.onUpdates([t.update('tank', 'flow', null, 'BAD', 'quality')]);
+    t.drain();
+    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump']);
+  });
+
+  it('a device offline at connect with measured values in the backlog is born and dies at once; its history follows, its nulls do not', async () => {
+    const t = setup();
+    t.states.set('pump', 'online');
+    t.node.onUpdates([t.update('tank', 'flow', 7)]);
+    t.node.onUpdates([t.update('tank', 'flow', null, 'BAD', 'quality')]);
+    t.drain();
+    await new Promise((r) => setImmediate(r));
+    t.states.set('tank', 'offline');
+    t.node.nextWill();
+    t.node.sessionUp(t.link);
+    t.drain();
+    expect(t.wire.map((w) => w.topic.split('/').slice(2).join('/'))).toEqual(['NBIRTH/edge', 'DBIRTH/edge/pump', 'DBIRTH/edge/tank', 'DDEATH/edge/tank', 'DDATA/edge/tank']);
+    expect(t.wire.at(-1)!.p.metrics).toMatchObject([{ doubleValue: 7, isHistorical: true }]);
+  });
+
+  it('a DDATA does not repeat the sample its DBIRTH carried; a sample older than the birth goes out historical', async () => {
+    const t = setup();
+    t.states.set('pump', 'online');
+    t.states.set('tank', 'offline');
+    t.node.nextWill();
+    t.node.sessionUp(t.link);
+    const older = t.update('tank', 'sp', 1);
+    await t.clock.advance(10);
+    // The supervisor's order: tag values, the device online, then the same values as DATA.
+    const carried = t.update('tank', 'flow', 5);
+    t.states.set('tank', 'online');
+    t.node.onDeviceState({ device: 'tank', state: 'online', previous: 'starting', at: t.clock.now() });
+    t.node.onUpdates([carried]);
+    t.drain();
+    expect(t.wire.filter((w) => w.topic.endsWith('/tank')).map((w) => w.topic.split('/')[2])).toEqual(['DBIRTH']);
+    // A sample produced before the birth but stored after it: history, not the current value.
+    t.node.onUpdates([older]);
+    t.drain();
+    const last = t.wire.at(-1)!;
+    expect(last.topic).toBe('spBv1.0/plant/DDATA/edge/tank');
+    expect(last.p.metrics).toMatchObject([{ intValue: 1, isHistorical: true }]);
   });
 
   it('rebirth on NCMD: births again at once with the same bdSeq, and DATA after it continues the new seq', () => {

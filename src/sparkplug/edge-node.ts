@@ -12,6 +12,8 @@ import type { AppendQueue } from '../store/append-queue.js';
 import type { Outbox, OutboxRecord } from '../store/outbox.js';
 import { parseCommand } from './commands.js';
 import { buildData, type DataMetric } from './data.js';
+import { BornDevices } from './born-devices.js';
+import { encodeContained } from './contained-encode.js';
 import { buildDBirth } from './dbirth.js';
 import { buildDDeath } from './ddeath.js';
 import { MetricIndex } from './metric-index.js';
@@ -79,7 +81,9 @@ export class EdgeNode {
   private readonly log: Logger;
   private link: SessionLink | undefined;
   private born = false;
-  private readonly bornDevices = new Set<string>();
+  private readonly bornDevices = new BornDevices();
+  /** Outbox sequence of each device's last measured (non-null) value: does the backlog hold any? */
+  private readonly lastMeasuredSeq = new Map<string, number>();
   /** Outbox records at or below this sequence were produced before the current births. */
   private birthMark = 0;
   private lastNodeValues = new Map<string, SpValue>();
@@ -180,7 +184,7 @@ export class EdgeNode {
    */
   deviceConfigured(device: DeviceConfig): void {
     this.index.setDevice(device.name, metricsOfDevice(device));
-    this.bornDevices.delete(device.name);
+    this.bornDevices.died(device.name);
   }
 
   /** Reload: a device left the config. One DDEATH, and later births leave it out. */
@@ -209,6 +213,9 @@ export class EdgeNode {
     for (const r of records) {
       this.o.appendQueue
         .enqueue({ kind: SPARKPLUG_RECORD_KIND, topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device), payload: encodeRecord(r), qos: 0 })
+        .then((seq) => {
+          if (seq !== null && r.type === 'DDATA' && r.metrics.some((m) => m.value !== null)) this.lastMeasuredSeq.set(r.device, seq);
+        })
         .catch((e: unknown) => {
           // Disk full or I/O: the store has logged it once and shows it in /health (issue 19: a
           // line per refused record would fill the journal too); the runtime keeps running.
@@ -234,28 +241,43 @@ export class EdgeNode {
       this.log.error({ seq: record.seq, err: errorMessage(e) }, 'unreadable Sparkplug record skipped');
       return undefined;
     }
-    const historical = record.seq <= this.birthMark;
+    try {
+      return this.encodeRecord(r, record.seq <= this.birthMark);
+    } catch (e) {
+      // Never out of the drain: the record is skipped with a code, the stream goes on.
+      this.log.error({ code: 'FG_ERR_TAG_VALUE', seq: record.seq, type: r.type, err: errorMessage(e) }, 'Sparkplug record could not be encoded: skipped');
+      return undefined;
+    }
+  }
+
+  private encodeRecord(r: SparkplugRecord, historical: boolean): OutgoingSparkplug | undefined {
     const now = this.o.clock.now();
     const id = this.o.identity;
     switch (r.type) {
       case 'NDATA':
       case 'DDATA': {
         const device = r.type === 'DDATA' ? r.device : undefined;
-        const metrics = this.dataMetrics(device, r.metrics, historical);
+        // No live DATA for a device without a live DBIRTH (issue 12: BAD updates from a device
+        // whose first connect failed followed its DDEATH); its next DBIRTH carries the current
+        // values. History of a device offline now still goes out, flagged historical: the births
+        // taught the host its aliases (see publishBirths) and a measured value is never dropped.
+        const unborn = device !== undefined && !this.bornDevices.has(device);
+        if (unborn && !historical) return undefined;
+        // A null (BAD, no measurement) in the history of an unborn device tells nothing.
+        const metrics = this.dataMetrics(device, unborn ? r.metrics.filter((m) => m.value !== null) : r.metrics, historical);
         if (metrics.length === 0) return undefined;
-        const payload = buildData({ timestamp: now, seq: this.seq.take(), metrics });
-        return this.message(device === undefined ? nodeTopic(id, 'NDATA') : deviceTopic(id, 'DDATA', device), payload, 0);
+        const seq = this.seq.take();
+        const payload = encodeContained(metrics, (ms) => buildData({ timestamp: now, seq, metrics: ms }), (m, e) => this.badValue(device, m.alias, e));
+        return { topic: device === undefined ? nodeTopic(id, 'NDATA') : deviceTopic(id, 'DDATA', device), payload, qos: 0, retain: false };
       }
       case 'DBIRTH': {
         // Births at connect already announced the device as it is now.
         if (historical || this.bornDevices.has(r.device)) return undefined;
-        const out = this.dbirth(r.device, now);
-        if (out !== undefined) this.bornDevices.add(r.device);
-        return out;
+        return this.dbirth(r.device, now)?.message;
       }
       case 'DDEATH': {
         if (historical || !this.bornDevices.has(r.device)) return undefined;
-        this.bornDevices.delete(r.device);
+        this.bornDevices.died(r.device);
         return this.message(deviceTopic(id, 'DDEATH', r.device), buildDDeath({ timestamp: r.timestamp, seq: this.seq.take() }), 0);
       }
     }
@@ -266,7 +288,11 @@ export class EdgeNode {
     for (const m of metrics) {
       const idx = this.index.get(device, m.name);
       if (idx === undefined) continue;
-      out.push({ alias: idx.alias, type: idx.def.type, value: m.value, quality: m.quality, timestamp: m.timestamp, qualityChanged: m.qualityChanged, historical });
+      // A DBIRTH encoded after this sample was produced may already carry it (issue 12: a
+      // poll-mode DBIRTH was followed by a DDATA repeating every value with the same times).
+      const relation = historical || device === undefined ? 'live' : this.bornDevices.relation(device, m);
+      if (relation === 'repeat') continue;
+      out.push({ alias: idx.alias, type: idx.def.type, value: m.value, quality: m.quality, timestamp: m.timestamp, qualityChanged: m.qualityChanged, historical: historical || relation === 'older' });
     }
     return out;
   }
@@ -291,15 +317,24 @@ export class EdgeNode {
     this.lastNodeValues = new Map(Object.entries(values));
     this.seq.reset();
     link.publishNow(nodeTopic(id, 'NBIRTH'), Buffer.from(encodePayload(buildNBirth({ timestamp: now, bdSeq: this.bdSeq.value, metrics: nodeMetrics }))), 0);
-    // Every device is born, so hosts learn every alias; one that is offline now dies at once.
+    // Only devices that are online now are born: a device still connecting (or offline) has no
+    // values to announce, and a DBIRTH of nulls followed by its DDEATH made historians record a
+    // false BAD for every tag (issue 12). It is born when it comes online, with its first values.
+    // Exception: with a backlog to replay, an offline device is born and dies at once, so that
+    // the host knows the aliases its historical DATA uses (the birth then says BAD: the truth).
     // One snapshot for the whole birth sequence: it copies every tag of every device.
     const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
+    const acked = this.o.outbox.ackedThrough();
+    const hasHistory = (device: string) => (this.lastMeasuredSeq.get(device) ?? 0) > acked;
     for (const device of this.index.devices()) {
+      const online = snapshot.get(device)?.state === 'online';
+      if (!online && !hasHistory(device)) continue;
       const birth = this.dbirth(device, now, snapshot.get(device));
       if (birth === undefined) continue;
-      link.publishNow(birth.topic, birth.payload, 0);
-      if (snapshot.get(device)?.state === 'online') this.bornDevices.add(device);
-      else link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
+      link.publishNow(birth.message.topic, birth.message.payload, 0);
+      if (online) continue;
+      this.bornDevices.died(device);
+      link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
     }
     this.birthMark = this.o.outbox.stats().lastSeq;
     this.born = true;
@@ -307,7 +342,8 @@ export class EdgeNode {
     link.resumeDrain();
   }
 
-  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device)): OutgoingSparkplug | undefined {
+  /** A DBIRTH from the device's current values; the device counts as born from here on. */
+  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device)): { message: OutgoingSparkplug } | undefined {
     const current = new Map((snap?.tags ?? []).map((t) => [t.name, t]));
     const metrics: BirthMetric[] = this.index.device(device).map((m) => {
       const t = current.get(m.def.name);
@@ -315,7 +351,19 @@ export class EdgeNode {
       return { def: m.def, alias: m.alias, value: t?.value ?? null, quality, timestamp: t !== undefined && t.sourceTime > 0 ? t.sourceTime : now };
     });
     if (metrics.length === 0) return undefined;
-    return this.message(deviceTopic(this.o.identity, 'DBIRTH', device), buildDBirth({ timestamp: now, seq: this.seq.take(), metrics }), 0);
+    const seq = this.seq.take();
+    const bad = new Set<BirthMetric>();
+    const payload = encodeContained(metrics, (ms) => buildDBirth({ timestamp: now, seq, metrics: ms }), (m, e) => {
+      bad.add(m);
+      this.badValue(device, m.alias, e);
+    });
+    this.bornDevices.born(device, metrics.map((m) => (bad.has(m) ? { ...m, value: null, quality: 'BAD' as const } : m)));
+    return { message: { topic: deviceTopic(this.o.identity, 'DBIRTH', device), payload, qos: 0, retain: false } };
+  }
+
+  private badValue(device: string | undefined, alias: bigint, e: unknown): void {
+    const name = this.index.byAliasOf(alias)?.def.name;
+    this.log.error({ code: 'FG_ERR_TAG_VALUE', device, tag: name, alias: String(alias), err: errorMessage(e) }, 'value does not fit its Sparkplug datatype: sent BAD');
   }
 
   private ndeath(bdSeq: number): OutgoingSparkplug {
