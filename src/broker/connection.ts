@@ -29,6 +29,7 @@ export interface Will {
 }
 
 type ProtocolVersion = 3 | 4 | 5;
+export type CloseLogLevel = 'debug' | 'warn';
 
 const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
 
@@ -123,7 +124,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return false;
     // The first packet must be CONNECT [MQTT-3.1.0-1].
     if (this.state === 'new' && (frame[0] as number) >> 4 !== 1) {
-      this.close('first packet was not CONNECT', false);
+      this.close('first packet was not CONNECT', false, 'warn');
       return false;
     }
     if (this.state === 'connected') {
@@ -218,10 +219,19 @@ export class Connection implements SessionLink {
     this.tokensAt = now;
     this.tokens -= 1;
     if (this.tokens >= 0 || this.paused) return;
+    this.pauseFor(Math.ceil((-this.tokens * 1000) / rate));
+  }
+
+  /**
+   * Stops reading this client for `ms` (its bytes wait in the kernel, then in the framer), so a
+   * burst is slowed, never refused: publish rate, and a 3.1.1 client past the in-flight limit
+   * it cannot know about (issue 12 item 5).
+   */
+  pauseFor(ms: number): void {
+    if (this.paused || this.isClosed()) return;
     this.paused = true;
     this.stream.pause();
     this.core.metrics.throttled.inc();
-    const wait = Math.ceil((-this.tokens * 1000) / rate);
     this.clearTimer();
     this.timer = this.core.clock.setTimeout(() => {
       this.timer = undefined;
@@ -231,7 +241,7 @@ export class Connection implements SessionLink {
       // Packets that arrived behind the throttled one go first, in order.
       this.frameBuffered(Buffer.alloc(0));
       if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
-    }, wait);
+    }, ms);
   }
 
   write(packet: Packet): boolean {
@@ -296,28 +306,35 @@ export class Connection implements SessionLink {
   protocolViolation(reasonCode: number, reason: string): void {
     if (this.state === 'closed') return;
     this.core.metrics.protocolErrors.inc();
-    this.core.logger.debug({ clientId: this.clientId, remote: this.remoteAddress, reasonCode, reason }, 'closing connection on protocol error');
-    this.disconnect(reasonCode, reason);
+    this.disconnect(reasonCode, reason, 'warn');
   }
 
   /**
    * Server-side DISCONNECT: MQTT 5 clients get the reason code [MQTT-3.14.0-1] (only after
    * CONNACK [MQTT-3.2.0-2]); 3.1.1 clients just see the connection close.
    */
-  disconnect(reasonCode: number, reason: string): void {
+  disconnect(reasonCode: number, reason: string, level: CloseLogLevel = 'debug'): void {
     if (this.state === 'closed') return;
     if (this.isV5 && this.state === 'connected') {
       const properties = this.core.problemInfo(this) ? { reasonString: reason } : undefined;
       this.write({ cmd: 'disconnect', reasonCode, ...(properties ? { properties } : {}) });
     }
-    this.close(reason, false);
+    this.close(reason, false, level, reasonCode);
   }
 
-  /** Idempotent. `graceful` = the client sent DISCONNECT (no will, except MQTT 5 reason 0x04). */
-  close(reason: string, graceful: boolean): void {
+  /**
+   * Idempotent. `graceful` = the client sent DISCONNECT (no will, except MQTT 5 reason 0x04).
+   * Every close is logged once, with the client id and why: debug when normal, warn for a
+   * protocol error or a limit (issue 12 item 5).
+   */
+  close(reason: string, graceful: boolean, level: CloseLogLevel = 'debug', reasonCode?: number): void {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
+    this.core.logger[level](
+      { clientId: this.clientId === '' ? undefined : this.clientId, username: this.username, remote: this.remoteAddress, listener: this.info.listener, reason, ...(reasonCode !== undefined ? { reasonCode } : {}), graceful, connected: wasConnected },
+      'broker connection closed',
+    );
     this.clearTimer();
     if (this.stallTimer !== undefined) this.core.clock.clearTimeout(this.stallTimer);
     this.stallTimer = undefined;

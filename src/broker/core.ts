@@ -161,7 +161,6 @@ export class BrokerCore {
     this.liveCount--;
     this.metrics.clientsConnected.set(undefined, this.liveCount);
     if (wasConnected) this.metrics.disconnects.inc();
-    this.logger.debug({ clientId: conn.clientId, reason, graceful }, 'client disconnected');
     const will = conn.will;
     conn.will = undefined;
     if (session.expiryInterval === 0) {

@@ -1,7 +1,7 @@
 // CONNECT -> CONNACK (MQTT 5.0 §3.1, §3.2; MQTT 3.1.1 §3.1, §3.2).
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
-import type { Connection, Will } from '../connection.js';
+import type { CloseLogLevel, Connection, Will } from '../connection.js';
 import { RC, v3ConnackCode } from '../reason-codes.js';
 import { isValidTopicName } from '../topics.js';
 import type { QoS } from '../types.js';
@@ -52,7 +52,7 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
   conn.username = identity.username;
 
   if (core.connectedCount() >= core.limits.maxConnections && !core.hasLiveConnection(clientId)) {
-    return refuse(conn, v5 ? RC.quotaExceeded : RC.serverUnavailable, 'too many connections');
+    return refuse(conn, v5 ? RC.quotaExceeded : RC.serverUnavailable, 'too many connections', 'warn');
   }
 
   if (packet.will !== undefined) {
@@ -126,10 +126,10 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
 }
 
 /** CONNACK with a failure code, then close [MQTT-3.2.2-5]; the session is not touched. */
-function refuse(conn: Connection, reasonCode: number, reason: string): void {
+function refuse(conn: Connection, reasonCode: number, reason: string, level: CloseLogLevel = 'debug'): void {
   const connack: IConnackPacket = conn.isV5
     ? { cmd: 'connack', sessionPresent: false, reasonCode, ...(conn.core.problemInfo(conn) ? { properties: { reasonString: reason } } : {}) }
     : { cmd: 'connack', sessionPresent: false, returnCode: v3ConnackCode(reasonCode) };
   conn.write(connack);
-  conn.close(`CONNECT refused: ${reason}`, false);
+  conn.close(`CONNECT refused: ${reason}`, false, level, reasonCode);
 }
