@@ -20,6 +20,8 @@ export interface ConnectionInfo {
   allowAnonymous: boolean;
   /** Subject CN of a verified TLS client certificate, used as the identity when configured. */
   certIdentity?: string | undefined;
+  /** CONNECT accepted: the socket leaves the pending caps (socket-gate.ts). */
+  onConnected?: () => void;
 }
 
 export interface Will {

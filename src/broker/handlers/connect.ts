@@ -118,6 +118,7 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
     connack.returnCode = 0;
   }
   conn.state = 'connected';
+  conn.info.onConnected?.();
   conn.write(connack);
   conn.startKeepalive(keepalive);
   core.logger.debug({ clientId, username: conn.username, remote: conn.remoteAddress, protocolVersion: conn.protocolVersion, clean, present }, 'client connected');
