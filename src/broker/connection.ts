@@ -33,6 +33,9 @@ export interface Will {
 type ProtocolVersion = 3 | 4 | 5;
 export type CloseLogLevel = 'debug' | 'warn';
 
+/** What one queued write costs beyond its bytes (the stream's entry, callback): a 2-byte PINGRESP is ~100. */
+const WRITE_OVERHEAD = 96;
+
 const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
 
 /**
@@ -73,6 +76,10 @@ export class Connection implements SessionLink {
   private paused = false;
   private corked = false;
   private stalled = false;
+  private writesInFlight = 0;
+  private readonly written = (): void => {
+    this.writesInFlight--;
+  };
   private stallTimer: TimerHandle | undefined;
 
   constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
@@ -192,12 +199,17 @@ export class Connection implements SessionLink {
     this.stalled = true;
     this.stream.pause();
     this.core.metrics.throttled.inc();
-    let pending = sessions.length;
+    const waiting = new Set(sessions);
     let done = false;
     const resume = () => {
       if (done) return;
       done = true;
       this.core.clock.clearTimeout(timer);
+      // Whoever did not drain in time is not keeping up: it stops slowing anyone (issue 18).
+      for (const s of waiting) {
+        s.watermarks.offClear(waiters.get(s) as () => void);
+        s.watermarks.stuck = true;
+      }
       this.stalled = false;
       if (this.isClosed()) return;
       this.frameBuffered(Buffer.alloc(0));
@@ -205,10 +217,14 @@ export class Connection implements SessionLink {
     };
     const timer = this.core.clock.setTimeout(resume, MAX_STALL_MS);
     this.stallTimer = timer;
+    const waiters = new Map<Session, () => void>();
     for (const s of sessions) {
-      s.watermarks.onClear(() => {
-        if (--pending <= 0) resume();
-      });
+      const cleared = () => {
+        waiting.delete(s);
+        if (waiting.size === 0) resume();
+      };
+      waiters.set(s, cleared);
+      s.watermarks.onClear(cleared);
     }
   }
 
@@ -265,6 +281,7 @@ export class Connection implements SessionLink {
    */
   private send(buf: Buffer): void {
     this.core.metrics.bytesOut.inc(undefined, buf.length);
+    this.writesInFlight++;
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
@@ -273,12 +290,26 @@ export class Connection implements SessionLink {
         this.stream.uncork();
       });
     }
-    this.stream.write(buf);
+    this.stream.write(buf, this.written);
+    // Whatever the packet (PUBLISH, an ack, PINGRESP, SUBACK...): a client that does not read
+    // cannot make us buffer without bound (issue 18 item 2).
+    if (this.unsentBytes() > this.core.limits.maxWriteBuffer) this.dropSlowClient();
+  }
+
+  /** Bytes written but not yet taken by the kernel, plus what each pending write costs us. */
+  unsentBytes(): number {
+    return this.stream.writableLength + this.writesInFlight * WRITE_OVERHEAD;
+  }
+
+  private dropSlowClient(): void {
+    this.core.metrics.slowClients.inc();
+    this.close(`not reading: more than ${this.core.limits.maxWriteBuffer} unsent bytes`, false, 'warn');
+    this.destroy();
   }
 
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
     if (this.state === 'closed') return false;
-    if (delivery.qos === 0 && this.stream.writableLength > this.core.limits.maxWriteBuffer) {
+    if (delivery.qos === 0 && this.unsentBytes() > this.core.limits.maxWriteBuffer / 2) {
       this.core.metrics.dropped.inc({ reason: 'slow-subscriber' });
       return false;
     }

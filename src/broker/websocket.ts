@@ -117,17 +117,21 @@ export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s
     const identity = config.protocol === 'wss' ? certIdentity(socket as tls.TLSSocket, config) : undefined;
     // ws answers 400 itself for a bad key, version or method.
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = new WebSocketStream(ws);
+      stream.on('error', () => undefined);
+      let dropped = false;
       ws.on('ping', (data: Buffer) => {
+        if (dropped) return;
         // A client that pings and never reads would make every PONG pile up here (issue 18 item 2).
-        if (socket.writableLength > o.maxWriteBuffer) {
+        if (socket.writableLength + stream.writableLength > o.maxWriteBuffer) {
+          dropped = true;
           o.onSlowClient();
+          o.logger.warn({ remote: remoteAddress, listener: config.protocol }, 'broker connection closed: WebSocket client not reading its PONGs');
           ws.terminate();
           return;
         }
         ws.pong(data);
       });
-      const stream = new WebSocketStream(ws);
-      stream.on('error', () => undefined);
       onStream({ stream, remoteAddress, certIdentity: identity, gateKey: key });
     });
   });
