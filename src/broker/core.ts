@@ -79,6 +79,17 @@ export class BrokerCore {
     return this.liveCount;
   }
 
+  /**
+   * A client id belongs to the user whose session holds it: another user's CONNECT is refused,
+   * so it can neither kick the owner off nor inherit subscriptions its own ACL denies (issue
+   * 18). The same user may take over [MQTT-3.1.4-3]. Sessions saved before owners existed are
+   * claimed by the next user to connect.
+   */
+  mayUseClientId(clientId: string, username: string | undefined): boolean {
+    const owner = this.sessions.get(clientId)?.owner;
+    return owner === undefined || owner === (username ?? null);
+  }
+
   hasLiveConnection(clientId: string): boolean {
     return this.sessions.get(clientId)?.link !== undefined;
   }
@@ -138,6 +149,7 @@ export class BrokerCore {
       this.sessions.set(clientId, session);
     }
     session.expiryInterval = expiryInterval;
+    session.owner = conn.username ?? null;
     this.markDirty(session);
     conn.session = session;
     this.liveCount++;

@@ -50,6 +50,10 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
     return refuse(conn, identity.reason === 'not-authorized' ? RC.notAuthorized : RC.badUserNameOrPassword, 'not authorized');
   }
   conn.username = identity.username;
+  if (!core.mayUseClientId(clientId, identity.username)) {
+    core.metrics.authFailures.inc();
+    return refuse(conn, RC.notAuthorized, 'client id belongs to another user', 'warn');
+  }
 
   if (core.connectedCount() >= core.limits.maxConnections && !core.hasLiveConnection(clientId)) {
     return refuse(conn, v5 ? RC.quotaExceeded : RC.serverUnavailable, 'too many connections', 'warn');
