@@ -8,6 +8,7 @@ import type { Authenticator } from './auth.js';
 import type { Connection } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { BrokerPersistence } from './persistence.js';
+import { LoginGuard } from './login-guard.js';
 import { RetainedStore } from './retained.js';
 import { Session } from './session.js';
 import { TopicTree, type Match, type SharedMatch } from './topic-tree.js';
@@ -46,6 +47,7 @@ export class BrokerCore {
   readonly auth: Authenticator;
   readonly acl: Acl;
   readonly persistence: BrokerPersistence;
+  readonly loginGuard: LoginGuard;
   readonly sessions = new Map<string, Session>();
   readonly tree = new TopicTree();
   readonly retained: RetainedStore;
@@ -70,6 +72,7 @@ export class BrokerCore {
     this.auth = deps.auth;
     this.acl = deps.acl;
     this.persistence = deps.persistence;
+    this.loginGuard = new LoginGuard(deps.clock, deps.logger, 'broker');
     this.retained = new RetainedStore(deps.persistence, () => this.clock.now());
     this.wills = new Wills(this.clock, this.acl, this.metrics, this.logger, (m) => this.route(m));
     this.restoreSessions();

@@ -36,6 +36,12 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
   }
   conn.clientId = clientId;
 
+  // A source that keeps failing waits for its slot before its password is checked (login-guard.ts).
+  const guessing = packet.username !== undefined && conn.info.certIdentity === undefined;
+  if (guessing) {
+    await core.loginGuard.admit(conn.remoteAddress);
+    if (conn.isClosed()) return core.loginGuard.abandoned(conn.remoteAddress);
+  }
   // Identity: a verified certificate's CN when the listener says so, else username/password.
   const identity = await core.auth.authenticate({
     username: packet.username,
@@ -43,13 +49,17 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
     certIdentity: conn.info.certIdentity,
     allowAnonymous: conn.info.allowAnonymous,
   });
-  if (conn.isClosed()) return;
+  if (conn.isClosed()) {
+    if (guessing) core.loginGuard.abandoned(conn.remoteAddress);
+    return;
+  }
   if (!identity.ok) {
     core.metrics.authFailures.inc();
-    core.logger.info({ clientId, username: packet.username, remote: conn.remoteAddress }, 'broker refused a client: bad credentials');
+    if (guessing) core.loginGuard.failed(conn.remoteAddress);
     return refuse(conn, identity.reason === 'not-authorized' ? RC.notAuthorized : RC.badUserNameOrPassword, 'not authorized');
   }
   conn.username = identity.username;
+  if (guessing) core.loginGuard.succeeded(conn.remoteAddress);
   if (!core.mayUseClientId(clientId, identity.username)) {
     core.metrics.authFailures.inc();
     return refuse(conn, RC.notAuthorized, 'client id belongs to another user', 'warn');
