@@ -13,6 +13,7 @@ import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
 import { decodeFast, encodePublishFast } from './codec.js';
 import { MAX_STALL_MS } from './backpressure.js';
+import { checkPublishProperties } from './property-check.js';
 
 export interface ConnectionInfo {
   remoteAddress: string;
@@ -141,6 +142,15 @@ export class Connection implements SessionLink {
       if (fast !== undefined) {
         this.onPacket(fast);
         return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
+      }
+    }
+    // MQTT 5 PUBLISH properties are checked byte for byte first: mqtt-packet would accept a
+    // truncated or invalid block and the message would be stored undeliverable (issue 18).
+    if (this.protocolVersion === 5 && (frame[0] as number) >> 4 === 3) {
+      const bad = checkPublishProperties(frame);
+      if (bad !== undefined) {
+        this.protocolViolation(RC.malformedPacket, bad);
+        return false;
       }
     }
     try {
