@@ -63,6 +63,7 @@ describe('write backpressure on every reply kind (issue 18)', () => {
       sock.pause(); // never reads
       const { closed } = await flood(sock, unit);
       const growthMiB = (process.memoryUsage().rss - rss0) / 1048576;
+      console.info(`non-reading ${kind} client: RSS growth ${growthMiB.toFixed(1)} MiB, closed: ${closed}`);
       sock.destroy();
       expect(closed).toBe(true);
       expect(slowClients(metrics)).toBe(1);
