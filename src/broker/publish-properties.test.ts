@@ -4,7 +4,8 @@
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClients, connectClient, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
-import type { Broker } from './index.js';
+import { Broker, MemoryPersistence } from './index.js';
+import { brokerSchema } from '../config/sections/broker.js';
 
 let broker: Broker | undefined;
 afterEach(async () => {
@@ -63,5 +64,14 @@ describe('malformed PUBLISH properties (issue 18)', () => {
     const got = new Promise<mqttPacket.IPublishPacket>((r) => sub.once('message', (_t, _p, packet) => r(packet)));
     await sub.subscribeAsync('r/#', { qos: 1 });
     expect((await got).properties?.userProperties).toEqual({ k: ['a', 'b'], é: 'ü' });
+  });
+
+  it('drops at start a retained message stored before the check that MQTT 5 cannot encode', async () => {
+    const persistence = new MemoryPersistence();
+    persistence.putRetained({ topic: 'r/old', payload: Buffer.from('x'), qos: 0, retain: true, properties: { userProperties: { k: null as unknown as string } } });
+    persistence.putRetained({ topic: 'r/fine', payload: Buffer.from('y'), qos: 0, retain: true });
+    broker = new Broker(brokerSchema.parse({ listeners: [{ host: '127.0.0.1', port: 0 }], sysInterval: false }), { persistence });
+    expect(broker.retainedCount).toBe(1);
+    expect(persistence.listRetained().map((m) => m.topic)).toEqual(['r/fine']);
   });
 });
