@@ -70,6 +70,13 @@ export class Authenticator {
   // A reconnect storm would otherwise cost one scrypt per attempt; keyed by a digest, never the password.
   private readonly verified = new Map<string, true>();
 
+  /**
+   * Checked for an unknown user, so that it costs the same scrypt as a wrong password and the
+   * answer time does not tell which usernames exist (issue 18 item 5). Same cost parameters as
+   * the first configured user; a random key no password can match.
+   */
+  private readonly decoy: string | undefined;
+
   constructor(users: ReadonlyArray<{ username: string; passwordHash: string }>) {
     this.replace(users);
   }
@@ -79,6 +86,10 @@ export class Authenticator {
     this.users.clear();
     this.verified.clear();
     for (const u of users) this.users.set(u.username, u.passwordHash);
+    const first = users[0]?.passwordHash.split('$');
+    if (first !== undefined && first.length === 6) {
+      this.decoy = `scrypt$${first[1]}$${first[2]}$${first[3]}$${randomBytes(16).toString('base64')}$${randomBytes(KEY_LENGTH).toString('base64')}`;
+    }
   }
 
   async authenticate(c: Credentials): Promise<AuthResult> {
@@ -89,6 +100,7 @@ export class Authenticator {
     const hash = this.users.get(c.username);
     if (hash === undefined || c.password === undefined) {
       // Anonymous-allowed listeners still refuse a wrong named login rather than downgrade it.
+      if (this.decoy !== undefined) await verifyPassword(c.password?.toString('utf8') ?? '', this.decoy);
       return { ok: false, reason: 'bad-credentials' };
     }
     const digest = createHash('sha256').update(hash).update('\u0000').update(c.password).digest('base64');

@@ -12,6 +12,12 @@ export interface Congestion {
 
 export class Watermarks {
   private readonly waiters = new Set<() => void>();
+  /**
+   * Set when a stall on this subscriber ran out (MAX_STALL_MS) without it draining: it is not
+   * keeping up at all, so it stops slowing its publishers and its own queue drops by policy
+   * until it drains below the low-water mark (issue 18 item 7: it costs only itself).
+   */
+  stuck = false;
 
   constructor(private readonly high: number, private readonly low: number) {}
 
@@ -21,7 +27,11 @@ export class Watermarks {
   }
 
   isCongested(queued: number): boolean {
-    return queued >= this.high;
+    return !this.stuck && queued >= this.high;
+  }
+
+  offClear(resume: () => void): void {
+    this.waiters.delete(resume);
   }
 
   onClear(resume: () => void): void {
@@ -30,7 +40,10 @@ export class Watermarks {
 
   /** Wakes the waiting publishers once the queue is back under the low-water mark. */
   update(queued: number): void {
-    if (queued <= this.low) this.release();
+    if (queued <= this.low) {
+      this.stuck = false;
+      this.release();
+    }
   }
 
   release(): void {

@@ -13,6 +13,7 @@ import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
 import { decodeFast, encodePublishFast } from './codec.js';
 import { MAX_STALL_MS } from './backpressure.js';
+import { checkPublishProperties } from './property-check.js';
 
 export interface ConnectionInfo {
   remoteAddress: string;
@@ -20,6 +21,8 @@ export interface ConnectionInfo {
   allowAnonymous: boolean;
   /** Subject CN of a verified TLS client certificate, used as the identity when configured. */
   certIdentity?: string | undefined;
+  /** CONNECT accepted: the socket leaves the pending caps (socket-gate.ts). */
+  onConnected?: () => void;
 }
 
 export interface Will {
@@ -29,6 +32,10 @@ export interface Will {
 }
 
 type ProtocolVersion = 3 | 4 | 5;
+export type CloseLogLevel = 'debug' | 'warn';
+
+/** What one queued write costs beyond its bytes (the stream's entry, callback): a 2-byte PINGRESP is ~100. */
+const WRITE_OVERHEAD = 96;
 
 const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
 
@@ -70,6 +77,10 @@ export class Connection implements SessionLink {
   private paused = false;
   private corked = false;
   private stalled = false;
+  private writesInFlight = 0;
+  private readonly written = (): void => {
+    this.writesInFlight--;
+  };
   private stallTimer: TimerHandle | undefined;
 
   constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
@@ -123,7 +134,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return false;
     // The first packet must be CONNECT [MQTT-3.1.0-1].
     if (this.state === 'new' && (frame[0] as number) >> 4 !== 1) {
-      this.close('first packet was not CONNECT', false);
+      this.close('first packet was not CONNECT', false, 'warn');
       return false;
     }
     if (this.state === 'connected') {
@@ -131,6 +142,15 @@ export class Connection implements SessionLink {
       if (fast !== undefined) {
         this.onPacket(fast);
         return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
+      }
+    }
+    // MQTT 5 PUBLISH properties are checked byte for byte first: mqtt-packet would accept a
+    // truncated or invalid block and the message would be stored undeliverable (issue 18).
+    if (this.protocolVersion === 5 && (frame[0] as number) >> 4 === 3) {
+      const bad = checkPublishProperties(frame);
+      if (bad !== undefined) {
+        this.protocolViolation(RC.malformedPacket, bad);
+        return false;
       }
     }
     try {
@@ -189,12 +209,17 @@ export class Connection implements SessionLink {
     this.stalled = true;
     this.stream.pause();
     this.core.metrics.throttled.inc();
-    let pending = sessions.length;
+    const waiting = new Set(sessions);
     let done = false;
     const resume = () => {
       if (done) return;
       done = true;
       this.core.clock.clearTimeout(timer);
+      // Whoever did not drain in time is not keeping up: it stops slowing anyone (issue 18).
+      for (const s of waiting) {
+        s.watermarks.offClear(waiters.get(s) as () => void);
+        s.watermarks.stuck = true;
+      }
       this.stalled = false;
       if (this.isClosed()) return;
       this.frameBuffered(Buffer.alloc(0));
@@ -202,10 +227,14 @@ export class Connection implements SessionLink {
     };
     const timer = this.core.clock.setTimeout(resume, MAX_STALL_MS);
     this.stallTimer = timer;
+    const waiters = new Map<Session, () => void>();
     for (const s of sessions) {
-      s.watermarks.onClear(() => {
-        if (--pending <= 0) resume();
-      });
+      const cleared = () => {
+        waiting.delete(s);
+        if (waiting.size === 0) resume();
+      };
+      waiters.set(s, cleared);
+      s.watermarks.onClear(cleared);
     }
   }
 
@@ -218,10 +247,19 @@ export class Connection implements SessionLink {
     this.tokensAt = now;
     this.tokens -= 1;
     if (this.tokens >= 0 || this.paused) return;
+    this.pauseFor(Math.ceil((-this.tokens * 1000) / rate));
+  }
+
+  /**
+   * Stops reading this client for `ms` (its bytes wait in the kernel, then in the framer), so a
+   * burst is slowed, never refused: publish rate, and a 3.1.1 client past the in-flight limit
+   * it cannot know about (issue 12 item 5).
+   */
+  pauseFor(ms: number): void {
+    if (this.paused || this.isClosed()) return;
     this.paused = true;
     this.stream.pause();
     this.core.metrics.throttled.inc();
-    const wait = Math.ceil((-this.tokens * 1000) / rate);
     this.clearTimer();
     this.timer = this.core.clock.setTimeout(() => {
       this.timer = undefined;
@@ -231,7 +269,7 @@ export class Connection implements SessionLink {
       // Packets that arrived behind the throttled one go first, in order.
       this.frameBuffered(Buffer.alloc(0));
       if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
-    }, wait);
+    }, ms);
   }
 
   write(packet: Packet): boolean {
@@ -253,6 +291,7 @@ export class Connection implements SessionLink {
    */
   private send(buf: Buffer): void {
     this.core.metrics.bytesOut.inc(undefined, buf.length);
+    this.writesInFlight++;
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
@@ -261,12 +300,26 @@ export class Connection implements SessionLink {
         this.stream.uncork();
       });
     }
-    this.stream.write(buf);
+    this.stream.write(buf, this.written);
+    // Whatever the packet (PUBLISH, an ack, PINGRESP, SUBACK...): a client that does not read
+    // cannot make us buffer without bound (issue 18 item 2).
+    if (this.unsentBytes() > this.core.limits.maxWriteBuffer) this.dropSlowClient();
+  }
+
+  /** Bytes written but not yet taken by the kernel, plus what each pending write costs us. */
+  unsentBytes(): number {
+    return this.stream.writableLength + this.writesInFlight * WRITE_OVERHEAD;
+  }
+
+  private dropSlowClient(): void {
+    this.core.metrics.slowClients.inc();
+    this.close(`not reading: more than ${this.core.limits.maxWriteBuffer} unsent bytes`, false, 'warn');
+    this.destroy();
   }
 
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
     if (this.state === 'closed') return false;
-    if (delivery.qos === 0 && this.stream.writableLength > this.core.limits.maxWriteBuffer) {
+    if (delivery.qos === 0 && this.unsentBytes() > this.core.limits.maxWriteBuffer / 2) {
       this.core.metrics.dropped.inc({ reason: 'slow-subscriber' });
       return false;
     }
@@ -296,28 +349,35 @@ export class Connection implements SessionLink {
   protocolViolation(reasonCode: number, reason: string): void {
     if (this.state === 'closed') return;
     this.core.metrics.protocolErrors.inc();
-    this.core.logger.debug({ clientId: this.clientId, remote: this.remoteAddress, reasonCode, reason }, 'closing connection on protocol error');
-    this.disconnect(reasonCode, reason);
+    this.disconnect(reasonCode, reason, 'warn');
   }
 
   /**
    * Server-side DISCONNECT: MQTT 5 clients get the reason code [MQTT-3.14.0-1] (only after
    * CONNACK [MQTT-3.2.0-2]); 3.1.1 clients just see the connection close.
    */
-  disconnect(reasonCode: number, reason: string): void {
+  disconnect(reasonCode: number, reason: string, level: CloseLogLevel = 'debug'): void {
     if (this.state === 'closed') return;
     if (this.isV5 && this.state === 'connected') {
       const properties = this.core.problemInfo(this) ? { reasonString: reason } : undefined;
       this.write({ cmd: 'disconnect', reasonCode, ...(properties ? { properties } : {}) });
     }
-    this.close(reason, false);
+    this.close(reason, false, level, reasonCode);
   }
 
-  /** Idempotent. `graceful` = the client sent DISCONNECT (no will, except MQTT 5 reason 0x04). */
-  close(reason: string, graceful: boolean): void {
+  /**
+   * Idempotent. `graceful` = the client sent DISCONNECT (no will, except MQTT 5 reason 0x04).
+   * Every close is logged once, with the client id and why: debug when normal, warn for a
+   * protocol error or a limit (issue 12 item 5).
+   */
+  close(reason: string, graceful: boolean, level: CloseLogLevel = 'debug', reasonCode?: number): void {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
+    this.core.logger[level](
+      { clientId: this.clientId === '' ? undefined : this.clientId, username: this.username, remote: this.remoteAddress, listener: this.info.listener, reason, ...(reasonCode !== undefined ? { reasonCode } : {}), graceful, connected: wasConnected },
+      'broker connection closed',
+    );
     this.clearTimer();
     if (this.stallTimer !== undefined) this.core.clock.clearTimeout(this.stallTimer);
     this.stallTimer = undefined;

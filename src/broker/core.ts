@@ -8,6 +8,7 @@ import type { Authenticator } from './auth.js';
 import type { Connection } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { BrokerPersistence } from './persistence.js';
+import { LoginGuard } from './login-guard.js';
 import { RetainedStore } from './retained.js';
 import { Session } from './session.js';
 import { TopicTree, type Match, type SharedMatch } from './topic-tree.js';
@@ -46,6 +47,7 @@ export class BrokerCore {
   readonly auth: Authenticator;
   readonly acl: Acl;
   readonly persistence: BrokerPersistence;
+  readonly loginGuard: LoginGuard;
   readonly sessions = new Map<string, Session>();
   readonly tree = new TopicTree();
   readonly retained: RetainedStore;
@@ -70,6 +72,7 @@ export class BrokerCore {
     this.auth = deps.auth;
     this.acl = deps.acl;
     this.persistence = deps.persistence;
+    this.loginGuard = new LoginGuard(deps.clock, deps.logger, 'broker');
     this.retained = new RetainedStore(deps.persistence, () => this.clock.now());
     this.wills = new Wills(this.clock, this.acl, this.metrics, this.logger, (m) => this.route(m));
     this.restoreSessions();
@@ -77,6 +80,17 @@ export class BrokerCore {
 
   connectedCount(): number {
     return this.liveCount;
+  }
+
+  /**
+   * A client id belongs to the user whose session holds it: another user's CONNECT is refused,
+   * so it can neither kick the owner off nor inherit subscriptions its own ACL denies (issue
+   * 18). The same user may take over [MQTT-3.1.4-3]. Sessions saved before owners existed are
+   * claimed by the next user to connect.
+   */
+  mayUseClientId(clientId: string, username: string | undefined): boolean {
+    const owner = this.sessions.get(clientId)?.owner;
+    return owner === undefined || owner === (username ?? null);
   }
 
   hasLiveConnection(clientId: string): boolean {
@@ -138,6 +152,7 @@ export class BrokerCore {
       this.sessions.set(clientId, session);
     }
     session.expiryInterval = expiryInterval;
+    session.owner = conn.username ?? null;
     this.markDirty(session);
     conn.session = session;
     this.liveCount++;
@@ -161,7 +176,6 @@ export class BrokerCore {
     this.liveCount--;
     this.metrics.clientsConnected.set(undefined, this.liveCount);
     if (wasConnected) this.metrics.disconnects.inc();
-    this.logger.debug({ clientId: conn.clientId, reason, graceful }, 'client disconnected');
     const will = conn.will;
     conn.will = undefined;
     if (session.expiryInterval === 0) {

@@ -17,7 +17,7 @@ export function dispatch(conn: Connection, packet: Packet): Promise<void> | unde
   if (packet.cmd === 'connect') return handleConnect(conn, packet);
   // Nothing but CONNECT before CONNACK [MQTT-3.1.0-1]; a second CONNECT is a protocol error [MQTT-3.1.0-2].
   if (conn.state !== 'connected') {
-    conn.close(`${packet.cmd} before CONNECT completed`, false);
+    conn.close(`${packet.cmd} before CONNECT completed`, false, 'warn');
     return undefined;
   }
   switch (packet.cmd) {

@@ -9,7 +9,7 @@ import { Acl } from './acl.js';
 import { Authenticator, readPasswordFile } from './auth.js';
 import { Connection } from './connection.js';
 import { BrokerCore, type LocalHandler } from './core.js';
-import { ConnectionRateLimiter } from './limits.js';
+import { SocketGate } from './socket-gate.js';
 import { isLoopback, listenTcp, type AcceptedStream, type Listener } from './listener.js';
 import { brokerMetrics, type BrokerMetrics } from './metrics.js';
 import { MemoryPersistence, type BrokerPersistence } from './persistence.js';
@@ -40,7 +40,7 @@ export class Broker {
   private readonly logger: Logger;
   private readonly listeners: Listener[] = [];
   private readonly sockets = new Set<Connection>();
-  private readonly rate: ConnectionRateLimiter;
+  private readonly gate: SocketGate;
   private readonly sys: SysTopics | undefined;
   private closed = false;
 
@@ -62,7 +62,7 @@ export class Broker {
     this.metrics.subscriptions.collect(() => [[undefined, this.core.tree.size]]);
     this.metrics.queued.collect(() => [[undefined, this.core.queuedCount()]]);
     this.metrics.retained.set(undefined, this.core.retained.size);
-    this.rate = new ConnectionRateLimiter(config.limits.connectionsPerSecondPerAddress, () => clock.monotonic());
+    this.gate = new SocketGate(config.limits, clock, this.metrics);
     if (config.sysInterval !== false) this.sys = new SysTopics(this.core, clock, config.sysInterval);
   }
 
@@ -84,10 +84,22 @@ export class Broker {
       for (const l of this.config.listeners) {
         const allowAnonymous = l.allowAnonymous ?? isLoopback(l.host);
         const accept = (s: AcceptedStream) => this.accept(s, `${l.protocol}://${l.host}:${l.port}`, allowAnonymous);
-        if (l.protocol === 'mqtt') this.listeners.push(await listenTcp(l, accept));
+        if (l.protocol === 'mqtt') this.listeners.push(await listenTcp(l, accept, this.gate));
         else {
           const { listenSecure } = await import('./listener-secure.js');
-          this.listeners.push(await listenSecure(l, accept, this.logger, this.config.limits.maxPacketSize));
+          const limits = this.config.limits;
+          this.listeners.push(
+            await listenSecure(l, accept, {
+              gate: this.gate,
+              logger: this.logger,
+              clock: this.core.clock,
+              maxPayload: limits.maxPacketSize,
+              connectTimeout: limits.connectTimeout,
+              maxWriteBuffer: limits.maxWriteBuffer,
+              allowAnonymous,
+              onSlowClient: () => this.metrics.slowClients.inc(),
+            }),
+          );
         }
       }
     } catch (err) {
@@ -104,22 +116,19 @@ export class Broker {
   }
 
   private accept(s: AcceptedStream, listener: string, allowAnonymous: boolean): void {
+    s.stream.on('error', () => undefined); // the Connection listens too; nothing may go uncaught
     if (this.closed) {
       s.stream.destroy();
       return;
     }
-    // Sockets not yet CONNECTed count too, so a flood of idle sockets is bounded.
-    if (this.sockets.size >= this.config.limits.maxConnections + 64) {
-      this.metrics.rejectedConnections.inc({ reason: 'max-connections' });
-      s.stream.destroy();
-      return;
-    }
-    if (!this.rate.allow(s.remoteAddress)) {
-      this.metrics.rejectedConnections.inc({ reason: 'rate' });
-      s.stream.destroy();
-      return;
-    }
-    const conn = new Connection(this.core, s.stream, { remoteAddress: s.remoteAddress, listener, allowAnonymous, certIdentity: s.certIdentity });
+    // Caps, rate and deadline were applied at TCP accept by the gate (socket-gate.ts).
+    const conn = new Connection(this.core, s.stream, {
+      remoteAddress: s.remoteAddress,
+      listener,
+      allowAnonymous,
+      certIdentity: s.certIdentity,
+      onConnected: () => this.gate.promote(s.gateKey),
+    });
     this.sockets.add(conn);
     s.stream.once('close', () => this.sockets.delete(conn));
   }
@@ -182,7 +191,7 @@ export class Broker {
     }
     this.sockets.clear();
     this.core.shutdown();
-    this.rate.clear();
+    this.gate.close();
     await Promise.all(listeners);
     this.core.persistence.close();
   }

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { BrokerListenerConfig } from '../config/sections/broker.js';
 import { FieldgateError } from '../errors.js';
-import type { Logger } from '../observe/logger.js';
 import { bind, type AcceptedStream, type Listener } from './listener.js';
+import { socketKey } from './socket-gate.js';
+import type { WebSocketOptions } from './websocket.js';
 
 export function tlsOptions(config: BrokerListenerConfig): tls.TlsOptions {
   const t = config.tls;
@@ -33,16 +34,22 @@ export function certIdentity(socket: tls.TLSSocket, config: BrokerListenerConfig
   return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
 }
 
-export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, logger: Logger, maxPacketSize: number): Promise<Listener> {
+export interface SecureListenOptions extends Omit<WebSocketOptions, 'allowAnonymous'> {
+  allowAnonymous: boolean;
+}
+
+export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, o: SecureListenOptions): Promise<Listener> {
   if (config.protocol === 'ws' || config.protocol === 'wss') {
     const { listenWebSocket } = await import('./websocket.js');
-    // A frame never needs to be larger than the largest packet plus its framing.
-    return listenWebSocket(config, onStream, logger, maxPacketSize + 16);
+    return listenWebSocket(config, onStream, o);
   }
-  const server = tls.createServer(tlsOptions(config), (socket) => {
-    onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', certIdentity: certIdentity(socket, config) });
+  // The handshake must finish within connectTimeout; the gate's deadline covers CONNECT too.
+  const server = tls.createServer({ ...tlsOptions(config), handshakeTimeout: o.connectTimeout }, (socket) => {
+    if (socket.destroyed) return;
+    onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', certIdentity: certIdentity(socket, config), gateKey: socketKey(socket) });
   });
+  server.on('connection', o.gate.admit);
   // A failed handshake concerns that socket only.
-  server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err) => o.logger.debug({ err: err.message }, 'TLS handshake failed'));
   return bind(server, config);
 }

@@ -3,11 +3,14 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BrokerListenerConfig } from '../config/sections/broker.js';
 import { FieldgateError } from '../errors.js';
+import { socketKey, type SocketGate } from './socket-gate.js';
 
 export interface AcceptedStream {
   stream: Duplex;
   remoteAddress: string;
   certIdentity?: string | undefined;
+  /** The TCP connection under the stream, for the socket gate (socket-gate.ts). */
+  gateKey: string;
 }
 
 export interface Listener {
@@ -20,10 +23,12 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';
 }
 
-export async function listenTcp(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void): Promise<Listener> {
+export async function listenTcp(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, gate: SocketGate): Promise<Listener> {
   const server = net.createServer({ noDelay: true }, (socket) => {
-    onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown' });
+    if (socket.destroyed) return; // refused by the gate
+    onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', gateKey: socketKey(socket) });
   });
+  server.on('connection', gate.admit);
   return bind(server, config);
 }
 

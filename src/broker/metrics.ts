@@ -17,6 +17,7 @@ export function brokerMetrics(registry: MetricsRegistry) {
     authFailures: registry.counter('fieldgate_broker_auth_failures_total', 'CONNECTs refused for bad credentials'),
     protocolErrors: registry.counter('fieldgate_broker_protocol_errors_total', 'connections closed for malformed or forbidden packets'),
     rejectedConnections: registry.counter('fieldgate_broker_rejected_connections_total', 'sockets closed at accept by a limit, by reason'),
+    slowClients: registry.counter('fieldgate_broker_slow_clients_disconnected_total', 'clients disconnected because their unsent bytes passed maxWriteBuffer'),
     throttled: registry.counter('fieldgate_broker_publish_throttled_total', 'times a publisher was paused by the publish rate limit'),
   };
 }

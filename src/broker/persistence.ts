@@ -22,6 +22,8 @@ export interface SessionSnapshot {
   queue: Delivery[];
   /** QoS 2 packet ids received and PUBREC'd but not yet released [MQTT-4.3.3-9]. */
   incomingQos2: number[];
+  /** The user who owns this client id (null: anonymous); absent in snapshots from before issue 18. */
+  owner?: string | null;
 }
 
 export interface BrokerPersistence {

@@ -1,5 +1,6 @@
 // Retained messages: one per topic, replaced by the next, cleared by an empty payload
 // [MQTT-3.3.1-5..7, MQTT-3.3.1-10]. Indexed in memory, written through to persistence.
+import mqtt from 'mqtt-packet';
 import type { BrokerPersistence } from './persistence.js';
 import { topicMatches } from './topics.js';
 import type { Message } from './types.js';
@@ -8,7 +9,15 @@ export class RetainedStore {
   private readonly byTopic = new Map<string, Message>();
 
   constructor(private readonly persistence: BrokerPersistence, private readonly now: () => number) {
-    for (const m of persistence.listRetained()) this.byTopic.set(m.topic, m);
+    for (const m of persistence.listRetained()) {
+      // A message stored before PUBLISH properties were checked (issue 18) may not encode for
+      // MQTT 5 subscribers: it would fail every delivery, forever. It is dropped at start.
+      if (!encodable(m)) {
+        persistence.putRetained({ ...m, payload: Buffer.alloc(0) });
+        continue;
+      }
+      this.byTopic.set(m.topic, m);
+    }
   }
 
   get size(): number {
@@ -49,5 +58,14 @@ export class RetainedStore {
       return;
     }
     out.push(m);
+  }
+}
+
+function encodable(m: Message): boolean {
+  try {
+    mqtt.generate({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: 1, messageId: 1, retain: true, dup: false, ...(m.properties !== undefined ? { properties: m.properties } : {}) }, { protocolVersion: 5 });
+    return true;
+  } catch {
+    return false;
   }
 }

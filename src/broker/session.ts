@@ -33,6 +33,8 @@ export class Session {
   dropped = 0;
   expiryInterval = 0;
   disconnectedAt = 0;
+  /** Who may use this client id: the username that created the session (null: anonymous; issue 18). */
+  owner: string | null | undefined;
   private linkValue: SessionLink | undefined;
   private nextPacketId = 1;
   readonly watermarks: Watermarks;
@@ -60,6 +62,7 @@ export class Session {
     const session = new Session(s.clientId, limits, now);
     session.expiryInterval = s.expiryInterval;
     session.disconnectedAt = s.disconnectedAt;
+    session.owner = s.owner;
     for (const sub of s.subscriptions) session.subscriptions.set(sub.key, sub);
     for (const f of s.inflight) session.inflight.set(f.packetId, f);
     for (const d of s.queue) {
@@ -73,6 +76,7 @@ export class Session {
   snapshot(): SessionSnapshot {
     return {
       clientId: this.clientId,
+      ...(this.owner !== undefined ? { owner: this.owner } : {}),
       expiryInterval: this.expiryInterval,
       disconnectedAt: this.disconnectedAt,
       subscriptions: [...this.subscriptions.values()],

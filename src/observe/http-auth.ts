@@ -7,19 +7,28 @@ import type { IncomingMessage } from 'node:http';
 import { Authenticator, readPasswordFile } from '../broker/auth.js';
 import { isLoopbackHost } from '../config/sections/observe.js';
 import { FieldgateError } from '../errors.js';
+import { LoginGuard } from '../broker/login-guard.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { silentLogger, type Logger } from './logger.js';
 
 export type AccessDecision = { ok: true; username?: string } | { ok: false; status: 401 | 403 | 503; reason: string };
 
-// scrypt at N=2^14 takes ~16 MiB and tens of ms: a burst of wrong passwords must not hold
-// more than this many at once (successes are cached by the Authenticator).
+// scrypt at N=2^14 takes ~16 MiB and tens of ms: no more than this many run at once; the rest
+// wait their turn (issue 18: refusing them with 503 let a guesser lock the operator out).
 const MAX_CONCURRENT_CHECKS = 2;
+// Beyond this many waiting checks the port is overloaded, not guessed at (each source's
+// guesses are already spaced by the LoginGuard before they queue): 503 then.
+const MAX_WAITING_CHECKS = 256;
 
 export class HttpAccess {
   private readonly auth: Authenticator | undefined;
+  private readonly guard: LoginGuard;
   private checking = 0;
+  private readonly waiting: Array<() => void> = [];
 
   /** `usersFile` absent: only loopback requests are served; nobody can log in from elsewhere. */
-  constructor(usersFile: string | undefined) {
+  constructor(usersFile: string | undefined, logger: Logger = silentLogger(), clock: Clock = systemClock) {
+    this.guard = new LoginGuard(clock, logger, 'observe port');
     if (usersFile === undefined) return;
     try {
       this.auth = new Authenticator(readPasswordFile(usersFile));
@@ -33,14 +42,36 @@ export class HttpAccess {
     if (this.auth === undefined) return { ok: false, status: 403, reason: 'no users configured for access off loopback' };
     const creds = parseBasic(req.headers.authorization);
     if (creds === undefined) return { ok: false, status: 401, reason: 'login required' };
-    if (this.checking >= MAX_CONCURRENT_CHECKS) return { ok: false, status: 503, reason: 'busy checking other logins' };
-    this.checking += 1;
+    const source = req.socket.remoteAddress ?? 'unknown';
+    await this.guard.admit(source);
+    if (!(await this.turn())) {
+      this.guard.abandoned(source);
+      return { ok: false, status: 503, reason: 'busy checking other logins' };
+    }
     try {
       const r = await this.auth.authenticate({ username: creds.username, password: creds.password, certIdentity: undefined, allowAnonymous: false });
+      if (r.ok) this.guard.succeeded(source);
+      else this.guard.failed(source);
       return r.ok ? { ok: true, username: creds.username } : { ok: false, status: 401, reason: 'bad credentials' };
     } finally {
       this.checking -= 1;
+      this.waiting.shift()?.();
     }
+  }
+
+  /** Waits for one of the MAX_CONCURRENT_CHECKS slots; false when too many already wait. */
+  private turn(): Promise<boolean> {
+    if (this.checking < MAX_CONCURRENT_CHECKS) {
+      this.checking += 1;
+      return Promise.resolve(true);
+    }
+    if (this.waiting.length >= MAX_WAITING_CHECKS) return Promise.resolve(false);
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.checking += 1;
+        resolve(true);
+      }),
+    );
   }
 }
 

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { socketKey } from '../broker/socket-gate.js';
 import type { AddressInfo } from 'node:net';
 import { FieldgateError } from '../errors.js';
 import type { HealthRegistry } from './health.js';
@@ -25,7 +27,14 @@ export interface ObserveServerOptions {
   /** Password file for requests that arrive off loopback; without it those get 403. */
   users?: string;
   tls?: { cert: string; key: string };
+  /** Time a socket has for its TLS handshake and request headers (issue 18); default 10 s. */
+  connectTimeoutMs?: number;
 }
+
+// Sockets on the observe port, overall and per source address (issue 18 item 4): idle TLS
+// sockets once exhausted the file descriptors. Scrapers and status pages need a handful.
+const MAX_SOCKETS = 256;
+const MAX_SOCKETS_PER_ADDRESS = 32;
 
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' } as const;
 
@@ -34,7 +43,7 @@ export class ObserveServer {
   private readonly access: HttpAccess;
 
   constructor(private readonly options: ObserveServerOptions) {
-    this.access = new HttpAccess(options.users);
+    this.access = new HttpAccess(options.users, options.logger);
   }
 
   async listen(): Promise<AddressInfo> {
@@ -46,9 +55,21 @@ export class ObserveServer {
         res.end();
       });
     };
-    const server: Server = tls !== undefined ? createHttpsServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key) }, handler) : createServer(handler);
-    // Scrapers keep connections alive; close() must not wait for them.
-    server.keepAliveTimeout = 5_000;
+    const deadline = this.options.connectTimeoutMs ?? 10_000;
+    // Headers (and the TLS handshake) within the deadline, checked often enough to honour it.
+    const limits = { headersTimeout: deadline, requestTimeout: 2 * deadline, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(deadline / 4))) };
+    const server: Server =
+      tls !== undefined
+        ? createHttpsServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key), handshakeTimeout: deadline, ...limits }, handler)
+        : createServer(limits, handler);
+    server.on('connection', this.admit);
+    server.on('request', (req: IncomingMessage) => {
+      const key = socketKey(req.socket);
+      const t = this.firstRequest.get(key);
+      if (t === undefined) return;
+      clearTimeout(t);
+      this.firstRequest.delete(key);
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
@@ -61,12 +82,44 @@ export class ObserveServer {
     return address;
   }
 
+  private readonly perAddress = new Map<string, number>();
+  private readonly firstRequest = new Map<string, NodeJS.Timeout>();
+  private open = 0;
+
+  /** Caps sockets at accept, before any handshake or header: overall and per source address. */
+  private readonly admit = (socket: Socket): void => {
+    socket.on('error', () => undefined);
+    const address = socket.remoteAddress ?? 'unknown';
+    const mine = this.perAddress.get(address) ?? 0;
+    if (this.open >= MAX_SOCKETS || mine >= MAX_SOCKETS_PER_ADDRESS) {
+      socket.destroy();
+      return;
+    }
+    this.open++;
+    this.perAddress.set(address, mine + 1);
+    // Until its first request arrives, a socket (TLS handshake included) has the deadline;
+    // after that, keepAliveTimeout and the server's header/request timeouts apply.
+    const key = socketKey(socket);
+    const timer = setTimeout(() => socket.destroy(), this.options.connectTimeoutMs ?? 10_000);
+    this.firstRequest.set(key, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.firstRequest.delete(key);
+      this.open--;
+      const n = (this.perAddress.get(address) ?? 1) - 1;
+      if (n <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, n);
+    });
+  };
+
   async close(): Promise<void> {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
     // Event streams never end on their own: end them first so close() does not wait.
     this.options.status?.events.close();
+    for (const t of this.firstRequest.values()) clearTimeout(t);
+    this.firstRequest.clear();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -81,7 +134,8 @@ export class ObserveServer {
     const access = await this.access.check(req);
     if (!access.ok) {
       // The remote address only: never the Authorization header or the name typed with it.
-      if (access.status !== 401 || req.headers.authorization !== undefined) logger.warn({ remote: req.socket.remoteAddress, path, reason: access.reason }, 'observe request refused');
+      // Bad passwords are summarised once a minute by the login guard (issue 18), not one line each.
+      if (access.status !== 401) logger.warn({ remote: req.socket.remoteAddress, path, reason: access.reason }, 'observe request refused');
       const headers: Record<string, string> = { 'content-type': 'text/plain', ...SECURITY_HEADERS };
       if (access.status === 401) headers['www-authenticate'] = 'Basic realm="fieldgate", charset="UTF-8"';
       if (access.status === 503) headers['retry-after'] = '1';

@@ -1,7 +1,7 @@
 // CONNECT -> CONNACK (MQTT 5.0 §3.1, §3.2; MQTT 3.1.1 §3.1, §3.2).
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
-import type { Connection, Will } from '../connection.js';
+import type { CloseLogLevel, Connection, Will } from '../connection.js';
 import { RC, v3ConnackCode } from '../reason-codes.js';
 import { isValidTopicName } from '../topics.js';
 import type { QoS } from '../types.js';
@@ -36,6 +36,12 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
   }
   conn.clientId = clientId;
 
+  // A source that keeps failing waits for its slot before its password is checked (login-guard.ts).
+  const guessing = packet.username !== undefined && conn.info.certIdentity === undefined;
+  if (guessing) {
+    await core.loginGuard.admit(conn.remoteAddress);
+    if (conn.isClosed()) return core.loginGuard.abandoned(conn.remoteAddress);
+  }
   // Identity: a verified certificate's CN when the listener says so, else username/password.
   const identity = await core.auth.authenticate({
     username: packet.username,
@@ -43,16 +49,24 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
     certIdentity: conn.info.certIdentity,
     allowAnonymous: conn.info.allowAnonymous,
   });
-  if (conn.isClosed()) return;
+  if (conn.isClosed()) {
+    if (guessing) core.loginGuard.abandoned(conn.remoteAddress);
+    return;
+  }
   if (!identity.ok) {
     core.metrics.authFailures.inc();
-    core.logger.info({ clientId, username: packet.username, remote: conn.remoteAddress }, 'broker refused a client: bad credentials');
+    if (guessing) core.loginGuard.failed(conn.remoteAddress);
     return refuse(conn, identity.reason === 'not-authorized' ? RC.notAuthorized : RC.badUserNameOrPassword, 'not authorized');
   }
   conn.username = identity.username;
+  if (guessing) core.loginGuard.succeeded(conn.remoteAddress);
+  if (!core.mayUseClientId(clientId, identity.username)) {
+    core.metrics.authFailures.inc();
+    return refuse(conn, RC.notAuthorized, 'client id belongs to another user', 'warn');
+  }
 
   if (core.connectedCount() >= core.limits.maxConnections && !core.hasLiveConnection(clientId)) {
-    return refuse(conn, v5 ? RC.quotaExceeded : RC.serverUnavailable, 'too many connections');
+    return refuse(conn, v5 ? RC.quotaExceeded : RC.serverUnavailable, 'too many connections', 'warn');
   }
 
   if (packet.will !== undefined) {
@@ -118,6 +132,7 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
     connack.returnCode = 0;
   }
   conn.state = 'connected';
+  conn.info.onConnected?.();
   conn.write(connack);
   conn.startKeepalive(keepalive);
   core.logger.debug({ clientId, username: conn.username, remote: conn.remoteAddress, protocolVersion: conn.protocolVersion, clean, present }, 'client connected');
@@ -126,10 +141,10 @@ export async function handleConnect(conn: Connection, packet: IConnectPacket): P
 }
 
 /** CONNACK with a failure code, then close [MQTT-3.2.2-5]; the session is not touched. */
-function refuse(conn: Connection, reasonCode: number, reason: string): void {
+function refuse(conn: Connection, reasonCode: number, reason: string, level: CloseLogLevel = 'debug'): void {
   const connack: IConnackPacket = conn.isV5
     ? { cmd: 'connack', sessionPresent: false, reasonCode, ...(conn.core.problemInfo(conn) ? { properties: { reasonString: reason } } : {}) }
     : { cmd: 'connack', sessionPresent: false, returnCode: v3ConnackCode(reasonCode) };
   conn.write(connack);
-  conn.close(`CONNECT refused: ${reason}`, false);
+  conn.close(`CONNECT refused: ${reason}`, false, level, reasonCode);
 }

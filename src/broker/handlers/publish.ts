@@ -35,9 +35,12 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   const id = packet.messageId;
   if (qos > 0 && (id === undefined || id === 0)) return conn.protocolViolation(RC.protocolError, 'QoS > 0 without a packet identifier'); // [MQTT-2.2.1-3]
 
-  // Incoming Receive Maximum: QoS 2 flows not yet released [MQTT-3.3.4-9].
+  // Incoming Receive Maximum: QoS 2 flows not yet released [MQTT-3.3.4-9]. A 3.1.1 client was
+  // never told a limit (3.1.1 has none), so it is slowed instead: its socket is not read for a
+  // moment; the packet id space still bounds what it can hold open (issue 12 item 5).
   if (qos === 2 && id !== undefined && !session.incomingQos2.has(id) && session.incomingQos2.size >= core.limits.maxInflight) {
-    return conn.protocolViolation(RC.receiveMaximumExceeded, 'Receive Maximum exceeded');
+    if (conn.isV5) return conn.protocolViolation(RC.receiveMaximumExceeded, 'Receive Maximum exceeded');
+    conn.pauseFor(1);
   }
 
   conn.throttlePublish();

@@ -28,6 +28,13 @@ export const listenerSchema = z
       .boolean()
       .optional()
       .meta({ description: 'accept clients without a username; default: only on loopback addresses' }),
+    allowedOrigins: z
+      .array(z.string().min(1))
+      .optional()
+      .meta({
+        description:
+          'ws/wss: browser Origins allowed to connect (e.g. https://hmi.site.local); default: any origin on a listener that needs a login, only same-origin pages on an anonymous one',
+      }),
   })
   .superRefine((l, ctx) => {
     if ((l.protocol === 'mqtts' || l.protocol === 'wss') && l.tls === undefined) {
@@ -69,9 +76,21 @@ const limitsSchema = z.strictObject({
   maxQueuedBytes: size('payload bytes queued per client').prefault('16MiB'),
   maxSessionExpiry: duration('longest a disconnected session is kept (MQTT 3.1.1 clean session 0 uses this)').prefault('7d'),
   maxKeepalive: duration('largest keep alive granted; MQTT 5 clients asking for more (or 0) are told this one').prefault('65535s'),
-  connectTimeout: duration('time a new socket has to send CONNECT').prefault('10s'),
+  connectTimeout: duration('time a new socket has, from TCP accept, to finish its TLS handshake, WebSocket upgrade and CONNECT').prefault('10s'),
+  maxPendingConnections: z
+    .number()
+    .int()
+    .min(1)
+    .default(256)
+    .meta({ description: 'sockets that have not completed CONNECT, all listeners together; beyond this new sockets are closed at accept' }),
+  maxPendingPerAddress: z
+    .number()
+    .int()
+    .min(1)
+    .default(32)
+    .meta({ description: 'sockets that have not completed CONNECT from one source address, so one address cannot lock logins out' }),
   topicAliasMaximum: z.number().int().min(0).max(65535).default(64),
-  maxWriteBuffer: size('unsent bytes per client beyond which QoS 0 messages to it are dropped').prefault('4MiB'),
+  maxWriteBuffer: size('unsent bytes per client: beyond this QoS 0 messages to it are dropped, and a client still not reading is disconnected').prefault('4MiB'),
 });
 
 export const brokerSchema = z

@@ -1,0 +1,58 @@
+// Issue 18 item 4, observe port: idle sockets (no request, or headers that never end) are
+// closed within the deadline, the number of sockets is capped per source address and overall,
+// and a flood from one address (127.0.0.5) leaves the port usable from another.
+import net from 'node:net';
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HealthRegistry } from './health.js';
+import { ObserveServer } from './http-server.js';
+import { silentLogger } from './logger.js';
+import { MetricsRegistry } from './metrics.js';
+
+let server: ObserveServer | undefined;
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await server?.close();
+  server = undefined;
+});
+
+function open(port: number, localAddress: string): Promise<{ s: net.Socket; closed: Promise<number> }> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress });
+    sockets.push(s);
+    s.on('error', () => undefined);
+    const closed = new Promise<number>((r) => s.once('close', () => r(Date.now())));
+    s.once('connect', () => resolve({ s, closed }));
+    s.once('close', () => resolve({ s, closed }));
+  });
+}
+
+function get(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+describe('observe port deadlines and caps (issue 18)', () => {
+  it('closes idle and slow-header sockets within the deadline; a flood from one address leaves others served', async () => {
+    server = new ObserveServer({ host: '127.0.0.1', port: 0, metrics: new MetricsRegistry(), health: new HealthRegistry(), logger: silentLogger(), connectTimeoutMs: 1000 });
+    const { port } = await server.listen();
+    const t0 = Date.now();
+    const idle = await open(port, '127.0.0.1');
+    const slow = await open(port, '127.0.0.1');
+    slow.s.write('GET /health HTTP/1.1\r\nHost: x\r\n'); // never finishes its headers
+    const flood = await Promise.all(Array.from({ length: 300 }, () => open(port, '127.0.0.5')));
+    expect(await get(port)).toBe(200);
+    const refusedAtOnce = (await Promise.all(flood.map((f) => Promise.race([f.closed, new Promise<number>((r) => setTimeout(() => r(0), 300))])))).filter((t) => t > 0).length;
+    expect(refusedAtOnce).toBeGreaterThanOrEqual(300 - 32);
+    for (const x of [idle, slow]) {
+      const at = await Promise.race([x.closed, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
+      expect(at).toBeGreaterThan(0);
+      expect(at - t0).toBeLessThan(4000);
+    }
+  }, 20_000);
+});
