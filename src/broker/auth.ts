@@ -75,7 +75,7 @@ export class Authenticator {
    * answer time does not tell which usernames exist (issue 18 item 5). Same cost parameters as
    * the first configured user; a random key no password can match.
    */
-  private readonly decoy: string | undefined;
+  private decoy: string | undefined;
 
   constructor(users: ReadonlyArray<{ username: string; passwordHash: string }>) {
     this.replace(users);
@@ -87,9 +87,9 @@ export class Authenticator {
     this.verified.clear();
     for (const u of users) this.users.set(u.username, u.passwordHash);
     const first = users[0]?.passwordHash.split('$');
-    if (first !== undefined && first.length === 6) {
-      this.decoy = `scrypt$${first[1]}$${first[2]}$${first[3]}$${randomBytes(16).toString('base64')}$${randomBytes(KEY_LENGTH).toString('base64')}`;
-    }
+    this.decoy = first !== undefined && first.length === 6
+      ? `scrypt$${first[1]}$${first[2]}$${first[3]}$${randomBytes(16).toString('base64')}$${randomBytes(KEY_LENGTH).toString('base64')}`
+      : undefined;
   }
 
   async authenticate(c: Credentials): Promise<AuthResult> {
