@@ -4,7 +4,7 @@
 // library and an executable /usr/bin/fieldgate: nothing in the unit is rewritten for the test.
 // The system call filter is checked against what the gateway really calls, under strace.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,9 @@ function scratchRoot(withBinary: boolean): string {
     mkdirSync(join(root, 'usr/bin'), { recursive: true });
     writeFileSync(join(root, 'usr/bin/fieldgate'), `#!/bin/sh\nexec node ${CLI} "$@"\n`);
     chmodSync(join(root, 'usr/bin/fieldgate'), 0o755);
+    // ExecReload (issue 20) runs kill from procps, which every Debian root has.
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    cpSync(realpathSync('/bin/kill'), join(root, 'bin/kill'));
   }
   return root;
 }
