@@ -8,9 +8,11 @@
 // of every counter exactly once, the outage's values flagged historical, and the outbox must be
 // empty: records left it only on the host's confirmation (docs/host.md, "Confirmations").
 //
-// Teeth: FG_HC_CONFIRM=fence or qos1 (records deleted on the broker's PUBACK, i.e. "the broker
-// read it") loses the values the killed broker held; FG_HC_HOST_ACKPREFIX=elsewhere (the host's
-// acks go where the edge does not listen) never drains the outbox. Each makes this test fail.
+// Teeth: FG_HC_HOST_ACKPREFIX=elsewhere (the host's acks go where the edge does not listen):
+// the outbox never drains, the test fails every time. FG_HC_CONFIRM=fence (records deleted on
+// the broker's PUBACK of a fence, i.e. "the broker read it") loses what the killed broker held
+// beyond the stalled host's socket buffer: 292 values in one of four runs here (the others had
+// fewer accepted records than that buffer holds).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
