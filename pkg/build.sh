@@ -73,9 +73,9 @@ rm -rf "$APP/node_modules/protobufjs/cli"
 # some production dependencies still depend on @types packages.
 rm -rf "$APP/node_modules/@types"
 find "$APP/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
-# The dependencies' own tests and fixtures (pino, sonic-boom, zod's *.test.ts...): nothing loads
+# The dependencies' own tests and fixtures (pino, sonic-boom, zod's *.test.ts, pg-protocol's testing/): nothing loads
 # them, and the package carries no test code (issue 15).
-find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name fixture -o -name fixtures \) -exec rm -rf {} +
+find "$APP/node_modules" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name testing -o -name fixture -o -name fixtures \) -exec rm -rf {} +
 find "$APP/node_modules" -type f \( -name '*.test.*' -o -name '*.spec.*' \) -delete
 rm -f "$APP/package-lock.json"
 
