@@ -107,11 +107,12 @@ describe('fieldgate host with two real gateways through Mosquitto', () => {
         rebirth: true,
         onError: () => undefined,
         write: (line) => {
-          const m = JSON.parse(line) as { topic: string; type?: string; metrics?: Array<{ name: string; value: unknown; timestamp?: number }> };
+          const m = JSON.parse(line) as { topic: string; type?: string; metrics?: Array<{ name?: string; value: unknown; timestamp?: number }> };
           if (m.type !== 'DDATA') return;
           const device = m.topic.split('/')[4] ?? '';
-          // A watcher that reconnected after the births cannot name alias-only metrics: skip those.
-          for (const x of m.metrics ?? []) if (x.timestamp !== undefined && !x.name.startsWith('alias ')) seen.push({ node: `e2e/${g.node}`, device, metric: x.name, ts: x.timestamp, value: x.value });
+          // A watcher that reconnected after the births cannot name alias-only metrics (watch prints
+          // them without a name, `unknownAlias: true`): skip those.
+          for (const x of m.metrics ?? []) if (x.timestamp !== undefined && x.name !== undefined) seen.push({ node: `e2e/${g.node}`, device, metric: x.name, ts: x.timestamp, value: x.value });
         },
       });
       cleanups.push(() => w.stop());
@@ -205,10 +206,12 @@ describe('fieldgate host with two real gateways through Mosquitto', () => {
     const during = rows.filter((r) => r.ts > outageFrom + 300 && r.ts < outageTo - 300);
     expect(during.length).toBeGreaterThan(20);
     expect(during.filter((r) => !r.historical)).toEqual([]);
-    // Duplicates did arrive and were dropped by their key.
+    // Duplicates dropped by their key are counted, not required: with the edge's default
+    // `confirm: qos1` (issue 13) a record is re-sent only if the kill falls between its PUBLISH
+    // and its PUBACK, so some runs have none. Dropping a replayed key is asserted by
+    // test/host/host.test.ts (a scripted edge that replays across a restart).
     const drops = nodes.reduce((s, n) => s + n.dedupDrops, 0);
     expect(nodes.map((n) => n.node).sort()).toEqual(['e2e/gw-a', 'e2e/gw-b']);
-    expect(drops).toBeGreaterThan(0);
     process.stderr.write(`host e2e: ${rows.length} rows, ${considered.length} local values compared, ${during.length} outage values historical, ${drops} duplicates dropped\n`);
   }, 120_000);
 });
