@@ -35,26 +35,26 @@ export class LocalSparkplug {
   private drainScheduled: ReturnType<typeof setImmediate> | undefined;
   private cursor = 0;
 
-  constructor(private readonly o: LocalSparkplugOptions) {
+  constructor(private readonly options: LocalSparkplugOptions) {
     this.edge = new EdgeNode({
-      identity: o.identity,
-      devices: o.devices,
+      identity: options.identity,
+      devices: options.devices,
       outbox: this.outbox,
       appendQueue: this.queue,
-      bdSeqStore: o.bdSeqStore ?? new MemoryBdSeqStore(),
-      ...(o.journal !== undefined ? { journal: o.journal } : {}),
-      write: (device, tag, value) => o.runtime.write(device, tag, value),
-      snapshot: () => o.runtime.devices(),
-      nodeMetrics: () => o.nodeMetrics(this.edge.commandStats()),
-      clock: o.clock,
-      logger: o.logger.child({ stream: 'local' }),
+      bdSeqStore: options.bdSeqStore ?? new MemoryBdSeqStore(),
+      ...(options.journal !== undefined ? { journal: options.journal } : {}),
+      write: (device, tag, value) => options.runtime.write(device, tag, value),
+      snapshot: () => options.runtime.devices(),
+      nodeMetrics: () => options.nodeMetrics(this.edge.commandStats()),
+      clock: options.clock,
+      logger: options.logger.child({ stream: 'local' }),
     });
-    o.runtime.onUpdates((u) => this.edge.onUpdates(u));
-    o.runtime.onDeviceState((c) => this.edge.onDeviceState(c));
+    options.runtime.onUpdates((u) => this.edge.onUpdates(u));
+    options.runtime.onDeviceState((c) => this.edge.onDeviceState(c));
   }
 
   start(): void {
-    const { broker, identity } = this.o;
+    const { broker, identity } = this.options;
     this.unsubscribe.push(this.outbox.onAppend(() => this.scheduleDrain()));
     for (const s of this.edge.subscriptions()) {
       this.unsubscribe.push(broker.subscribe(s.filter, (m) => this.edge.onMessage(m.topic, m.payload), { qos: 1 }));
@@ -65,7 +65,7 @@ export class LocalSparkplug {
       resumeDrain: () => this.scheduleDrain(),
       reconnect: () => undefined,
     });
-    this.o.logger.info({ group: identity.group, node: identity.node }, 'Sparkplug stream published into the local broker');
+    this.options.logger.info({ group: identity.group, node: identity.node }, 'Sparkplug stream published into the local broker');
   }
 
   refreshNodeMetrics(): void {
@@ -79,7 +79,7 @@ export class LocalSparkplug {
     this.drain();
     for (const u of this.unsubscribe.splice(0)) u();
     const death = this.edge.shutdownMessage();
-    if (death !== undefined) this.o.broker.publish(death.topic, death.payload, { qos: 1 });
+    if (death !== undefined) this.options.broker.publish(death.topic, death.payload, { qos: 1 });
     this.edge.sessionDown();
     this.outbox.close();
   }
@@ -99,7 +99,7 @@ export class LocalSparkplug {
       for (const r of batch) {
         this.cursor = r.seq;
         const m = this.edge.encode(r);
-        if (m !== undefined) this.o.broker.publish(m.topic, m.payload, { qos: m.qos });
+        if (m !== undefined) this.options.broker.publish(m.topic, m.payload, { qos: m.qos });
       }
       this.outbox.ackThrough(this.cursor);
     }

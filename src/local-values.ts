@@ -25,18 +25,18 @@ export class LocalValues {
   readonly limits: CommandLimits;
 
   constructor(
-    private readonly o: { config: LocalConfig; broker: Broker; runtime: Runtime; journal?: CommandJournal | undefined; clock: Clock; logger: Logger; units: Map<string, string | undefined> },
+    private readonly options: { config: LocalConfig; broker: Broker; runtime: Runtime; journal?: CommandJournal | undefined; clock: Clock; logger: Logger; units: Map<string, string | undefined> },
   ) {
-    this.units = o.units;
-    this.limits = new CommandLimits({ clock: o.clock, log: o.logger });
-    if (o.config.values.enabled) o.runtime.onUpdates((u) => this.publishValues(u));
+    this.units = options.units;
+    this.limits = new CommandLimits({ clock: options.clock, log: options.logger });
+    if (options.config.values.enabled) options.runtime.onUpdates((u) => this.publishValues(u));
   }
 
   start(): void {
-    const { commands } = this.o.config;
+    const { commands } = this.options.config;
     if (!commands.enabled) return;
     const prefix = commands.prefix;
-    this.unsubscribe = this.o.broker.subscribe(`${prefix}/#`, (m) => this.onCommand(m.topic.slice(prefix.length + 1), m.payload, m.origin), { qos: 1 });
+    this.unsubscribe = this.options.broker.subscribe(`${prefix}/#`, (m) => this.onCommand(m.topic.slice(prefix.length + 1), m.payload, m.origin), { qos: 1 });
   }
 
   stop(): void {
@@ -45,14 +45,14 @@ export class LocalValues {
   }
 
   private publishValues(updates: readonly TagUpdate[]): void {
-    const prefix = this.o.config.values.prefix;
+    const prefix = this.options.config.values.prefix;
     for (const u of updates) {
       const unit = this.units.get(`${u.device}/${u.tag}`);
       const payload = JSON.stringify({ value: jsonValue(u.value), quality: u.quality, timestamp: u.sourceTime, ...(unit !== undefined ? { unit } : {}) });
       try {
-        this.o.broker.publish(`${prefix}/${u.device}/${u.tag}`, payload, { qos: 0, retain: true });
+        this.options.broker.publish(`${prefix}/${u.device}/${u.tag}`, payload, { qos: 0, retain: true });
       } catch (e) {
-        this.o.logger.warn({ device: u.device, tag: u.tag, err: errorMessage(e) }, 'value not published locally');
+        this.options.logger.warn({ device: u.device, tag: u.tag, err: errorMessage(e) }, 'value not published locally');
       }
     }
   }
@@ -60,7 +60,7 @@ export class LocalValues {
   private onCommand(path: string, payload: Buffer, origin: string | undefined): void {
     const slash = path.indexOf('/');
     const reply = (result: object): void => {
-      this.o.broker.publish(`${this.o.config.commands.prefix}-result/${path}`, JSON.stringify(result), { qos: 1 });
+      this.options.broker.publish(`${this.options.config.commands.prefix}-result/${path}`, JSON.stringify(result), { qos: 1 });
     };
     if (!this.limits.admit(`client:${origin ?? ''}`)) return reply({ ok: false, error: RATE_LIMIT_REASON });
     if (slash <= 0 || slash === path.length - 1) return reply({ ok: false, error: 'topic must be <prefix>/<device>/<tag>' });
@@ -72,20 +72,20 @@ export class LocalValues {
     } catch {
       value = payload.toString('utf8'); // a bare word is a string value
     }
-    const now = this.o.clock.now();
-    const id = this.o.journal?.received({ source: 'local', device, metric: tag, value: payload.toString('utf8'), receivedAt: now });
+    const now = this.options.clock.now();
+    const id = this.options.journal?.received({ source: 'local', device, metric: tag, value: payload.toString('utf8'), receivedAt: now });
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-      this.o.journal?.completed(id ?? 0, 'refused', 'value must be a JSON number, boolean or string', now);
+      this.options.journal?.completed(id ?? 0, 'refused', 'value must be a JSON number, boolean or string', now);
       return reply({ ok: false, error: 'value must be a JSON number, boolean or string' });
     }
-    this.o.runtime.write(device, tag, value).then(
+    this.options.runtime.write(device, tag, value).then(
       () => {
-        if (id !== undefined) this.o.journal?.completed(id, 'ok', undefined, this.o.clock.now());
+        if (id !== undefined) this.options.journal?.completed(id, 'ok', undefined, this.options.clock.now());
         reply({ ok: true });
       },
       (e: unknown) => {
-        if (id !== undefined) this.o.journal?.completed(id, 'failed', errorMessage(e), this.o.clock.now());
-        this.o.logger.warn({ device, tag, err: errorMessage(e) }, 'local command failed');
+        if (id !== undefined) this.options.journal?.completed(id, 'failed', errorMessage(e), this.options.clock.now());
+        this.options.logger.warn({ device, tag, err: errorMessage(e) }, 'local command failed');
         reply({ ok: false, error: errorMessage(e) });
       },
     );

@@ -1,5 +1,6 @@
 // One network connection: framing, parsing, writing, keep alive, and closing it without
-// touching any other client. Packet semantics live in handlers/ behind dispatcher.ts.
+// touching any other client. Packet semantics live in handlers/ behind dispatcher.ts; when
+// reading pauses and resumes, in read-gate.ts.
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
@@ -12,7 +13,7 @@ import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
 import { decodeFast, encodePublishFast } from './codec.js';
-import { MAX_STALL_MS } from './backpressure.js';
+import { ReadGate } from './read-gate.js';
 import { checkPublishProperties } from './property-check.js';
 
 export interface ConnectionInfo {
@@ -68,26 +69,30 @@ export class Connection implements SessionLink {
   private readonly parser = mqtt.parser();
   private keepaliveMs = 0;
   private lastActivity: number;
-  private timer: TimerHandle | undefined;
+  /** The CONNECT deadline until CONNECT, then keep alive supervision. */
+  private keepaliveTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
-  /** True while an async step (the password check) runs; later bytes wait in the framer. */
-  private waiting = false;
-  private tokens = 0;
-  private tokensAt = 0;
-  private paused = false;
+  private readonly gate: ReadGate;
   private corked = false;
-  private stalled = false;
   private writesInFlight = 0;
   private readonly written = (): void => {
     this.writesInFlight--;
   };
-  private stallTimer: TimerHandle | undefined;
 
   constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
     this.info = info;
     this.sendWindow = core.limits.maxInflight;
     this.framer = new Framer(core.limits.maxPacketSize);
     this.lastActivity = core.clock.monotonic();
+    this.gate = new ReadGate({
+      stream, clock: core.clock, limits: core.limits, metrics: core.metrics,
+      isClosed: () => this.isClosed(),
+      readBuffered: () => this.frameBuffered(Buffer.alloc(0)),
+      suspendKeepalive: () => this.clearKeepalive(),
+      resumeKeepalive: () => {
+        if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs);
+      },
+    });
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
     this.parser.on('error', (err: Error) => this.protocolViolation(RC.malformedPacket, err.message));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -95,7 +100,7 @@ export class Connection implements SessionLink {
     stream.on('close', () => this.close('socket closed', false));
     stream.on('end', () => this.close('client closed the connection', false));
     // A socket that never sends CONNECT is closed after connectTimeout [MQTT-3.1.4-1].
-    this.timer = core.clock.setTimeout(() => {
+    this.keepaliveTimer = core.clock.setTimeout(() => {
       if (this.state === 'new') this.close('no CONNECT in time', false);
     }, core.limits.connectTimeout);
   }
@@ -117,7 +122,7 @@ export class Connection implements SessionLink {
     if (this.state === 'closed') return;
     this.lastActivity = this.core.clock.monotonic(); // any packet resets keep alive [MQTT-3.1.2-22]
     this.core.metrics.bytesIn.inc(undefined, chunk.length);
-    if (this.waiting || this.paused || this.stalled) {
+    if (!this.gate.isOpen()) {
       this.framer.hold(chunk);
       return;
     }
@@ -141,7 +146,7 @@ export class Connection implements SessionLink {
       const fast = decodeFast(frame, this.protocolVersion);
       if (fast !== undefined) {
         this.onPacket(fast);
-        return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
+        return !this.isClosed() && this.gate.isOpen();
       }
     }
     // MQTT 5 PUBLISH properties are checked byte for byte first: mqtt-packet would accept a
@@ -160,43 +165,30 @@ export class Connection implements SessionLink {
     } catch (err) {
       this.protocolViolation(RC.malformedPacket, (err as Error).message);
     }
-    return !this.isClosed() && !this.waiting && !this.paused && !this.stalled;
+    return !this.isClosed() && this.gate.isOpen();
   }
 
   private onPacket(packet: Packet): void {
     if (this.state === 'closed') return;
     try {
       const pending = dispatch(this, packet);
-      if (pending !== undefined) {
-        this.waiting = true;
-        this.stream.pause();
-        pending
-          .catch((err: unknown) => this.protocolViolation(RC.unspecifiedError, (err as Error).message))
-          .finally(() => this.afterWait());
-      }
+      if (pending !== undefined) this.gate.waitFor(pending, (err) => this.protocolViolation(RC.unspecifiedError, err.message));
     } catch (err) {
       this.core.logger.error({ clientId: this.clientId, err }, 'broker handler failed; closing this connection');
       this.protocolViolation(RC.implementationSpecificError, 'internal error');
     }
   }
 
-  private afterWait(): void {
-    this.waiting = false;
-    if (this.isClosed()) return;
-    this.frameBuffered(Buffer.alloc(0));
-    if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
-  }
-
   /** Starts keep alive supervision: 1.5 times the negotiated interval [MQTT-3.1.2-24]. */
   startKeepalive(seconds: number): void {
-    this.clearTimer();
+    this.clearKeepalive();
     this.keepaliveMs = seconds * 1500;
     if (seconds > 0) this.armKeepalive(this.keepaliveMs);
   }
 
   private armKeepalive(ms: number): void {
-    this.timer = this.core.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.keepaliveTimer = this.core.clock.setTimeout(() => {
+      this.keepaliveTimer = undefined;
       const idle = this.core.clock.monotonic() - this.lastActivity;
       if (idle >= this.keepaliveMs) this.disconnect(RC.keepAliveTimeout, 'keep alive timeout');
       else this.armKeepalive(this.keepaliveMs - idle);
@@ -205,71 +197,17 @@ export class Connection implements SessionLink {
 
   /** Stops reading this publisher until the congested subscribers drain (backpressure.ts). */
   waitForSubscribers(sessions: readonly Session[]): void {
-    if (this.stalled || this.isClosed()) return;
-    this.stalled = true;
-    this.stream.pause();
-    this.core.metrics.throttled.inc();
-    const waiting = new Set(sessions);
-    let done = false;
-    const resume = () => {
-      if (done) return;
-      done = true;
-      this.core.clock.clearTimeout(timer);
-      // Whoever did not drain in time is not keeping up: it stops slowing anyone (issue 18).
-      for (const s of waiting) {
-        s.watermarks.offClear(waiters.get(s) as () => void);
-        s.watermarks.stuck = true;
-      }
-      this.stalled = false;
-      if (this.isClosed()) return;
-      this.frameBuffered(Buffer.alloc(0));
-      if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
-    };
-    const timer = this.core.clock.setTimeout(resume, MAX_STALL_MS);
-    this.stallTimer = timer;
-    const waiters = new Map<Session, () => void>();
-    for (const s of sessions) {
-      const cleared = () => {
-        waiting.delete(s);
-        if (waiting.size === 0) resume();
-      };
-      waiters.set(s, cleared);
-      s.watermarks.onClear(cleared);
-    }
+    this.gate.waitForSubscribers(sessions);
   }
 
   /** Per-client publish rate: a fast publisher is paused, never dropped (issue 3 limits). */
   throttlePublish(): void {
-    const rate = this.core.limits.publishesPerSecondPerClient;
-    if (rate <= 0) return;
-    const now = this.core.clock.monotonic();
-    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
-    this.tokensAt = now;
-    this.tokens -= 1;
-    if (this.tokens >= 0 || this.paused) return;
-    this.pauseFor(Math.ceil((-this.tokens * 1000) / rate));
+    this.gate.throttlePublish();
   }
 
-  /**
-   * Stops reading this client for `ms` (its bytes wait in the kernel, then in the framer), so a
-   * burst is slowed, never refused: publish rate, and a 3.1.1 client past the in-flight limit
-   * it cannot know about (issue 12 item 5).
-   */
+  /** Stops reading this client for `ms`; see ReadGate.pauseFor. */
   pauseFor(ms: number): void {
-    if (this.paused || this.isClosed()) return;
-    this.paused = true;
-    this.stream.pause();
-    this.core.metrics.throttled.inc();
-    this.clearTimer();
-    this.timer = this.core.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.paused = false;
-      if (this.state === 'closed') return;
-      if (this.keepaliveMs > 0) this.armKeepalive(this.keepaliveMs);
-      // Packets that arrived behind the throttled one go first, in order.
-      this.frameBuffered(Buffer.alloc(0));
-      if (!this.isClosed() && !this.waiting && !this.paused && !this.stalled) this.stream.resume();
-    }, ms);
+    this.gate.pauseFor(ms);
   }
 
   write(packet: Packet): boolean {
@@ -378,9 +316,8 @@ export class Connection implements SessionLink {
       { clientId: this.clientId === '' ? undefined : this.clientId, username: this.username, remote: this.remoteAddress, listener: this.info.listener, reason, ...(reasonCode !== undefined ? { reasonCode } : {}), graceful, connected: wasConnected },
       'broker connection closed',
     );
-    this.clearTimer();
-    if (this.stallTimer !== undefined) this.core.clock.clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.clearKeepalive();
+    this.gate.close();
     this.parser.removeAllListeners('packet');
     // end() flushes what was written (a DISCONNECT or CONNACK with a reason) before FIN; the
     // timer bounds how long a peer that stopped reading can hold the socket.
@@ -402,8 +339,8 @@ export class Connection implements SessionLink {
     this.stream.destroy();
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+  private clearKeepalive(): void {
+    if (this.keepaliveTimer !== undefined) this.core.clock.clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
   }
 }

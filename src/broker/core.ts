@@ -1,8 +1,9 @@
-// The broker's shared state: sessions, the subscription tree, retained messages, wills, and
-// routing a message to every matching subscriber. Listeners and sockets live in index.ts.
+// The broker's shared state: the subscription tree, retained messages, wills, and routing a
+// message to every matching subscriber. Session lifecycle (expiry, saving) lives in
+// session-registry.ts; listeners and sockets in index.ts.
 import type { Logger } from '../observe/logger.js';
 import type { BrokerLimits } from '../config/sections/broker.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Acl } from './acl.js';
 import type { Authenticator } from './auth.js';
 import type { Connection } from './connection.js';
@@ -10,7 +11,8 @@ import type { BrokerMetrics } from './metrics.js';
 import type { BrokerPersistence } from './persistence.js';
 import { LoginGuard } from './login-guard.js';
 import { RetainedStore } from './retained.js';
-import { Session } from './session.js';
+import type { Session } from './session.js';
+import { SessionRegistry } from './session-registry.js';
 import { TopicTree, type Match, type SharedMatch } from './topic-tree.js';
 import { Wills } from './wills.js';
 import type { Delivery, Message, QoS, Subscription } from './types.js';
@@ -19,15 +21,7 @@ import type { Delivery, Message, QoS, Subscription } from './types.js';
 export type LocalHandler = (message: Message) => void;
 
 export const LOCAL_PREFIX = '\u0000local:'; // U+0000 cannot appear in an MQTT client id [MQTT-1.5.4-2]
-const NEVER_EXPIRES = 0xffff_ffff;
-// setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are re-armed in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/**
- * Persistent sessions changed since their last save are written at most this long after the
- * change: a crash loses at most this much of their subscriptions and queued messages, and a
- * busy session costs one write per interval, not one per message.
- */
-export const SESSION_SAVE_INTERVAL_MS = 1000;
+export { SESSION_SAVE_INTERVAL_MS } from './session-registry.js';
 
 export interface CoreDeps {
   limits: BrokerLimits;
@@ -48,18 +42,16 @@ export class BrokerCore {
   readonly acl: Acl;
   readonly persistence: BrokerPersistence;
   readonly loginGuard: LoginGuard;
-  readonly sessions = new Map<string, Session>();
   readonly tree = new TopicTree();
+  private readonly registry: SessionRegistry;
+  readonly sessions: ReadonlyMap<string, Session>;
   readonly retained: RetainedStore;
   readonly connections = new Set<Connection>();
   private readonly locals = new Map<string, LocalHandler>();
   private readonly wills: Wills;
-  private readonly expiryTimers = new Map<string, TimerHandle>();
   // Keyed by the tree's member map, so a group's cursor goes when the group does.
   private readonly shareCursor = new WeakMap<Map<string, Subscription>, number>();
   private liveCount = 0;
-  private readonly dirty = new Set<Session>();
-  private saveTimer: TimerHandle | undefined;
   /** Sessions that became congested during the current route(); read by the PUBLISH handler. */
   readonly congested: Session[] = [];
   private localSeq = 0;
@@ -75,7 +67,12 @@ export class BrokerCore {
     this.loginGuard = new LoginGuard(deps.clock, deps.logger, 'broker');
     this.retained = new RetainedStore(deps.persistence, () => this.clock.now());
     this.wills = new Wills(this.clock, this.acl, this.metrics, this.logger, (m) => this.route(m));
-    this.restoreSessions();
+    this.registry = new SessionRegistry({
+      limits: deps.limits, clock: deps.clock, logger: deps.logger, persistence: deps.persistence, tree: this.tree,
+      onExpired: (clientId) => this.wills.publishNow(clientId),
+    });
+    this.sessions = this.registry.sessions;
+    this.registry.restore();
   }
 
   connectedCount(): number {
@@ -102,58 +99,21 @@ export class BrokerCore {
     return true;
   }
 
-  private sessionLimits() {
-    return { maxQueued: this.limits.maxQueued, maxQueuedBytes: this.limits.maxQueuedBytes };
-  }
-
-  /** Sessions saved before a restart come back with their subscriptions and queues. */
-  private restoreSessions(): void {
-    const now = this.clock.now();
-    for (const snap of this.persistence.listSessions()) {
-      const session = Session.fromSnapshot(snap, this.sessionLimits(), () => this.clock.now());
-      const left = this.expiryLeftMs(session, now);
-      if (left <= 0) {
-        this.persistence.deleteSession(snap.clientId);
-        continue;
-      }
-      this.sessions.set(session.clientId, session);
-      for (const sub of session.subscriptions.values()) this.tree.add(session.clientId, sub);
-      this.scheduleExpiry(session, left);
-    }
-  }
-
-  private expiryLeftMs(session: Session, now: number): number {
-    if (session.expiryInterval === NEVER_EXPIRES) return Number.POSITIVE_INFINITY;
-    return session.disconnectedAt + session.expiryInterval * 1000 - now;
-  }
-
   /** CONNECT: takes over, resumes or starts the client's session (MQTT 5.0 §3.1.2.4, §4.1). */
   attachSession(conn: Connection, clientId: string, clean: boolean, expiryInterval: number): { session: Session; present: boolean } {
     this.connections.add(conn);
-    let session = this.sessions.get(clientId);
-    const previous = session?.link as Connection | undefined;
+    const existing = this.sessions.get(clientId);
+    const previous = existing?.link as Connection | undefined;
     if (previous !== undefined && previous !== conn) {
       // A second connection with the same id takes over the first [MQTT-3.1.4-3].
       previous.session = undefined;
-      session!.link = undefined;
+      existing!.link = undefined;
       this.liveCount--;
       previous.disconnect(0x8e, 'session taken over');
       this.onTakenOver(previous);
     }
     this.wills.cancel(clientId); // [MQTT-3.1.3-9]
-    this.cancelExpiry(clientId);
-    if (session !== undefined && clean) {
-      this.discardSession(session); // Clean Start discards the old session [MQTT-3.1.2-4]
-      session = undefined;
-    }
-    const present = session !== undefined; // [MQTT-3.2.2-2, MQTT-3.2.2-3]
-    if (session === undefined) {
-      session = new Session(clientId, this.sessionLimits(), () => this.clock.now());
-      this.sessions.set(clientId, session);
-    }
-    session.expiryInterval = expiryInterval;
-    session.owner = conn.username ?? null;
-    this.markDirty(session);
+    const { session, present } = this.registry.open(clientId, clean, expiryInterval, conn.username ?? null);
     conn.session = session;
     this.liveCount++;
     this.metrics.clientsConnected.set(undefined, this.liveCount);
@@ -178,13 +138,7 @@ export class BrokerCore {
     if (wasConnected) this.metrics.disconnects.inc();
     const will = conn.will;
     conn.will = undefined;
-    if (session.expiryInterval === 0) {
-      this.discardSession(session); // the session ends with the connection [MQTT-3.1.2-23]
-    } else {
-      session.disconnectedAt = this.clock.now();
-      this.persistence.saveSession(session.snapshot());
-      this.scheduleExpiry(session, this.expiryLeftMs(session, session.disconnectedAt));
-    }
+    this.registry.disconnected(session);
     if (will !== undefined) {
       // Delayed by min(Will Delay, Session Expiry) (MQTT 5.0 §3.1.3.2.2), published at once otherwise.
       const delay = Math.min(will.delay, session.expiryInterval);
@@ -193,58 +147,13 @@ export class BrokerCore {
     }
   }
 
-  private scheduleExpiry(session: Session, leftMs: number): void {
-    this.cancelExpiry(session.clientId);
-    if (!Number.isFinite(leftMs)) return;
-    const timer = this.clock.setTimeout(() => {
-      this.expiryTimers.delete(session.clientId);
-      if (session.link !== undefined || this.sessions.get(session.clientId) !== session) return;
-      const left = this.expiryLeftMs(session, this.clock.now());
-      if (left > 0) return this.scheduleExpiry(session, left);
-      this.wills.publishNow(session.clientId);
-      this.logger.debug({ clientId: session.clientId }, 'session expired');
-      this.discardSession(session);
-    }, Math.max(0, Math.min(leftMs, MAX_TIMER_MS)));
-    this.expiryTimers.set(session.clientId, timer);
-  }
-
-  private cancelExpiry(clientId: string): void {
-    const t = this.expiryTimers.get(clientId);
-    if (t === undefined) return;
-    this.clock.clearTimeout(t);
-    this.expiryTimers.delete(clientId);
-  }
-
-  private markDirty(session: Session): void {
-    if (session.expiryInterval === 0) return;
-    this.dirty.add(session);
-    if (this.saveTimer === undefined) this.saveTimer = this.clock.setTimeout(() => this.saveDirty(), SESSION_SAVE_INTERVAL_MS);
-  }
-
-  private saveDirty(): void {
-    this.saveTimer = undefined;
-    for (const session of this.dirty) {
-      if (this.sessions.get(session.clientId) === session && session.expiryInterval > 0) this.persistence.saveSession(session.snapshot());
-    }
-    this.dirty.clear();
-  }
-
-  private discardSession(session: Session): void {
-    this.dirty.delete(session);
-    for (const sub of session.subscriptions.values()) this.tree.remove(session.clientId, sub);
-    session.subscriptions.clear();
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
-    this.cancelExpiry(session.clientId);
-    this.persistence.deleteSession(session.clientId);
-  }
-
   /** Returns whether a subscription with this filter already existed (Retain Handling 1). */
   addSubscription(session: Session, sub: Subscription): boolean {
     const old = session.subscriptions.get(sub.key);
     if (old !== undefined) this.tree.remove(session.clientId, old);
     session.subscriptions.set(sub.key, sub);
     this.tree.add(session.clientId, sub);
-    this.markDirty(session);
+    this.registry.markDirty(session);
     return old !== undefined;
   }
 
@@ -253,7 +162,7 @@ export class BrokerCore {
     if (old === undefined) return false;
     session.subscriptions.delete(key);
     this.tree.remove(session.clientId, old);
-    this.markDirty(session);
+    this.registry.markDirty(session);
     return true;
   }
 
@@ -350,7 +259,7 @@ export class BrokerCore {
     if (session === undefined) return 0;
     const before = session.dropped;
     const result = session.offer(d);
-    if (result === 'queued' && session.link === undefined) this.markDirty(session);
+    if (result === 'queued' && session.link === undefined) this.registry.markDirty(session);
     if (session.congested && d.message.origin !== clientId) this.congested.push(session);
     // QoS 0 refused by a live connection was counted there (slow subscriber, packet size).
     if (result === 'dropped' && d.qos === 0 && session.link === undefined) this.metrics.dropped.inc({ reason: 'qos0-offline' });
@@ -372,24 +281,12 @@ export class BrokerCore {
   }
 
   queuedCount(): number {
-    let n = 0;
-    for (const s of this.sessions.values()) n += s.queue.length;
-    return n;
+    return this.registry.queuedCount();
   }
 
   /** Saves every persistent session and clears every timer; connections are closed by the caller. */
   shutdown(): void {
-    const now = this.clock.now();
-    for (const session of this.sessions.values()) {
-      if (session.expiryInterval === 0) continue;
-      if (session.link !== undefined) session.disconnectedAt = now;
-      this.persistence.saveSession(session.snapshot());
-    }
-    for (const t of this.expiryTimers.values()) this.clock.clearTimeout(t);
-    this.expiryTimers.clear();
-    if (this.saveTimer !== undefined) this.clock.clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    this.dirty.clear();
+    this.registry.shutdown();
     this.wills.clear();
     this.locals.clear();
   }

@@ -38,18 +38,18 @@ export interface SecureListenOptions extends Omit<WebSocketOptions, 'allowAnonym
   allowAnonymous: boolean;
 }
 
-export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, o: SecureListenOptions): Promise<Listener> {
+export async function listenSecure(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, options: SecureListenOptions): Promise<Listener> {
   if (config.protocol === 'ws' || config.protocol === 'wss') {
     const { listenWebSocket } = await import('./websocket.js');
-    return listenWebSocket(config, onStream, o);
+    return listenWebSocket(config, onStream, options);
   }
   // The handshake must finish within connectTimeout; the gate's deadline covers CONNECT too.
-  const server = tls.createServer({ ...tlsOptions(config), handshakeTimeout: o.connectTimeout }, (socket) => {
+  const server = tls.createServer({ ...tlsOptions(config), handshakeTimeout: options.connectTimeout }, (socket) => {
     if (socket.destroyed) return;
     onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', certIdentity: certIdentity(socket, config), gateKey: socketKey(socket) });
   });
-  server.on('connection', o.gate.admit);
+  server.on('connection', options.gate.admit);
   // A failed handshake concerns that socket only.
-  server.on('tlsClientError', (err) => o.logger.debug({ err: err.message }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));
   return bind(server, config);
 }

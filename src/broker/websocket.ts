@@ -92,13 +92,13 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   }
 }
 
-export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, o: WebSocketOptions): Promise<Listener> {
+export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, options: WebSocketOptions): Promise<Listener> {
   // Headers must arrive within connectTimeout; the gate's deadline covers the rest.
-  const serverOptions = { headersTimeout: o.connectTimeout, requestTimeout: o.connectTimeout, keepAliveTimeout: Math.min(5000, o.connectTimeout), connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(o.connectTimeout / 4))) };
-  const server = config.protocol === 'wss' ? https.createServer({ ...tlsOptions(config), ...serverOptions, handshakeTimeout: o.connectTimeout }) : http.createServer(serverOptions);
-  server.on('connection', o.gate.admit);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false, autoPong: false, handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false });
-  wss.on('error', (err) => o.logger.debug({ err: err.message }, 'WebSocket server error'));
+  const serverOptions = { headersTimeout: options.connectTimeout, requestTimeout: options.connectTimeout, keepAliveTimeout: Math.min(5000, options.connectTimeout), connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.connectTimeout / 4))) };
+  const server = config.protocol === 'wss' ? https.createServer({ ...tlsOptions(config), ...serverOptions, handshakeTimeout: options.connectTimeout }) : http.createServer(serverOptions);
+  server.on('connection', options.gate.admit);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, autoPong: false, handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false });
+  wss.on('error', (err) => options.logger.debug({ err: err.message }, 'WebSocket server error'));
   server.on('request', (_req, res) => {
     res.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade' }).end();
   });
@@ -106,8 +106,8 @@ export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s
     socket.on('error', () => undefined);
     const path = (req.url ?? '/').split('?')[0];
     if (path !== config.path) return refuse(socket, '404 Not Found');
-    if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins, o.allowAnonymous)) {
-      o.logger.debug({ origin: req.headers.origin, remote: socket.remoteAddress }, 'WebSocket upgrade refused: origin not allowed');
+    if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins, options.allowAnonymous)) {
+      options.logger.debug({ origin: req.headers.origin, remote: socket.remoteAddress }, 'WebSocket upgrade refused: origin not allowed');
       return refuse(socket, '403 Forbidden');
     }
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
@@ -123,10 +123,10 @@ export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s
       ws.on('ping', (data: Buffer) => {
         if (dropped) return;
         // A client that pings and never reads would make every PONG pile up here (issue 18 item 2).
-        if (socket.writableLength + stream.writableLength > o.maxWriteBuffer) {
+        if (socket.writableLength + stream.writableLength > options.maxWriteBuffer) {
           dropped = true;
-          o.onSlowClient();
-          o.logger.warn({ remote: remoteAddress, listener: config.protocol }, 'broker connection closed: WebSocket client not reading its PONGs');
+          options.onSlowClient();
+          options.logger.warn({ remote: remoteAddress, listener: config.protocol }, 'broker connection closed: WebSocket client not reading its PONGs');
           ws.terminate();
           return;
         }
@@ -136,7 +136,7 @@ export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s
     });
   });
   server.on('clientError', (err, socket) => {
-    o.logger.debug({ err: err.message }, 'bad HTTP request on a WebSocket listener');
+    options.logger.debug({ err: err.message }, 'bad HTTP request on a WebSocket listener');
     socket.destroy();
   });
   return bind(server, config);

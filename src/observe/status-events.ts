@@ -33,12 +33,12 @@ export class StatusEvents {
   private lastWrite = 0;
   private closed = false;
 
-  constructor(private readonly o: StatusEventsOptions) {
-    this.clock = o.clock ?? systemClock;
-    this.interval = o.interval ?? 1_000;
-    this.keepalive = o.keepalive ?? 15_000;
-    this.maxClients = o.maxClients ?? DEFAULT_MAX_SSE_CLIENTS;
-    this.maxBuffered = o.maxBuffered ?? 256 * 1024;
+  constructor(private readonly options: StatusEventsOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.interval = options.interval ?? 1_000;
+    this.keepalive = options.keepalive ?? 15_000;
+    this.maxClients = options.maxClients ?? DEFAULT_MAX_SSE_CLIENTS;
+    this.maxBuffered = options.maxBuffered ?? 256 * 1024;
   }
 
   get clientCount(): number {
@@ -59,7 +59,7 @@ export class StatusEvents {
     });
     // A client joining between ticks gets the baseline, at most one interval old; the next
     // patch brings it level with everyone else, so all clients share one patch stream.
-    this.baseline ??= this.o.snapshot();
+    this.baseline ??= this.options.snapshot();
     this.clients.add(res);
     const drop = () => this.detach(res);
     req.once('close', drop);
@@ -98,7 +98,7 @@ export class StatusEvents {
 
   private tick(): void {
     if (this.clients.size === 0 || this.baseline === undefined) return;
-    const now = this.o.snapshot();
+    const now = this.options.snapshot();
     const patch = diffSnapshots(this.baseline, now);
     this.baseline = now;
     if (patch !== undefined) this.broadcast(`event: patch\ndata: ${JSON.stringify(patch)}\n\n`);

@@ -61,22 +61,22 @@ export class CommandLimits {
   /** Rebirth requests folded into a later one, since start. */
   rebirthsDeferred = 0;
 
-  constructor(private readonly o: CommandLimitsOptions) {}
+  constructor(private readonly options: CommandLimitsOptions) {}
 
   /** false: refuse this command message (counted; the caller says why to whoever can hear). */
   admit(source: string): boolean {
     let bucket = this.buckets.get(source);
     if (bucket === undefined) {
-      if (this.buckets.size >= (this.o.maxSources ?? 1000)) this.buckets.delete(this.buckets.keys().next().value as string);
-      bucket = new TokenBucket(this.o.perSecond ?? COMMANDS_PER_SECOND, this.o.burst ?? COMMAND_BURST, () => this.o.clock.monotonic());
+      if (this.buckets.size >= (this.options.maxSources ?? 1000)) this.buckets.delete(this.buckets.keys().next().value as string);
+      bucket = new TokenBucket(this.options.perSecond ?? COMMANDS_PER_SECOND, this.options.burst ?? COMMAND_BURST, () => this.options.clock.monotonic());
       this.buckets.set(source, bucket);
     }
     if (bucket.take()) return true;
     this.commandsRefused += 1;
     this.refusedSinceLog += 1;
-    const now = this.o.clock.monotonic();
+    const now = this.options.clock.monotonic();
     if (now - this.lastLog >= LOG_EVERY_MS) {
-      this.o.log.warn({ code: 'FG_ERR_WRITE_REJECTED', source, refused: this.refusedSinceLog, total: this.commandsRefused }, `commands refused: ${RATE_LIMIT_REASON}`);
+      this.options.log.warn({ code: 'FG_ERR_WRITE_REJECTED', source, refused: this.refusedSinceLog, total: this.commandsRefused }, `commands refused: ${RATE_LIMIT_REASON}`);
       this.lastLog = now;
       this.refusedSinceLog = 0;
     }
@@ -88,17 +88,17 @@ export class CommandLimits {
    * once when it ends (one deferred Rebirth for any number of requests).
    */
   rebirth(later: () => void): boolean {
-    const now = this.o.clock.monotonic();
-    const every = this.o.rebirthEveryMs ?? REBIRTH_EVERY_MS;
+    const now = this.options.clock.monotonic();
+    const every = this.options.rebirthEveryMs ?? REBIRTH_EVERY_MS;
     if (now - this.lastRebirth >= every && this.deferred === undefined) {
       this.lastRebirth = now;
       return true;
     }
     this.rebirthsDeferred += 1;
     if (this.deferred === undefined) {
-      this.deferred = this.o.clock.setTimeout(() => {
+      this.deferred = this.options.clock.setTimeout(() => {
         this.deferred = undefined;
-        this.lastRebirth = this.o.clock.monotonic();
+        this.lastRebirth = this.options.clock.monotonic();
         later();
       }, Math.max(0, this.lastRebirth + every - now));
     }
@@ -107,7 +107,7 @@ export class CommandLimits {
 
   /** The session ended: a deferred Rebirth has nothing to rebirth. */
   cancel(): void {
-    if (this.deferred !== undefined) this.o.clock.clearTimeout(this.deferred);
+    if (this.deferred !== undefined) this.options.clock.clearTimeout(this.deferred);
     this.deferred = undefined;
   }
 }
