@@ -7,16 +7,11 @@ import { parseArgs } from 'node:util';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
-import { driverCommandsUsage, findDriverCommand, runDriverCommand } from './driver-commands.js';
-import { applyDemoPorts, busyPortHint, parsePortFlag, type DemoPorts } from './demo-ports.js';
+import { driverBrowseOptions, driverBrowseUsage, driverCommandsUsage, findDriverCommand, runDriverBrowse, runDriverCommand } from './driver-commands.js';
+import { parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
-import { redactSecrets } from './config/redact.js';
-import type { DriverFactory } from './runtime/driver.js';
-import { Gateway } from './gateway.js';
-import type { GatewayConfig } from './config/schema.js';
-import { reloadOnSignal } from './reload-signal.js';
+import { run } from './run-command.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
-import { SystemdNotifier } from './observe/sd-notify-service.js';
 import { packageRoot, packageVersion } from './package-root.js';
 
 const USAGE = `usage: fieldgate <command> [options]
@@ -41,9 +36,7 @@ commands:
   watch                 print a Sparkplug stream decoded, one JSON line per message
                         (--url mqtt://127.0.0.1:1883, --topic 'spBv1.0/#', --rebirth)
   DRIVER browse TARGET  list what a device offers as a tags: block, e.g.
-                        fieldgate opcua browse opc.tcp://plc:4840 --root ns=2;s=Line1 --depth 2
-                        (opcua: --security-mode, --security-policy, --pki DIR, --username U
-                        with the password in FIELDGATE_OPCUA_PASSWORD)
+${driverBrowseUsage(builtinDrivers)}
   version               print the version
 
 driver commands (ad-hoc reads without a site file):
@@ -76,10 +69,7 @@ async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         root: { type: 'string' },
         depth: { type: 'string' },
-        'security-mode': { type: 'string' },
-        'security-policy': { type: 'string' },
-        username: { type: 'string' },
-        pki: { type: 'string' },
+        ...driverBrowseOptions(builtinDrivers),
         url: { type: 'string' },
         topic: { type: 'string' },
         rebirth: { type: 'boolean' },
@@ -200,46 +190,10 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     default: {
       const driver = builtinDrivers.find((d) => d.type === command);
-      if (driver !== undefined && rest[0] === 'browse') return browse(driver, rest.slice(1), values, logLevel as LogLevel | undefined);
+      if (driver !== undefined && rest[0] === 'browse') return runDriverBrowse(driver, rest.slice(1), values, logLevel as LogLevel | undefined);
       process.stderr.write(`fieldgate: unknown command "${command}"\n\n${USAGE}`);
       return EXIT_USAGE;
     }
-  }
-}
-
-async function browse(
-  driver: DriverFactory,
-  args: string[],
-  values: { root?: string | undefined; depth?: string | undefined; 'security-mode'?: string | undefined; 'security-policy'?: string | undefined; username?: string | undefined; pki?: string | undefined },
-  logLevel: LogLevel | undefined,
-): Promise<number> {
-  const [target, ...extraArgs] = args;
-  if (driver.browse === undefined) {
-    process.stderr.write(`fieldgate: driver ${driver.type} cannot browse\n`);
-    return EXIT_USAGE;
-  }
-  if (target === undefined || extraArgs.length > 0) {
-    process.stderr.write(`fieldgate: usage: fieldgate ${driver.type} browse TARGET [--root ID] [--depth N]\n`);
-    return EXIT_USAGE;
-  }
-  const depth = values.depth === undefined ? undefined : Number(values.depth);
-  if (depth !== undefined && (!Number.isInteger(depth) || depth < 0)) {
-    process.stderr.write('fieldgate: --depth must be a whole number\n');
-    return EXIT_USAGE;
-  }
-  const extra: Record<string, string> = {};
-  if (values['security-mode'] !== undefined) extra.securityMode = values['security-mode'];
-  if (values['security-policy'] !== undefined) extra.securityPolicy = values['security-policy'];
-  if (values.username !== undefined) extra.username = values.username;
-  if (values.pki !== undefined) extra.pki = values.pki;
-  // Logs go to stderr: stdout is the YAML block the operator pastes.
-  const logger = createLogger({ level: logLevel ?? 'warn', destination: process.stderr });
-  try {
-    process.stdout.write(await driver.browse(target, { root: values.root, depth, extra, logger }));
-    return EXIT_OK;
-  } catch (e) {
-    process.stderr.write(`fieldgate: ${errorMessage(e)}\n`);
-    return isFieldgateError(e, 'FG_ERR_USAGE') ? EXIT_USAGE : EXIT_RUNTIME;
   }
 }
 
@@ -297,96 +251,6 @@ async function backup(configFile: string | undefined, args: string[]): Promise<n
     process.stderr.write(`fieldgate backup: ${errorMessage(e)}\n`);
     return isFieldgateError(e, 'FG_ERR_USAGE') ? EXIT_USAGE : EXIT_RUNTIME;
   }
-}
-
-async function run(file: string, logLevel: LogLevel | undefined, demoPorts?: DemoPorts): Promise<number> {
-  let config;
-  try {
-    config = loadConfigFile(file, builtinDrivers);
-    if (demoPorts !== undefined) config = applyDemoPorts(config, demoPorts);
-  } catch (e) {
-    process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${file}: ${errorMessage(e)}\n`);
-    return EXIT_USAGE;
-  }
-  const logger = createLogger({ level: logLevel ?? config.observe.logLevel });
-  const gateway = new Gateway({ config, drivers: builtinDrivers, logger });
-  const systemd = new SystemdNotifier({ logger });
-
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string): void => {
-    if (stopping !== undefined) {
-      // A second Ctrl-C means "now": the operator has decided not to wait for a clean stop.
-      logger.warn({ signal }, 'second signal: exiting at once');
-      process.exit(130);
-    }
-    logger.info({ signal }, 'stopping');
-    systemd.stopping();
-    // A stop that cannot finish in 2 s has a stuck part; exit anyway, but say so. unref():
-    // this timer must not be what keeps a clean shutdown alive.
-    setTimeout(() => {
-      logger.error('shutdown took longer than 2 s; forcing exit');
-      process.exit(EXIT_RUNTIME);
-    }, 2000).unref();
-    stopping = gateway.stop().then(
-      () => {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigterm);
-        process.off('SIGHUP', onSighup);
-        process.exitCode = EXIT_OK;
-      },
-      (e: unknown) => {
-        logger.error({ err: e }, 'shutdown failed');
-        process.exitCode = EXIT_RUNTIME;
-      },
-    );
-  };
-  // A bug that escapes every handler leaves state we cannot reason about: log it and exit
-  // non-zero so systemd restarts a clean process (the outbox keeps what was accepted).
-  process.on('uncaughtException', (e) => {
-    logger.fatal({ err: e }, 'uncaught exception');
-    process.exit(EXIT_RUNTIME);
-  });
-  process.on('unhandledRejection', (e) => {
-    logger.fatal({ err: e }, 'unhandled promise rejection');
-    process.exit(EXIT_RUNTIME);
-  });
-  const onSigint = (): void => stop('SIGINT');
-  const onSigterm = (): void => stop('SIGTERM');
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  // SIGHUP reloads the site file (issue 20); without a handler Node would exit with 129.
-  const reload = reloadOnSignal({
-    file, gateway, drivers: builtinDrivers, logger,
-    ...(demoPorts !== undefined ? { transform: (c: GatewayConfig) => applyDemoPorts(c, demoPorts) } : {}),
-  });
-  let reloadChain = Promise.resolve();
-  const onSighup = (): void => {
-    if (stopping !== undefined) return;
-    reloadChain = reloadChain.then(reload);
-  };
-  process.on('SIGHUP', onSighup);
-
-  try {
-    systemd.starting(gateway.storeFile);
-    await gateway.start();
-  } catch (e) {
-    logger.fatal({ err: e }, 'gateway failed to start');
-    const hint = demoPorts !== undefined ? busyPortHint(config, e) : undefined;
-    if (hint !== undefined) process.stderr.write(`fieldgate demo: ${hint}\n`);
-    systemd.failed(redactSecrets(errorMessage(e)));
-    await gateway.stop().catch(() => undefined);
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
-    process.off('SIGHUP', onSighup);
-    return EXIT_RUNTIME;
-  }
-  // start() resolves once the broker and /health listen, the store is open and every device
-  // supervisor runs: that is "serving". Field devices and the upstream link connect in the
-  // background and may take minutes (or never, for a PLC that is switched off); readiness waiting
-  // on them would turn a dead PLC into a failed boot. A signal during start() wins.
-  if (stopping === undefined) systemd.ready(gateway.health);
-  // Returning lets the process end by itself once every part has closed its handles.
-  return EXIT_OK;
 }
 
 // One-shot reads end when their answer is printed: a protocol stack may still hold a socket or

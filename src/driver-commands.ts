@@ -63,3 +63,56 @@ export async function runDriverCommand(drivers: readonly DriverFactory[], driver
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** Every driver's browse flags, for the command line's one parse (they are strings). */
+export function driverBrowseOptions(drivers: readonly DriverFactory[]): Record<string, { type: 'string' }> {
+  return Object.assign({}, ...drivers.map((d) => d.browseOptions ?? {})) as Record<string, { type: 'string' }>;
+}
+
+/** `fieldgate --help` lines under `DRIVER browse TARGET`, indented to the help column. */
+export function driverBrowseUsage(drivers: readonly DriverFactory[]): string {
+  return drivers
+    .flatMap((d) => (d.browseUsage === undefined ? [] : d.browseUsage.split('\n')))
+    .map((line) => `${' '.repeat(24)}${line}`)
+    .join('\n');
+}
+
+const camelCase = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** `fieldgate <driver> browse TARGET [--root ID] [--depth N]` plus the driver's own flags. */
+export async function runDriverBrowse(
+  driver: DriverFactory,
+  args: string[],
+  values: Record<string, string | boolean | undefined>,
+  logLevel: LogLevel | undefined,
+): Promise<number> {
+  const [target, ...extraArgs] = args;
+  if (driver.browse === undefined) {
+    process.stderr.write(`fieldgate: driver ${driver.type} cannot browse\n`);
+    return 2;
+  }
+  if (target === undefined || extraArgs.length > 0) {
+    process.stderr.write(`fieldgate: usage: fieldgate ${driver.type} browse TARGET [--root ID] [--depth N]\n`);
+    return 2;
+  }
+  const depth = values.depth === undefined ? undefined : Number(values.depth);
+  if (depth !== undefined && (!Number.isInteger(depth) || depth < 0)) {
+    process.stderr.write('fieldgate: --depth must be a whole number\n');
+    return 2;
+  }
+  const extra: Record<string, string> = {};
+  for (const flag of Object.keys(driver.browseOptions ?? {})) {
+    const value = values[flag];
+    if (typeof value === 'string') extra[camelCase(flag)] = value;
+  }
+  // Logs go to stderr: stdout is the YAML block the operator pastes.
+  const logger = createLogger({ level: logLevel ?? 'warn', destination: process.stderr });
+  const root = typeof values.root === 'string' ? values.root : undefined;
+  try {
+    process.stdout.write(await driver.browse(target, { root, depth, extra, logger }));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`fieldgate: ${errorMessage(e)}\n`);
+    return isFieldgateError(e, 'FG_ERR_USAGE') ? 2 : 1;
+  }
+}

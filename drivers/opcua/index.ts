@@ -17,6 +17,10 @@ export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({
   create: (ctx) => new OpcuaDevice(ctx),
   describeTag,
   commands: opcuaCommands,
+  browseOptions: { 'security-mode': { type: 'string' }, 'security-policy': { type: 'string' }, username: { type: 'string' }, pki: { type: 'string' } },
+  browseUsage: `fieldgate opcua browse opc.tcp://plc:4840 --root ns=2;s=Line1 --depth 2
+(opcua: --security-mode, --security-policy, --pki DIR, --username U
+with the password in FIELDGATE_OPCUA_PASSWORD)`,
   // Loaded on demand like the driver itself: node-opcua only when someone browses.
   browse: async (endpoint, req) => {
     const { browse } = await import('./browse.js');

@@ -77,6 +77,14 @@ export interface DriverFactory<Connection = unknown, TagExtra = unknown> {
    * paste into a site file. Options come from the command line as strings.
    */
   browse?(target: string, options: BrowseRequest): Promise<string>;
+  /**
+   * Flags `fieldgate <type> browse` takes beyond --root and --depth; each value reaches
+   * browse() in `extra` under its camelCase name (`--security-mode` → securityMode), so no
+   * driver's flags are spelled out in src/cli.ts (issue 16).
+   */
+  browseOptions?: Record<string, { type: 'string' }>;
+  /** Lines for `fieldgate --help` under `DRIVER browse TARGET`: an example, then the flags. */
+  browseUsage?: string;
   /** Where a tag lives on the device, for `fieldgate probe` rows: `holding 0 ("40001")`. */
   describeTag?(tag: TagConfig<TagExtra>): string;
   /**
