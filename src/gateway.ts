@@ -15,7 +15,7 @@ import { registerProcessMetrics } from './observe/process-metrics.js';
 import { StatusEvents } from './observe/status-events.js';
 import { takeSnapshot } from './observe/status-model.js';
 import { packageVersion } from './package-root.js';
-import { systemClock, type Clock, type TimerHandle } from './runtime/clock.js';
+import { systemClock, type Clock, type TimerHandle } from './shared/clock.js';
 import type { DriverFactory } from './runtime/driver.js';
 import { DriverRegistry } from './runtime/registry.js';
 import { Runtime } from './runtime/runtime.js';

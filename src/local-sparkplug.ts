@@ -6,7 +6,7 @@
 import type { Broker } from './broker/index.js';
 import type { DeviceConfig } from './config/sections/devices.js';
 import type { Logger } from './observe/logger.js';
-import type { Clock } from './runtime/clock.js';
+import type { Clock } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import { EdgeNode, type CommandJournal } from './sparkplug/edge-node.js';
 import type { NodeMetricValues } from './sparkplug/node-metrics.js';

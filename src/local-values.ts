@@ -6,7 +6,7 @@ import type { LocalConfig } from './config/sections/local.js';
 import { CommandLimits, RATE_LIMIT_REASON } from './runtime/command-limits.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './observe/logger.js';
-import type { Clock } from './runtime/clock.js';
+import type { Clock } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { TagUpdate, TagValue } from './runtime/types.js';
 import type { CommandJournal } from './sparkplug/edge-node.js';

@@ -1,7 +1,7 @@
 // The values behind the Sparkplug edge node metrics (sparkplug/node-metrics.ts), read from the
 // parts that know them. Shared by the upstream and the local broker's Sparkplug streams.
 import type { MetricsRegistry } from './observe/metrics.js';
-import type { Clock } from './runtime/clock.js';
+import type { Clock } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { NodeMetricValues } from './sparkplug/node-metrics.js';
 import type { Outbox } from './store/outbox.js';

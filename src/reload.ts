@@ -6,7 +6,7 @@
 import type { Broker } from './broker/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { DeviceConfig } from './config/sections/devices.js';
-import type { Clock } from './runtime/clock.js';
+import type { Clock } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { EdgeNode } from './sparkplug/edge-node.js';
 

@@ -4,7 +4,7 @@
 import type { Broker } from './broker/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { StatusSources } from './observe/status-model.js';
-import type { Clock } from './runtime/clock.js';
+import type { Clock } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { UpstreamPath } from './upstream.js';
 

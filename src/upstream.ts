@@ -11,7 +11,7 @@ import type { UpstreamConfig } from './config/sections/upstream.js';
 import type { Logger } from './observe/logger.js';
 import type { MetricsRegistry } from './observe/metrics.js';
 import type { HealthRegistry } from './observe/health.js';
-import type { Clock, TimerHandle } from './runtime/clock.js';
+import type { Clock, TimerHandle } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import { EdgeNode } from './sparkplug/edge-node.js';
 import { SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';

@@ -6,7 +6,7 @@ import { parseConfigText } from '../src/config/load.js';
 import { isFieldgateError } from '../src/errors.js';
 import { silentLogger } from '../src/observe/logger.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
-import { ManualClock, type Clock } from '../src/runtime/clock.js';
+import { ManualClock, type Clock } from '../src/shared/clock.js';
 import { DriverRegistry } from '../src/runtime/registry.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../src/runtime/types.js';

@@ -8,7 +8,7 @@ import { parseConfigText } from '../src/config/load.js';
 import { isFieldgateError } from '../src/errors.js';
 import { silentLogger } from '../src/observe/logger.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
-import { ManualClock } from '../src/runtime/clock.js';
+import { ManualClock } from '../src/shared/clock.js';
 import { DriverRegistry } from '../src/runtime/registry.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { parseCommand } from '../src/sparkplug/commands.js';

@@ -4,7 +4,7 @@
 import { SerialPort } from 'serialport';
 import type { DriverCommand } from '../../src/runtime/driver.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
-import { systemClock } from '../../src/runtime/clock.js';
+import { systemClock } from '../../src/shared/clock.js';
 import { Framer } from './framing.js';
 import { checkNmea } from './parse.js';
 

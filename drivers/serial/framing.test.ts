@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { Framer, type FramingRule } from './framing.js';
 
 function framer(rule: FramingRule, maxLength = 16, interByteTimeout?: number) {

@@ -5,7 +5,7 @@
 // no delimiter arrives (a babbling device eats the Pi's memory), there is no start/end-marker
 // parser, and they run on real timers. This framer keeps at most `maxLength` bytes, drops an
 // over-long frame up to the next boundary and resynchronises, and uses the gateway clock.
-import type { Clock, TimerHandle } from '../../src/runtime/clock.js';
+import type { Clock, TimerHandle } from '../../src/shared/clock.js';
 
 export type FramingRule =
   | { kind: 'delimiter'; delimiter: string }

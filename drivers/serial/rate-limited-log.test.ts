@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observe/logger.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 describe('rate-limited frame logging', () => {

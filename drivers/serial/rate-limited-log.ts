@@ -1,7 +1,7 @@
 // A device that sends garbage sends it on every frame: log the first bad frame at once, then
 // at most one line per interval carrying how many were suppressed, so journald is not flooded.
 import type { Logger } from '../../src/observe/logger.js';
-import type { Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 
 export class RateLimitedLog {
   private last = Number.NEGATIVE_INFINITY;

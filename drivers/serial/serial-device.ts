@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { SerialPort } from 'serialport';
 import type { Driver, DriverContext } from '../../src/runtime/driver.js';
-import type { TimerHandle } from '../../src/runtime/clock.js';
+import type { TimerHandle } from '../../src/shared/clock.js';
 import type { Reading } from '../../src/runtime/types.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import { Framer, type DiscardReason } from './framing.js';

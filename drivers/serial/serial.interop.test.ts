@@ -10,7 +10,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { PtyPair } from './pty-fixture.js';
 import { serialDriver } from './index.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import type { DeviceConfig } from '../../src/config/sections/devices.js';
 
 let pair: PtyPair | undefined;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../all.js';
 import { ConfigError, loadConfigFile } from '../../src/config/load.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import type { DeviceConfig } from '../../src/config/sections/devices.js';
 import { Framer } from './framing.js';
 import { FrameParser, type SerialTagExtra } from './parse.js';

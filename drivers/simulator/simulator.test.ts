@@ -6,7 +6,7 @@ import { builtinDrivers } from '../all.js';
 import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
-import { ManualClock } from '../../src/runtime/clock.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { TagUpdate, TagValue } from '../../src/runtime/types.js';

@@ -1,6 +1,6 @@
 // What an operator watches during an outage and the replay after it. Store figures are read
 // at scrape time from the outbox, so they are never stale.
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { MetricsRegistry, type Counter } from '../observe/metrics.js';
 import type { Outbox } from '../store/outbox.js';
 

@@ -3,7 +3,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Outbox, QoS } from '../store/outbox.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { PacerRate } from './pacer.js';

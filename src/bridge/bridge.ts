@@ -15,7 +15,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
-import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { errorMessage } from '../errors.js';
 import type { OutboxRecord, QoS } from '../store/outbox.js';
 import { backoffDelay } from './backoff.js';

@@ -4,7 +4,7 @@
 // "connected, 20 in flight", the outbox growing, the CPU idle, until a restart. This watches
 // for progress: records in flight and no confirmation for `timeoutMs` ends the session, and
 // the usual reconnect replays what was in flight (the dedup key makes repeats harmless).
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 /** Default: long enough for a busy broker over a slow link, short enough to recover in seconds. */
 export const CONFIRM_TIMEOUT_MS = 8_000;

@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Outbox } from '../store/outbox.js';
 
 /** One lag sample per this many ms at most: the seconds figure is exact to about this. */

@@ -1,6 +1,6 @@
 // Token bucket for the backlog replay (`upstream.replay.rate`). Live data does not go through
 // it. Time comes from the injected clock so tests do not sleep.
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 
 export interface PacerRate {
   unit: 'messages' | 'bytes';

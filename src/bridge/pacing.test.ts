@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { backoffDelay } from './backoff.js';
 import { Pacer } from './pacer.js';
 import { buildClientOptions } from './upstream-options.js';

@@ -1,6 +1,6 @@
 // When the drain's next pass runs: on the next turn of the event loop after an event (appends
 // and acks arriving in one turn share a pass), or once a pacing wait is over.
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 export class PassScheduler {
   private soon: ReturnType<typeof setImmediate> | undefined;

@@ -2,7 +2,7 @@ import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClients, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
 import type { Broker } from './index.js';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../shared/clock.js';
 
 let broker: Broker | undefined;
 afterEach(async () => {

@@ -4,7 +4,7 @@
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
-import type { TimerHandle } from '../runtime/clock.js';
+import type { TimerHandle } from '../shared/clock.js';
 import type { BrokerCore } from './core.js';
 import { dispatch } from './dispatcher.js';
 import { Framer } from './framer.js';

@@ -3,13 +3,13 @@
 // session-registry.ts; listeners and sockets in index.ts.
 import type { Logger } from '../observe/logger.js';
 import type { BrokerLimits } from '../config/sections/broker.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Acl } from './acl.js';
-import type { Authenticator } from './auth.js';
+import type { Authenticator } from '../shared/auth.js';
 import type { Connection } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { BrokerPersistence } from './persistence.js';
-import { LoginGuard } from './login-guard.js';
+import { LoginGuard } from '../shared/login-guard.js';
 import { RetainedStore } from './retained.js';
 import type { Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';

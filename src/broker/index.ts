@@ -4,9 +4,9 @@ import type { BrokerConfig } from '../config/sections/broker.js';
 import { FieldgateError } from '../errors.js';
 import { silentLogger, type Logger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { Acl } from './acl.js';
-import { Authenticator, readPasswordFile } from './auth.js';
+import { Authenticator, readPasswordFile } from '../shared/auth.js';
 import { Connection } from './connection.js';
 import { BrokerCore, type LocalHandler } from './core.js';
 import { SocketGate } from './socket-gate.js';
@@ -18,7 +18,7 @@ import { isValidTopicFilter, isValidTopicName } from './topics.js';
 import type { Message, MessageProperties, QoS } from './types.js';
 
 export type { Message, MessageProperties, QoS } from './types.js';
-export { hashPassword, verifyPassword } from './auth.js';
+export { hashPassword, verifyPassword } from '../shared/auth.js';
 export { MemoryPersistence, type BrokerPersistence, type SessionSnapshot } from './persistence.js';
 
 export interface BrokerDeps {

@@ -3,7 +3,7 @@
 // congested drain; it resumes, buffered packets first, only when none of the three holds.
 import type { Duplex } from 'node:stream';
 import type { BrokerLimits } from '../config/sections/broker.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import { MAX_STALL_MS } from './backpressure.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { Session } from './session.js';

@@ -2,7 +2,7 @@
 // persistent ones (MQTT 5.0 §4.1). Routing lives in core.ts; this module never delivers.
 import type { Logger } from '../observe/logger.js';
 import type { BrokerLimits } from '../config/sections/broker.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { BrokerPersistence } from './persistence.js';
 import { Session } from './session.js';
 import type { TopicTree } from './topic-tree.js';

@@ -5,7 +5,7 @@
 // upgrade included) can neither exhaust file descriptors nor lock logins out.
 import type net from 'node:net';
 import type { BrokerLimits } from '../config/sections/broker.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import { ConnectionRateLimiter } from './limits.js';
 import type { BrokerMetrics } from './metrics.js';
 

@@ -1,5 +1,5 @@
 // Retained `$SYS/broker/...` statistics, as Mosquitto publishes them, for site tools that expect them.
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { BrokerCore } from './core.js';
 
 export class SysTopics {

@@ -10,7 +10,7 @@ import type tls from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BrokerListenerConfig } from '../config/sections/broker.js';
 import type { Logger } from '../observe/logger.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { bind, type AcceptedStream, type Listener } from './listener.js';
 import { certIdentity, tlsOptions } from './listener-secure.js';
 import { socketKey, type SocketGate } from './socket-gate.js';

@@ -2,7 +2,7 @@
 // normal DISCONNECT, after the Will Delay Interval if there is one, unless the client comes
 // back first [MQTT-3.1.3-9]. A will is a PUBLISH by its client, so its ACL applies.
 import type { Logger } from '../observe/logger.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { Acl } from './acl.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { Message } from './types.js';

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { FieldgateError } from '../errors.js';
-import type { DriverFactory } from '../runtime/driver.js';
+import type { DriverSchema } from './driver-schema.js';
 import { buildConfigSchema, configJsonSchema, type GatewayConfig } from './schema.js';
 import { booleanHint, nearest, validKeysAt } from './hints.js';
 import { redactSecrets } from './redact.js';
@@ -47,7 +47,7 @@ export interface LoadOptions {
   readFile?: (path: string) => string;
 }
 
-export function loadConfigFile(file: string, drivers: readonly DriverFactory[], options: LoadOptions = {}): GatewayConfig {
+export function loadConfigFile(file: string, drivers: readonly DriverSchema[], options: LoadOptions = {}): GatewayConfig {
   let text: string;
   try {
     text = (options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
@@ -58,7 +58,7 @@ export function loadConfigFile(file: string, drivers: readonly DriverFactory[], 
   return parseConfigText(text, file, drivers, options);
 }
 
-export function parseConfigText(text: string, file: string, drivers: readonly DriverFactory[], options: LoadOptions = {}): GatewayConfig {
+export function parseConfigText(text: string, file: string, drivers: readonly DriverSchema[], options: LoadOptions = {}): GatewayConfig {
   return parseYamlWithSchema(text, file, buildConfigSchema(drivers), options, () => configJsonSchema(drivers)) as GatewayConfig;
 }
 

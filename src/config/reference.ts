@@ -1,7 +1,7 @@
 // docs/config-reference.md, generated from the same JSON Schema that `fieldgate schema` prints,
 // so the reference can never disagree with the validator. A test fails when it is stale.
 import { z } from 'zod';
-import type { DriverFactory } from '../runtime/driver.js';
+import type { DriverSchema } from './driver-schema.js';
 import { commonDeviceShape, commonTagShape } from './sections/devices.js';
 import { configJsonSchema } from './schema.js';
 
@@ -55,7 +55,7 @@ export function table(rows: Row[]): string {
   return ['| key | type | default | description |', '| --- | --- | --- | --- |', ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.def} | ${r.description} |`)].join('\n');
 }
 
-export function configReferenceMarkdown(drivers: readonly DriverFactory[]): string {
+export function configReferenceMarkdown(drivers: readonly DriverSchema[]): string {
   const schema = configJsonSchema(drivers) as Json;
   const props = schema.properties as Record<string, Json>;
   const out: string[] = [

@@ -2,7 +2,7 @@
 // registered driver. This is the single source of truth: the TypeScript types, the defaults,
 // `fieldgate schema` (JSON Schema) and the validation errors all come from here.
 import { z } from 'zod';
-import type { DriverFactory } from '../runtime/driver.js';
+import type { DriverSchema } from './driver-schema.js';
 import { siteSchema, type SiteConfig } from './sections/site.js';
 import { observeSchema, type ObserveConfig } from './sections/observe.js';
 import { brokerSchema, type BrokerConfig } from './sections/broker.js';
@@ -22,7 +22,7 @@ export interface GatewayConfig {
   devices: DeviceConfig[];
 }
 
-function deviceVariant(driver: DriverFactory) {
+function deviceVariant(driver: DriverSchema) {
   return z
     .strictObject({
       ...commonDeviceShape,
@@ -40,7 +40,7 @@ function deviceVariant(driver: DriverFactory) {
     .meta({ title: `${driver.type} device`, description: driver.description });
 }
 
-function checkDevice(driver: DriverFactory, device: DeviceConfig, ctx: z.core.$RefinementCtx): void {
+function checkDevice(driver: DriverSchema, device: DeviceConfig, ctx: z.core.$RefinementCtx): void {
   if (typeof device !== 'object' || device === null || !Array.isArray(device.tags)) return;
   const clean = ctx.issues.length === 0;
   const flagged = new Set(ctx.issues.map((i) => (i.path ?? []).slice(0, 3).join('.')));
@@ -57,7 +57,7 @@ function checkDevice(driver: DriverFactory, device: DeviceConfig, ctx: z.core.$R
     else seen.set(tag.name, i);
     if (tag.writable === true && !driver.capabilities.write) add(['tags', i, 'writable'], `driver "${driver.type}" cannot write`);
   });
-  let problems: ReturnType<NonNullable<DriverFactory['check']>> = [];
+  let problems: ReturnType<NonNullable<DriverSchema['check']>> = [];
   try {
     problems = driver.check?.(device) ?? [];
   } catch (e) {
@@ -67,7 +67,7 @@ function checkDevice(driver: DriverFactory, device: DeviceConfig, ctx: z.core.$R
   for (const p of problems) add(p.path, p.message);
 }
 
-export function buildConfigSchema(drivers: readonly DriverFactory[]) {
+export function buildConfigSchema(drivers: readonly DriverSchema[]) {
   const names = drivers.map((d) => d.type);
   const [first, ...rest] = drivers.map(deviceVariant);
   if (first === undefined) throw new Error('no drivers registered');
@@ -111,6 +111,6 @@ export function buildConfigSchema(drivers: readonly DriverFactory[]) {
 export type ConfigSchema = ReturnType<typeof buildConfigSchema>;
 
 /** JSON Schema (draft 2020-12) of the site file as a person writes it, for editors. */
-export function configJsonSchema(drivers: readonly DriverFactory[]): Record<string, unknown> {
+export function configJsonSchema(drivers: readonly DriverSchema[]): Record<string, unknown> {
   return z.toJSONSchema(buildConfigSchema(drivers), { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
 }

@@ -4,11 +4,11 @@
 // bind off loopback without TLS (config/sections/observe.ts), so credentials never cross the
 // network in the clear. Neither the password nor the header is ever logged.
 import type { IncomingMessage } from 'node:http';
-import { Authenticator, readPasswordFile } from '../broker/auth.js';
+import { Authenticator, readPasswordFile } from '../shared/auth.js';
 import { isLoopbackHost } from '../config/sections/observe.js';
 import { FieldgateError } from '../errors.js';
-import { LoginGuard } from '../broker/login-guard.js';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { LoginGuard } from '../shared/login-guard.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export type AccessDecision = { ok: true; username?: string } | { ok: false; status: 401 | 403 | 503; reason: string };

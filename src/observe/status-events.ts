@@ -2,7 +2,7 @@
 // `patch` event per tick with the sections that changed. The snapshot is taken at most once
 // per tick whatever the number of clients, and only while someone listens.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { systemClock, type Clock, type TimerHandle } from '../runtime/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { diffSnapshots, type StatusSnapshot } from './status-model.js';
 
 export interface StatusEventsOptions {

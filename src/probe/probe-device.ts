@@ -5,7 +5,7 @@ import type { DeviceConfig } from '../config/sections/devices.js';
 import { errorMessage, isFieldgateError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
-import { systemClock } from '../runtime/clock.js';
+import { systemClock } from '../shared/clock.js';
 import type { Driver, DriverFactory } from '../runtime/driver.js';
 import { TagState } from '../runtime/tag-state.js';
 import type { Quality, Reading, TagValue } from '../runtime/types.js';

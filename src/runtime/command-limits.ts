@@ -6,7 +6,7 @@
 // REBIRTH_EVERY_MS of the last births is not done at once: one deferred Rebirth runs when the
 // hold-off ends, so the host still gets births after its latest request, just not one per NCMD.
 import type { Logger } from '../observe/logger.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 /** Sustained command messages per second per source; a burst of COMMAND_BURST passes at once. */
 export const COMMANDS_PER_SECOND = 50;

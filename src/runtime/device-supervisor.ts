@@ -5,7 +5,7 @@
 import type { DeviceConfig } from '../config/sections/devices.js';
 import { FieldgateError, errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { Driver, DriverFactory } from './driver.js';
 import { FixedRateLoop } from './fixed-rate.js';
 import { pollGroups } from './poll-groups.js';

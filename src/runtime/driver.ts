@@ -1,11 +1,11 @@
 // The driver contract. A driver owns one kind of field protocol and knows nothing of MQTT,
 // Sparkplug or SQLite. It is small on purpose: `create` must not connect (config checks run
 // without devices present); `start` connects; polling, writing and browsing are optional.
-import type { z } from 'zod';
 import type { Logger } from '../observe/logger.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { DeviceConfig, TagConfig } from '../config/sections/devices.js';
+import type { DriverSchema } from '../config/driver-schema.js';
 import type { Reading, TagValue } from './types.js';
 
 export interface DriverContext<Connection = unknown, TagExtra = unknown> {
@@ -42,35 +42,10 @@ export interface Driver {
   write?(tag: TagConfig, value: TagValue, signal: AbortSignal): Promise<void>;
 }
 
-export interface DriverCapabilities {
-  poll: boolean;
-  write: boolean;
-  subscribe: boolean;
-  browse: boolean;
-}
+export type { ConfigProblem, DriverCapabilities } from '../config/driver-schema.js';
 
-export interface ConfigProblem {
-  /** Path below the device, e.g. ['tags', 3, 'address']. */
-  path: Array<string | number>;
-  message: string;
-}
-
-export interface DriverFactory<Connection = unknown, TagExtra = unknown> {
-  type: string;
-  description: string;
-  capabilities: DriverCapabilities;
-  /** The `connection:` block of a device using this driver. */
-  connectionSchema: z.ZodType<Connection>;
-  /** Fields this driver adds to (or overrides in) the common tag fields. */
-  tagShape: z.ZodRawShape;
-  /** Checks that span fields (overlapping addresses, type vs table); run at config load. */
-  check?(device: DeviceConfig<Connection, TagExtra>): ConfigProblem[];
-  /**
-   * Fills defaults that depend on other fields (a Modbus tag's type follows its table), at
-   * config load, so that every consumer (runtime, Sparkplug, local values) sees the resolved
-   * device (issue 12: an untyped tag reached the payload encoder as `undefined`).
-   */
-  resolveDefaults?(device: DeviceConfig<Connection, TagExtra>): DeviceConfig<Connection, TagExtra>;
+/** The schema half lives in src/config (it validates site files); this adds what runs. */
+export interface DriverFactory<Connection = unknown, TagExtra = unknown> extends DriverSchema<Connection, TagExtra> {
   create(ctx: DriverContext<Connection, TagExtra>): Driver;
   /**
    * `fieldgate <type> browse TARGET`: list what a device offers as a YAML `tags:` block to

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from './clock.js';
+import { ManualClock, systemClock } from '../shared/clock.js';
 import { FixedRateLoop } from './fixed-rate.js';
 
 describe('FixedRateLoop', () => {

@@ -1,7 +1,7 @@
 // A fixed-rate loop that does not drift: tick k is due at start + k * interval, whatever the
 // previous tick cost. A tick that overruns its slot makes the loop skip the slots it missed
 // (counted) instead of firing a burst to catch up: a slow Modbus line must not be hammered.
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 export interface FixedRateOptions {
   clock: Clock;

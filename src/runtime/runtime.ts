@@ -6,7 +6,7 @@ import { errorMessage, FieldgateError } from '../errors.js';
 import { checkWrite } from './write-check.js';
 import type { Logger } from '../observe/logger.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import type { DriverRegistry } from './registry.js';
 import { runtimeMetrics, type RuntimeMetrics } from './runtime-metrics.js';

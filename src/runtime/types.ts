@@ -2,13 +2,8 @@
 
 export type Quality = 'GOOD' | 'BAD' | 'UNCERTAIN';
 
-export const TAG_TYPES = [
-  'bool',
-  'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
-  'float32', 'float64',
-  'string', 'bytes', 'datetime',
-] as const;
-export type TagType = (typeof TAG_TYPES)[number];
+// The tag types are a leaf module so src/config can name them without importing the runtime.
+export { TAG_TYPES, type TagType } from '../shared/tag-types.js';
 
 /** int64/uint64 travel as bigint so no precision is lost; datetime is epoch milliseconds. */
 export type TagValue = number | bigint | boolean | string | Uint8Array;

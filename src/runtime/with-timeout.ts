@@ -1,5 +1,5 @@
 import { FieldgateError } from '../errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 
 /**
  * Runs `work` with an AbortSignal that fires after `ms`, and rejects at that moment even if

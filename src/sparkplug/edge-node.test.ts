@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeIndependently } from '../../test/sparkplug/independent-decoder.js';
 import type { DeviceConfig } from '../config/sections/devices.js';
 import { silentLogger } from '../observe/logger.js';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import type { TagUpdate, TagValue } from '../runtime/types.js';
 import { AppendQueue } from '../store/append-queue.js';
 import { openStore, type Store } from '../store/open-store.js';

@@ -6,7 +6,7 @@ import type { DeviceConfig } from '../config/sections/devices.js';
 import { metricsOfDevice } from './metric-model.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { DeviceStateChange, Quality, TagUpdate, TagValue } from '../runtime/types.js';
 import type { AppendQueue } from '../store/append-queue.js';
 import type { Outbox, OutboxRecord } from '../store/outbox.js';

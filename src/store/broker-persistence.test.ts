@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describePersistence } from '../../test/broker/persistence-suite.js';
 import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/broker/helpers.js';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { SESSION_SAVE_INTERVAL_MS } from '../broker/core.js';
 import type { Broker } from '../broker/index.js';
 import { applyBrokerMigrations, SqliteBrokerPersistence } from './broker-persistence.js';

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { buildConfigSchema } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { MetricsRegistry } from '../../../src/observe/metrics.js';
-import { systemClock } from '../../../src/runtime/clock.js';
+import { systemClock } from '../../../src/shared/clock.js';
 import type { Driver, DriverFactory } from '../../../src/runtime/driver.js';
 import type { DeviceConfig } from '../../../src/config/sections/devices.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../fields.js';
-import { TAG_TYPES } from '../../runtime/types.js';
+import { TAG_TYPES } from '../../shared/tag-types.js';
 
 // Tag names become Sparkplug metric names, where '/' builds folders; '+' and '#' would break
 // the JSON topics of the local broker.

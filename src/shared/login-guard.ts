@@ -4,7 +4,7 @@
 // parallel; a success clears the source. Failures are logged at warn: the first at once, then
 // one summary a minute (count, sources, the busiest ones), never one line per guess.
 import type { Logger } from '../observe/logger.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from './clock.js';
 
 /** Failures a source may have before its attempts are spaced. */
 export const FREE_FAILURES = 5;
