@@ -3,7 +3,7 @@
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
-import { redactSecrets } from './config/redact.js';
+import { redactSecrets } from './shared/redact.js';
 import { applyDemoPorts, busyPortHint, type DemoPorts } from './demo-ports.js';
 import { errorMessage } from './errors.js';
 import { Gateway } from './gateway.js';

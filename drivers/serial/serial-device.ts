@@ -10,7 +10,7 @@ import type { Reading } from '../../src/runtime/types.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import { Framer, type DiscardReason } from './framing.js';
 import { FrameParser, preview, type SerialTagExtra } from './parse.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { ThrottledWarn } from '../../src/shared/throttled-log.js';
 import type { Connection } from './schema.js';
 import type { Counter } from '../../src/observe/metrics.js';
 
@@ -26,7 +26,7 @@ export class SerialDevice implements Driver {
   private port: SerialPort | undefined;
   private framer: Framer | undefined;
   private readonly parser: FrameParser;
-  private readonly badFrames: RateLimitedLog;
+  private readonly badFrames: ThrottledWarn;
   private readonly frames: Counter;
   private readonly labels: { device: string };
   private waiter: Waiter | undefined;
@@ -38,7 +38,7 @@ export class SerialDevice implements Driver {
   constructor(private readonly ctx: Ctx) {
     const c = ctx.device.connection;
     this.parser = new FrameParser(c.parse, c.checksum, ctx.device.tags, c.accept);
-    this.badFrames = new RateLimitedLog(ctx.logger, ctx.clock);
+    this.badFrames = new ThrottledWarn(ctx.logger, ctx.clock);
     this.labels = { device: ctx.device.name };
     this.frames = ctx.metrics.counter('fieldgate_serial_frames_total', 'serial frames by device and result (ok, ignored, parse_error, checksum_error, overlong, partial)');
     if (c.mode === 'poll') this.poll = (signal) => this.request(signal);

@@ -3,10 +3,10 @@
 // socket and from the stream), and identical ones in a row at most once per interval with a
 // count.
 import type { Logger } from '../observe/logger.js';
-import { RepeatThrottle } from '../observe/repeat-throttle.js';
+import { LogThrottle } from '../shared/throttled-log.js';
 
 export class ConnectFailures {
-  private readonly throttle: RepeatThrottle;
+  private readonly throttle: LogThrottle;
   private loggedFor = -1;
   private failedAttempts = 0;
 
@@ -16,7 +16,7 @@ export class ConnectFailures {
     now: () => number,
     intervalMs: number | undefined,
   ) {
-    this.throttle = new RepeatThrottle(now, intervalMs);
+    this.throttle = new LogThrottle({ now, intervalMs: intervalMs ?? 60_000 });
   }
 
   /** Logs a failed connect attempt: once per attempt, identical ones in a row throttled. */

@@ -8,7 +8,7 @@ import { FieldgateError } from '../errors.js';
 import type { DriverSchema } from './driver-schema.js';
 import { buildConfigSchema, configJsonSchema, type GatewayConfig } from './schema.js';
 import { booleanHint, nearest, validKeysAt } from './hints.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../shared/redact.js';
 import { substituteSecrets } from './secrets.js';
 
 export interface ConfigIssue {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
-import { rememberSecret } from './redact.js';
+import { rememberSecret } from '../shared/redact.js';
 
 const REFERENCE = /\$\{(env|file):([^}]*)\}/g;
 

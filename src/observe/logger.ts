@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import type PinoPretty from 'pino-pretty';
-import { redactSecrets, redactValue } from '../config/redact.js';
+import { redactSecrets, redactValue } from '../shared/redact.js';
 
 export type { Logger };
 

@@ -4,6 +4,8 @@
 // line at once and then at most one summary per interval, so a long outage under a full
 // budget logs a line a minute instead of one per append.
 import type { Logger } from '../observe/logger.js';
+import { LogThrottle } from '../shared/throttled-log.js';
+import type { TimerHandle } from '../shared/clock.js';
 import type { OnFull } from './outbox.js';
 
 export interface BudgetDrop {
@@ -18,19 +20,27 @@ export interface BudgetDrop {
 
 export const BUDGET_LOG_MESSAGE = 'outbox: store.maxBytes reached, records dropped';
 
+const UNREF_TIMERS = {
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h: TimerHandle) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
 const none = (): BudgetDrop => ({ evicted: 0, evictedBytes: 0, oldestSeq: 0, newestSeq: 0, rejected: 0, rejectedBytes: 0 });
 
 export class BudgetLog {
   private pending = none();
-  private lastLineAt: number | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly throttle: LogThrottle;
 
   constructor(
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly context: { onFull: OnFull; maxBytes: number; epoch: string },
-    private readonly intervalMs = 60_000,
-  ) {}
+    intervalMs = 60_000,
+  ) {
+    // The summary timer runs on real time, not the store's clock: it only makes sure a summary
+    // is not held back forever when the drops stop. unref: it never keeps the process alive.
+    this.throttle = new LogThrottle({ now, intervalMs, onSummaryDue: () => this.flush(), timers: UNREF_TIMERS });
+  }
 
   note(d: BudgetDrop): void {
     const p = this.pending;
@@ -45,36 +55,28 @@ export class BudgetLog {
     p.rejected += d.rejected;
     p.rejectedBytes += d.rejectedBytes;
     const t = this.now();
-    if (this.lastLineAt === undefined || t - this.lastLineAt >= this.intervalMs) {
-      this.emit(t, held);
-      return;
-    }
-    // Real time, not the store's clock: this only makes sure a summary is not held back
-    // forever when the drops stop. unref: it never keeps the process alive.
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, Math.max(1, this.lastLineAt + this.intervalMs - t));
-    this.timer.unref();
+    const previous = this.throttle.lastLineAt;
+    if (this.throttle.hit('', t) !== undefined) this.emit(t, held, previous);
   }
 
   /** Logs what is pending, if anything (the summary). */
   flush(): void {
     if (this.pending.evicted === 0 && this.pending.rejected === 0) return;
-    this.emit(this.now(), true);
+    const t = this.now();
+    const previous = this.throttle.lastLineAt;
+    this.throttle.logged(t);
+    this.emit(t, true, previous);
   }
 
   close(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.throttle.close();
     this.flush();
   }
 
-  private emit(t: number, summary: boolean): void {
+  private emit(t: number, summary: boolean, previousLineAt: number | undefined): void {
     const p = this.pending;
     this.pending = none();
-    const since = summary && this.lastLineAt !== undefined ? { sinceMs: Math.round(t - this.lastLineAt) } : {};
-    this.lastLineAt = t;
+    const since = summary && previousLineAt !== undefined ? { sinceMs: Math.round(t - previousLineAt) } : {};
     const seqs = p.evicted > 0 ? { oldestSeq: p.oldestSeq, newestSeq: p.newestSeq } : {};
     this.log.warn(
       { code: 'FG_ERR_STORE_BUDGET', ...this.context, evicted: p.evicted, evictedBytes: p.evictedBytes, ...seqs, rejected: p.rejected, rejectedBytes: p.rejectedBytes, summary, ...since },

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/observe/logger.js';
-import { ManualClock } from '../../src/shared/clock.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { createLogger } from '../observe/logger.js';
+import { ManualClock } from './clock.js';
+import { ThrottledWarn } from './throttled-log.js';
 
 describe('rate-limited frame logging', () => {
   it('logs the first bad frame at once, then one line per interval carrying the number suppressed', async () => {
@@ -14,7 +14,7 @@ describe('rate-limited frame logging', () => {
       },
     });
     const clock = new ManualClock();
-    const log = new RateLimitedLog(createLogger({ destination, pretty: false }), clock, 10_000);
+    const log = new ThrottledWarn(createLogger({ destination, pretty: false }), clock, 10_000);
     for (let i = 0; i < 50; i++) log.warn({ frame: `f${i}` }, 'serial frame rejected');
     await clock.advance(9_999);
     log.warn({ frame: 'f50' }, 'serial frame rejected');
