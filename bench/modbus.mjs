@@ -4,11 +4,11 @@
 //  2. RTU line utilisation at 19,200 baud: the wire time of the frames exchanged divided by
 //     the time the driver took, against a slave that holds each frame for its wire time
 //     (drivers/modbus/testing/rtu-wire-server.ts; a pty has no baud rate to measure).
-// Run: npx tsc -p tsconfig.json && node bench/modbus.mjs
-import { createModbusDriver } from '../dist/drivers/modbus/index.js';
-import { harness } from '../dist/drivers/modbus/testing/harness.js';
-import { TestModbusServer } from '../dist/drivers/modbus/testing/tcp-server.js';
-import { RtuWireServer } from '../dist/drivers/modbus/testing/rtu-wire-server.js';
+// Run: npx tsc -p tsconfig.bench.json && node bench/modbus.mjs (test peers stay out of dist/)
+import { createModbusDriver } from '../dist-bench/drivers/modbus/index.js';
+import { harness } from '../dist-bench/drivers/modbus/testing/harness.js';
+import { TestModbusServer } from '../dist-bench/drivers/modbus/testing/tcp-server.js';
+import { RtuWireServer } from '../dist-bench/drivers/modbus/testing/rtu-wire-server.js';
 import net from 'node:net';
 
 const CYCLES = Number(process.env.BENCH_MODBUS_CYCLES ?? 200);

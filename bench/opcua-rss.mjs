@@ -1,7 +1,7 @@
 // Memory of the demo with and without one OPC UA device (issue 7): runs the built CLI on the
 // demo config (HTTP endpoint off) for a few seconds, once as shipped and once with an OPC UA
 // device subscribed to a node-opcua server in another process, and prints RSS from a probe
-// loaded with --require (drivers/opcua/peers/module-probe.cjs). Needs `npm run build` first.
+// loaded with --require (drivers/opcua/testing/module-probe.cjs). Needs `npm run build` first.
 // usage: node bench/opcua-rss.mjs [seconds=8]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.argv[2] ?? 8);
 const dir = mkdtempSync(join(tmpdir(), 'fg-rss-'));
-const probe = join(root, 'drivers', 'opcua', 'peers', 'module-probe.cjs');
+const probe = join(root, 'drivers', 'opcua', 'testing', 'module-probe.cjs');
 const cli = join(root, 'dist', 'src', 'cli.js');
 const demo = readFileSync(join(root, 'config', 'demo.yaml'), 'utf8').replace(/http: \{[^}]*\}/, 'http: { enabled: false }').replace('port: 1883', 'port: 0').replace('logSamples: true', 'logSamples: false');
 
 function startServer() {
-  const child = spawn(process.execPath, [join(root, 'drivers', 'opcua', 'peers', 'server.mjs'), JSON.stringify({ pki: join(dir, 'server-pki') })], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [join(root, 'drivers', 'opcua', 'testing', 'server.mjs'), JSON.stringify({ pki: join(dir, 'server-pki') })], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.setEncoding('utf8').on('data', (d) => {

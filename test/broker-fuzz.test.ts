@@ -7,8 +7,8 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/broker/index.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
-import { connectPacket, mutate, prng } from './broker/fuzz-corpus.js';
-import { closeClients, collect, connectClient, sleep, startBroker } from './broker/helpers.js';
+import { connectPacket, mutate, prng } from './helpers/fuzz-corpus.js';
+import { closeClients, collect, connectClient, sleep, startBroker } from './helpers/broker.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

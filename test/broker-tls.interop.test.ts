@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/broker/index.js';
-import { closeClients, collect, connectClient, startBroker } from './broker/helpers.js';
-import { killAll, run } from './broker/processes.js';
-import { makeTlsFiles } from './broker/tls-fixture.js';
+import { closeClients, collect, connectClient, startBroker } from './helpers/broker.js';
+import { killAll, run } from './helpers/processes.js';
+import { makeTlsFiles } from './helpers/tls-fixture.js';
 
 const brokers: Broker[] = [];
 afterEach(async () => {

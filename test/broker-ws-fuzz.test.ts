@@ -7,9 +7,9 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/broker/index.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
-import { connectPacket, mutate, prng } from './broker/fuzz-corpus.js';
-import { closeClients, collect, connectClient, sleep, startBroker } from './broker/helpers.js';
-import { clientFrame, upgradeRequest } from './broker/ws-raw.js';
+import { connectPacket, mutate, prng } from './helpers/fuzz-corpus.js';
+import { closeClients, collect, connectClient, sleep, startBroker } from './helpers/broker.js';
+import { clientFrame, upgradeRequest } from './helpers/ws-raw.js';
 
 const TARGET_PACKETS = Number(process.env.WS_FUZZ_PACKETS ?? 20_000);
 const PARALLEL = 12;

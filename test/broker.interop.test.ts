@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Broker } from '../src/broker/index.js';
 import { applyBrokerMigrations, SqliteBrokerPersistence } from '../src/store/broker-persistence.js';
-import { startBroker } from './broker/helpers.js';
-import { killAll, run } from './broker/processes.js';
+import { startBroker } from './helpers/broker.js';
+import { killAll, run } from './helpers/processes.js';
 
 const brokers: Broker[] = [];
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
-import { rec } from '../src/store/outbox-suite.js';
+import { rec } from './contracts/outbox-suite.js';
 
 let mnt: string;
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../../test/helpers/cli.js';
 
-const PROBE = fileURLToPath(new URL('./peers/module-probe.cjs', import.meta.url));
+const PROBE = fileURLToPath(new URL('./testing/module-probe.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fg-lazy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@
 // on the built CLI. Only the client half of the SDK: the full `node-opcua` also loads the server
 // and its address-space nodesets (measured on Node 20: 73 MiB and 544 ms for the full SDK, 62 MiB
 // and 318 ms for node-opcua-client; the package drops 26 MiB of nodesets). The full SDK stays a
-// dev dependency for the test server (drivers/opcua/peers/server.mjs).
+// dev dependency for the test server (drivers/opcua/testing/server.mjs).
 import { format } from 'node:util';
 import type * as OpcuaClient from 'node-opcua-client';
 import type * as OpcuaPki from 'node-opcua-certificate-manager';

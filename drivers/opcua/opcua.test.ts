@@ -11,7 +11,7 @@ import { MetricsRegistry } from '../../src/observe/metrics.js';
 import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
-import { OpcuaTestServer, type ServerInfo } from './server-fixture.js';
+import { OpcuaTestServer, type ServerInfo } from './testing/server-fixture.js';
 import { browse } from './browse.js';
 import { CutProxy } from './cut-proxy.js';
 import { runCli } from '../../test/helpers/cli.js';

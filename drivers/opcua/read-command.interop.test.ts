@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../../test/helpers/cli.js';
-import { OpcuaTestServer, type ServerInfo } from './server-fixture.js';
+import { OpcuaTestServer, type ServerInfo } from './testing/server-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldgate-opcua-read-'));
 const server = new OpcuaTestServer({ pki: join(dir, 'server-pki') });

@@ -5,7 +5,7 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI } from '../../test/helpers/cli.js';
 import { until } from '../../test/helpers/until.js';
-import { PtyPair } from './pty-fixture.js';
+import { PtyPair } from './testing/pty-fixture.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { MetricsRegistry } from '../../src/observe/metrics.js';
 import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
-import { PtyPair } from './pty-fixture.js';
+import { PtyPair } from './testing/pty-fixture.js';
 import { serialDriver } from './index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { DeviceConfig } from '../../src/config/sections/devices.js';

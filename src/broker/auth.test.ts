@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/helpers/broker.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { Broker, hashPassword, verifyPassword } from './index.js';
 import { brokerSchema } from '../config/sections/broker.js';

@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, rawSocket, sleep, startBroker } from '../../test/broker/helpers.js';
+import { closeClients, connectClient, rawSocket, sleep, startBroker } from '../../test/helpers/broker.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Broker } from './index.js';
 

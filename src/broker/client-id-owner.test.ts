@@ -2,7 +2,7 @@
 // CONNECT with it is refused (0x87 / 3.1.1 return code 5); it never takes over the live
 // connection nor inherits the session, so it cannot receive topics its own ACL denies.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/helpers/broker.js';
 import type { Broker } from './index.js';
 import { hashPassword } from './index.js';
 

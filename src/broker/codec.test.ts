@@ -1,6 +1,6 @@
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { prng } from '../../test/broker/fuzz-corpus.js';
+import { prng } from '../../test/helpers/fuzz-corpus.js';
 import { decodeFast, encodePublishFast } from './codec.js';
 
 function viaMqttPacket(frame: Buffer, protocolVersion: number): Packet | undefined {

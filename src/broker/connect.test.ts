@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
+import { closeClients, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
 import type { Broker } from './index.js';
 import { ManualClock } from '../shared/clock.js';
 

@@ -2,8 +2,8 @@
 // of QoS 2 beyond it is slowed, never refused; MQTT 5 keeps 0x93. Every close is logged once.
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, rawSocket, startBroker, untilClosed } from '../../test/broker/helpers.js';
-import { captureLogger } from '../../test/broker/log-capture.js';
+import { closeClients, collect, connectClient, rawSocket, startBroker, untilClosed } from '../../test/helpers/broker.js';
+import { captureLogger } from '../../test/helpers/log-capture.js';
 import { until } from '../../test/helpers/until.js';
 import type { Broker } from './index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prng } from '../../test/broker/fuzz-corpus.js';
+import { prng } from '../../test/helpers/fuzz-corpus.js';
 import { Framer } from './framer.js';
 
 function packet(bodyLength: number, fill: number): Buffer {

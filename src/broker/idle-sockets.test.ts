@@ -4,8 +4,8 @@
 // (127.0.0.2) cannot lock out logins from another (127.0.0.1).
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, sleep, startBroker } from '../../test/broker/helpers.js';
-import { makeTlsFiles } from '../../test/broker/tls-fixture.js';
+import { closeClients, connectClient, sleep, startBroker } from '../../test/helpers/broker.js';
+import { makeTlsFiles } from '../../test/helpers/tls-fixture.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, startBroker } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, startBroker } from '../../test/helpers/broker.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Broker } from './index.js';
 

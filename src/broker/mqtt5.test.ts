@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
 import { ManualClock } from '../shared/clock.js';
 import type { Broker } from './index.js';
 

@@ -4,8 +4,8 @@
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, startBroker } from '../../test/broker/helpers.js';
-import { captureLogger } from '../../test/broker/log-capture.js';
+import { closeClients, connectClient, startBroker } from '../../test/helpers/broker.js';
+import { captureLogger } from '../../test/helpers/log-capture.js';
 import type { Broker } from './index.js';
 import { hashPassword } from './index.js';
 

@@ -1,6 +1,6 @@
 // What the broker keeps across a restart: retained messages and persistent sessions. The broker
 // keeps its working state in memory and writes through this interface; the SQLite store
-// (src/store) implements the same interface and must pass `persistence-suite.ts`.
+// (src/store) implements the same interface and must pass `test/contracts/broker-persistence-suite.ts`.
 // Synchronous on purpose: better-sqlite3 is synchronous, and a sync API keeps ordering trivial.
 import type { Delivery, Message, Subscription } from './types.js';
 

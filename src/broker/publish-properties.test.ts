@@ -3,7 +3,7 @@
 // malformed packet: the connection is closed with 0x81 and nothing is routed or retained.
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
+import { closeClients, connectClient, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
 import { Broker, MemoryPersistence } from './index.js';
 import { brokerSchema } from '../config/sections/broker.js';
 

@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, rawSocket, sleep, startBroker, untilClosed } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
 import type { Broker, Message } from './index.js';
 
 let broker: Broker | undefined;

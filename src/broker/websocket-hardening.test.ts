@@ -4,8 +4,8 @@
 // maxPacketSize; an upgrade that never completes is closed within connectTimeout.
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, sleep, startBroker } from '../../test/broker/helpers.js';
-import { clientFrame, closeCode, wsHandshake } from '../../test/broker/ws-raw.js';
+import { closeClients, connectClient, sleep, startBroker } from '../../test/helpers/broker.js';
+import { clientFrame, closeCode, wsHandshake } from '../../test/helpers/ws-raw.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, startBroker } from '../../test/broker/helpers.js';
+import { closeClients, collect, connectClient, startBroker } from '../../test/helpers/broker.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;

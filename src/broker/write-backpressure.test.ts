@@ -6,8 +6,8 @@
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, sleep, startBroker } from '../../test/broker/helpers.js';
-import { clientFrame, wsHandshake } from '../../test/broker/ws-raw.js';
+import { closeClients, collect, connectClient, sleep, startBroker } from '../../test/helpers/broker.js';
+import { clientFrame, wsHandshake } from '../../test/helpers/ws-raw.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Broker } from './index.js';
 

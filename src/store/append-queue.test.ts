@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppendQueue } from './append-queue.js';
 import { MemoryOutbox } from './memory-outbox.js';
-import { rec } from './outbox-suite.js';
+import { rec } from '../../test/contracts/outbox-suite.js';
 import type { Outbox, OutboxRecordInput } from './outbox.js';
 import { FieldgateError } from '../errors.js';
 

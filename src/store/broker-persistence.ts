@@ -1,6 +1,6 @@
 // The local broker's retained messages and persistent sessions in the store's SQLite file
 // (issue 3: they survive a gateway restart). Implements BrokerPersistence and passes its
-// contract suite (test/broker/persistence-suite.ts). The tables come as a migration set under
+// contract suite (test/contracts/broker-persistence-suite.ts). The tables come as a migration set under
 // the owner `broker`, in the shape the store's openStore({ extraMigrations }) takes, so the
 // broker's tables join the outbox's file without touching the outbox's migrations.
 import type Database from 'better-sqlite3';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../observe/logger.js';
 import { openDatabase, schemaVersion } from './database.js';
 import { openStore, STORE_FIXED_BYTES } from './open-store.js';
-import { rec } from './outbox-suite.js';
+import { rec } from '../../test/contracts/outbox-suite.js';
 import { recordBytes } from './outbox.js';
 
 let dir: string;

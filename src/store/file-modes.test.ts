@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from './open-store.js';
-import { rec } from './outbox-suite.js';
+import { rec } from '../../test/contracts/outbox-suite.js';
 
 const dirs: string[] = [];
 afterEach(() => {

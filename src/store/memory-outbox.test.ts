@@ -1,5 +1,5 @@
 import { MemoryOutbox } from './memory-outbox.js';
-import { outboxContract } from './outbox-suite.js';
+import { outboxContract } from '../../test/contracts/outbox-suite.js';
 
 outboxContract('memory', (o) => {
   const outbox = new MemoryOutbox({

@@ -1,7 +1,7 @@
 // The durable outbox between production and the network. Records are opaque to it: the
 // Sparkplug layer keeps values and encodes them when sent (seq and aliases belong to one MQTT
 // session), so a record has a `kind` that tells the bridge's sender how to turn it into a
-// PUBLISH. Every implementation passes `outbox-suite.ts`.
+// PUBLISH. Every implementation passes `test/contracts/outbox-suite.ts`.
 
 export type QoS = 0 | 1 | 2;
 

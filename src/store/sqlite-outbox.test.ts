@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, STORE_FIXED_BYTES, type Store } from './open-store.js';
-import { outboxContract } from './outbox-suite.js';
+import { outboxContract } from '../../test/contracts/outbox-suite.js';
 
 outboxContract('sqlite', (o) => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-outbox-'));

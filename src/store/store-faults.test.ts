@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore, SqliteCommandJournal } from '../sparkplug/sparkplug-store.js';
 import { BROKER_MIGRATIONS, SqliteBrokerPersistence } from './broker-persistence.js';
 import { openStore, type Store } from './open-store.js';
-import { rec } from './outbox-suite.js';
+import { rec } from '../../test/contracts/outbox-suite.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestModbusServer } from '../../drivers/modbus/testing/tcp-server.js';
-import { OpcuaTestServer } from '../../drivers/opcua/server-fixture.js';
-import { PtyPair } from '../../drivers/serial/pty-fixture.js';
+import { OpcuaTestServer } from '../../drivers/opcua/testing/server-fixture.js';
+import { PtyPair } from '../../drivers/serial/testing/pty-fixture.js';
 import type { Peers } from './site-arbitrary.js';
 
 export interface World {

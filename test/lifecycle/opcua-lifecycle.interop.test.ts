@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OpcuaTestServer } from '../../drivers/opcua/server-fixture.js';
+import { OpcuaTestServer } from '../../drivers/opcua/testing/server-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
 import { birthValues, captureWorld, lifecycleViolations, nullBirths, type Captured } from './capture.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PtyPair } from '../../drivers/serial/pty-fixture.js';
+import { PtyPair } from '../../drivers/serial/testing/pty-fixture.js';
 import { until } from '../helpers/until.js';
 import { birthValues, captureWorld, lifecycleViolations, nullBirths, type Captured } from './capture.js';
 

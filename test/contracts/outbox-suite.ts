@@ -1,7 +1,7 @@
 // The contract every Outbox implementation passes (after aedes' abstract persistence suite).
 // Each implementation's test file calls `outboxContract` with a factory.
 import { describe, expect, it } from 'vitest';
-import { recordBytes, type OnFull, type Outbox, type OutboxRecordInput } from './outbox.js';
+import { recordBytes, type OnFull, type Outbox, type OutboxRecordInput } from '../../src/store/outbox.js';
 
 export interface OutboxFixture {
   outbox: Outbox;

@@ -1,10 +1,10 @@
-// Test fixture: node-opcua's OPCUAServer (peers/server.mjs) in a child process on loopback, its
+// Test fixture: node-opcua's OPCUAServer (testing/server.mjs) in a child process on loopback, its
 // certificates in a temp dir. node-opcua writes its own warnings to stdout, so the ready line
 // is the first line that parses as JSON.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SERVER = fileURLToPath(new URL('./peers/server.mjs', import.meta.url));
+const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
 export interface ServerInfo {
   endpoint: string;

@@ -1,12 +1,12 @@
 // Test fixture: a connected pair of pseudo-terminals from Debian's socat, and peers that play
-// serial devices on the far end (drivers/serial/peers/peer.py on Debian's Python).
+// serial devices on the far end (drivers/serial/testing/peer.py on Debian's Python).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PEER = fileURLToPath(new URL('./peers/peer.py', import.meta.url));
+const PEER = fileURLToPath(new URL('./peer.py', import.meta.url));
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
