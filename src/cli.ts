@@ -198,31 +198,19 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function validate(files: string[]): Promise<number> {
-  const { looksLikeHostFile, loadHostConfigFile } = await import('./host/config.js');
-  const { readFileSync } = await import('node:fs');
   if (files.length === 0) {
     process.stderr.write('fieldgate: validate needs at least one FILE\n');
     return EXIT_USAGE;
   }
+  const { validateFile } = await import('./validate-file.js');
   let bad = 0;
   for (const file of files) {
-    try {
-      let text = '';
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        // loadConfigFile reports the unreadable file with its reason.
-      }
-      if (looksLikeHostFile(text)) {
-        const h = loadHostConfigFile(file);
-        process.stdout.write(`${file}: ok (host ${h.host.id})\n`);
-        continue;
-      }
-      const cfg = loadConfigFile(file, builtinDrivers);
-      process.stdout.write(`${file}: ok (${cfg.devices.length} devices, ${cfg.devices.reduce((n, d) => n + d.tags.length, 0)} tags)\n`);
-    } catch (e) {
+    const result = await validateFile(file, builtinDrivers);
+    if (result.ok) {
+      process.stdout.write(`${result.line}\n`);
+    } else {
       bad += 1;
-      process.stderr.write(e instanceof ConfigError ? `${e.message}\n` : `${file}: ${errorMessage(e)}\n`);
+      process.stderr.write(`${result.message}\n`);
     }
   }
   return bad === 0 ? EXIT_OK : EXIT_USAGE;
