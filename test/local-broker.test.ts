@@ -14,6 +14,7 @@ import { DataType } from '../src/sparkplug/datatypes.js';
 import { encodePayload } from '../src/sparkplug/payload.js';
 import { decodeIndependently } from './sparkplug/independent-decoder.js';
 import { hashPassword } from '../src/broker/index.js';
+import { untilValue } from './helpers/until.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -71,15 +72,6 @@ async function client(port: number, username: string, password: string): Promise
   return { c, got };
 }
 
-async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const subscribe = (c: MqttClient, filter: string) => new Promise<number>((resolve) => c.subscribe(filter, { qos: 1 }, (_e, granted) => resolve(granted?.[0]?.qos ?? -1)));
 const publish = (c: MqttClient, topic: string, payload: Buffer | string) => new Promise<number | undefined>((resolve) => c.publish(topic, payload, { qos: 1 }, (e, packet) => resolve((e as { code?: number } | undefined)?.code ?? (packet as { reasonCode?: number } | undefined)?.reasonCode)));
@@ -90,14 +82,14 @@ describe('local broker', () => {
     const { c, got } = await client(port, 'operator', 'operator-pw');
     await subscribe(c, 'spBv1.0/#');
     await publish(c, 'spBv1.0/plant/NCMD/edge-1', Buffer.from(encodePayload({ metrics: [{ name: 'Node Control/Rebirth', type: DataType.Boolean, value: true }] })));
-    const nbirth = await until(() => got.find((m) => m.topic === 'spBv1.0/plant/NBIRTH/edge-1'));
+    const nbirth = await untilValue(() => got.find((m) => m.topic === 'spBv1.0/plant/NBIRTH/edge-1'));
     const p = decodeIndependently(nbirth.payload);
     expect(p.seq).toBe('0');
-    const dbirthAt = await until(() => {
+    const dbirthAt = await untilValue(() => {
       const i = got.findIndex((m) => m.topic === 'spBv1.0/plant/DBIRTH/edge-1/pump');
       return i >= 0 ? i : undefined;
     });
-    await until(() => got.slice(dbirthAt).find((m) => m.topic === 'spBv1.0/plant/DDATA/edge-1/pump'));
+    await untilValue(() => got.slice(dbirthAt).find((m) => m.topic === 'spBv1.0/plant/DDATA/edge-1/pump'));
     expect(got.indexOf(nbirth)).toBeLessThan(dbirthAt);
   });
 
@@ -106,7 +98,7 @@ describe('local broker', () => {
     await new Promise((r) => setTimeout(r, 300));
     const { c, got } = await client(port, 'viewer', 'viewer-pw');
     await subscribe(c, 'fieldgate/values/#');
-    const sp = await until(() => got.find((m) => m.topic === 'fieldgate/values/pump/sp'));
+    const sp = await untilValue(() => got.find((m) => m.topic === 'fieldgate/values/pump/sp'));
     expect(sp.retain).toBe(true);
     expect(JSON.parse(sp.payload.toString())).toMatchObject({ value: 5, quality: 'GOOD', unit: 'bar' });
   });
@@ -117,12 +109,12 @@ describe('local broker', () => {
     await subscribe(op.c, 'fieldgate/#');
     await new Promise((r) => setTimeout(r, 200));
     expect(await publish(op.c, 'fieldgate/cmd/pump/sp', '42')).toBeFalsy();
-    const result = await until(() => op.got.find((m) => m.topic === 'fieldgate/cmd-result/pump/sp'));
+    const result = await untilValue(() => op.got.find((m) => m.topic === 'fieldgate/cmd-result/pump/sp'));
     expect(JSON.parse(result.payload.toString())).toEqual({ ok: true });
-    await until(() => op.got.find((m) => m.topic === 'fieldgate/values/pump/sp' && JSON.parse(m.payload.toString()).value === 42));
+    await untilValue(() => op.got.find((m) => m.topic === 'fieldgate/values/pump/sp' && JSON.parse(m.payload.toString()).value === 42));
 
     await publish(op.c, 'fieldgate/cmd/pump/count', '1');
-    const refused = await until(() => op.got.filter((m) => m.topic === 'fieldgate/cmd-result/pump/count')[0]);
+    const refused = await untilValue(() => op.got.filter((m) => m.topic === 'fieldgate/cmd-result/pump/count')[0]);
     expect(JSON.parse(refused.payload.toString())).toMatchObject({ ok: false, error: expect.stringContaining('not writable') });
 
     const viewer = await client(port, 'viewer', 'viewer-pw');

@@ -5,6 +5,7 @@ import { isFieldgateError } from '../../src/errors.js';
 import { createModbusDriver } from './index.js';
 import { byTag, harness, signal, type Harness } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
+import { until } from '../../test/helpers/until.js';
 
 interface Fixture { type: string; byteOrder: string; value: number | string; length?: number; registers: number[] }
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/codec-fixtures.json', import.meta.url), 'utf8')) as Fixture[];
@@ -287,7 +288,7 @@ describe('several unit ids on one connection', () => {
     await h1.driver.stop();
     expect((await h2.driver.poll(signal()))[0]).toMatchObject({ value: 202 });
     await h2.driver.stop();
-    await waitFor(() => s.connections === 0);
+    await until(() => s.connections === 0, 2000);
   });
 });
 
@@ -356,10 +357,3 @@ describe('writes', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

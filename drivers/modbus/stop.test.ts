@@ -4,14 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createModbusDriver } from './index.js';
 import { harness, signal } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
-
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '../../test/helpers/until.js';
 
 describe('stop', () => {
   it('leaves no socket and no timer behind, even with a request in flight', async () => {
@@ -27,14 +20,14 @@ describe('stop', () => {
     });
     await h.driver.start();
     const inFlight = h.driver.poll(signal(10_000)).catch((e: unknown) => e);
-    await waitFor(() => s.reads.length === 1);
+    await until(() => s.reads.length === 1, 2000);
     const t0 = performance.now();
     await h.driver.stop();
     // The silent request is settled at once instead of after its 5 s timeout.
     expect(await inFlight).toMatchObject({ code: 'FG_ERR_MODBUS_CONNECTION' });
     expect(performance.now() - t0).toBeLessThan(500);
     await s.stop();
-    await waitFor(() => count(process.getActiveResourcesInfo(), 'TCPSocketWrap') <= count(baseline, 'TCPSocketWrap'));
+    await until(() => count(process.getActiveResourcesInfo(), 'TCPSocketWrap') <= count(baseline, 'TCPSocketWrap'), 2000);
     const after = process.getActiveResourcesInfo();
     expect(count(after, 'TCPServerWrap')).toBe(count(baseline, 'TCPServerWrap'));
     expect(count(after, 'Timeout')).toBeLessThanOrEqual(count(baseline, 'Timeout'));
