@@ -6,14 +6,12 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppendQueue, openStore, type Store } from '../src/store/index.js';
 import { CLI, runCli } from './helpers/cli.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
+const cleanups = useCleanups();
 
 const limits = { maxBytes: 1 << 30, maxAgeMs: 365 * 86_400_000, onFull: 'drop-oldest' as const };
 

@@ -9,12 +9,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataType } from '../src/sparkplug/datatypes.js';
 import { encodePayload } from '../src/sparkplug/payload.js';
 import { CLI, ROOT } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
 interface UnixDgramSocket {
   bind(path: string): void;
@@ -32,10 +33,7 @@ const PER_SECOND = 10_000;
  */
 const WATCHDOG_MS = 4_000;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('DCMD flood', () => {
   it('35 s of 10,000 DCMD/s: no restart, the watchdog never misses, DDATA upstream within 10 s of the end', async () => {

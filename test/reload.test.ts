@@ -8,17 +8,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodePayload } from '../src/sparkplug/payload.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { startCli, type RunningCli } from './helpers/cli.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 function siteFile(o: { dir: string; brokerPort: number; upstreamPort: number; tags: string[]; withB: boolean; plantAcl: boolean; httpPort?: number }): string {
   const tags = o.tags.map((t) => `      - { name: ${t}, signal: { kind: counter, start: 0, step: 1 } }`).join('\n');

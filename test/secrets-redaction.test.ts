@@ -5,19 +5,17 @@ import { PassThrough } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/observe/logger.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
 const SECRET = 'PW9-S3cr3t';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 function capture() {
   const stream = new PassThrough();

@@ -7,18 +7,16 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SPARKPLUG_MIGRATIONS, SqliteBdSeqStore } from '../src/sparkplug/sparkplug-store.js';
 import { BROKER_MIGRATIONS } from '../src/store/broker-persistence.js';
 import { openStore } from '../src/store/open-store.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { startCli, type RunningCli } from './helpers/cli.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 /** A store as the gateway leaves it: bdSeq saved, checkpointed into the main file. */
 function storeWithBdSeq(path: string): string {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -20,6 +20,7 @@ import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
 import { decodeIndependently } from './sparkplug/independent-decoder.js';
 import { V1, writeV1Store } from './fixtures/store/v1-store.js';
+import { useCleanups } from './helpers/cleanups.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'store', 'v1.db');
 if (process.env.FG_WRITE_STORE_FIXTURE === '1') writeV1Store(FIXTURE);
@@ -31,10 +32,7 @@ const CURRENT: Record<string, number> = {
   [BROKER_MIGRATIONS.owner]: BROKER_MIGRATIONS.migrations.length,
 };
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fg-upgrade-'));

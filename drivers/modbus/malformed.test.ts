@@ -1,14 +1,12 @@
 // Garbage from a device must fail that poll (and at most that connection), never the process.
 // Each peer here is a bare TCP server answering Modbus TCP requests with a broken reply.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createModbusDriver } from './index.js';
 import { harness, signal } from './testing/harness.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 /** A proper FC3 answer with two registers 0x3F80 0x0000 (float32 1.0). */
 function goodReply(req: Buffer): Buffer {

@@ -4,15 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModbusDriver } from './index.js';
 import { byTag, harness, signal, type Harness } from './testing/harness.js';
 import { startPymodbus, startSocat, type PeerTag, type PymodbusPeer, type Socat } from './testing/peers.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 let dir: string;
 beforeAll(() => {

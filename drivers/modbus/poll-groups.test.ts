@@ -1,7 +1,7 @@
 // Poll groups (issue 20): a fast pressure and a slow energy total on one PLC, one device. Tags
 // with the same pollInterval are planned and read together; each group keeps its own pace.
 // Real modbus-serial TCP server on loopback (it records every read), the real runtime.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
 import { DriverRegistry } from '../../src/runtime/registry.js';
@@ -10,11 +10,9 @@ import type { TagUpdate } from '../../src/runtime/types.js';
 import { createModbusDriver } from './index.js';
 import { parseDevice } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('poll groups (issue 20)', () => {
   it('reads each group at its own interval, the group in one request, as one device', async () => {

@@ -3,7 +3,7 @@
 // model; a device silent from its first poll names the setting to check. Real modbus-serial
 // TCP server on loopback, the real runtime.
 import net, { type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
 import { takeSnapshot, type StatusSnapshot } from '../../src/observe/status-model.js';
@@ -13,11 +13,9 @@ import { until } from '../../test/helpers/until.js';
 import { createModbusDriver } from './index.js';
 import { parseDevice } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function closedPort(): Promise<number> {
   const s = net.createServer();

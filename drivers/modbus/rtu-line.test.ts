@@ -1,16 +1,14 @@
 // A shared RTU line at a real baud rate (emulated wire timing behind a loopback socket):
 // devices on one line never overlap frames, keep 3.5 character times of silence, and a
 // silent slave costs its neighbours only its own timeout.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createModbusDriver } from './index.js';
 import { interFrameDelayMs } from './line.js';
 import { harness, signal, type Harness } from './testing/harness.js';
 import { RtuWireServer, crc16 } from './testing/rtu-wire-server.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('inter-frame delay', () => {
   it('is 3.5 character times, and 1.75 ms above 19,200 baud (Modbus over Serial Line §2.5.1.1)', () => {

@@ -1,7 +1,7 @@
 // The modbus driver under the real runtime (device supervisor, scaling, quality, backoff):
 // a device whose server dies goes offline and comes back, its neighbour never notices, and a
 // write in engineering units lands in the register unscaled.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
 import { DriverRegistry } from '../../src/runtime/registry.js';
@@ -10,11 +10,9 @@ import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { createModbusDriver } from './index.js';
 import { parseDevice } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 /** Resolve when `pred` holds for an event at index `from` or later; bounded. */
 function until<T>(events: T[], pred: (e: T) => boolean, from = 0, ms = 5000): Promise<T> {

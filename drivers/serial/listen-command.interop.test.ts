@@ -2,15 +2,13 @@
 // writes frames, the command prints each with what csv, json and --regex parsing make of it.
 import { spawn } from 'node:child_process';
 import { openSync, writeSync, closeSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI } from '../../test/helpers/cli.js';
 import { until } from '../../test/helpers/until.js';
 import { PtyPair } from './testing/pty-fixture.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('fieldgate serial listen (issue 20)', () => {
   it('prints framed lines with the parse result and stops on Ctrl-C', async () => {

@@ -1,25 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, connectWithAck, sleep, useBroker } from '../../test/helpers/broker.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { Broker, hashPassword, verifyPassword } from './index.js';
 import { brokerSchema } from '../config/sections/broker.js';
 import { isLoopback } from './listener.js';
 import { Acl } from './acl.js';
 
-const brokers: Broker[] = [];
-afterEach(async () => {
-  await closeClients();
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-
-async function start(overrides: Record<string, unknown> = {}, deps: Parameters<typeof startBroker>[1] = {}) {
-  const s = await startBroker(overrides, deps);
-  brokers.push(s.broker);
-  return s;
-}
+const start = useBroker();
 
 // Cheap cost parameters keep the suite fast; the default cost is exercised once below.
 const FAST = { N: 1024, r: 8, p: 1 };

@@ -1,14 +1,11 @@
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, rawSocket, sleep, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { connectClient, rawSocket, sleep, useBroker } from '../../test/helpers/broker.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-});
+const startBroker = useBroker();
 
 describe('publisher backpressure', () => {
   it('stops reading a publisher while its subscriber is congested, then delivers everything', async () => {

@@ -1,17 +1,13 @@
 // Issue 18 item 3: a client id belongs to the user who created its session. Another user's
 // CONNECT with it is refused (0x87 / 3.1.1 return code 5); it never takes over the live
 // connection nor inherits the session, so it cannot receive topics its own ACL denies.
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, sleep, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, connectWithAck, sleep, useBroker } from '../../test/helpers/broker.js';
 import type { Broker } from './index.js';
 import { hashPassword } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 const FAST = { N: 1024, r: 8, p: 1 };
 

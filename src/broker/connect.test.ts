@@ -1,15 +1,11 @@
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { connectClient, connectWithAck, rawSocket, sleep, untilClosed, useBroker } from '../../test/helpers/broker.js';
 import type { Broker } from './index.js';
 import { ManualClock } from '../shared/clock.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 const connect = (version: 3 | 4 | 5, extra: Record<string, unknown> = {}) =>
   mqttPacket.generate({ cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clientId: 'raw', clean: true, keepalive: 30, ...extra } as mqttPacket.IConnectPacket);

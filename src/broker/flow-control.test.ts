@@ -1,18 +1,14 @@
 // Issue 12 item 5: an MQTT 3.1.1 client cannot know the broker's Receive Maximum, so a burst
 // of QoS 2 beyond it is slowed, never refused; MQTT 5 keeps 0x93. Every close is logged once.
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, rawSocket, startBroker, untilClosed } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, rawSocket, untilClosed, useBroker } from '../../test/helpers/broker.js';
 import { captureLogger } from '../../test/helpers/log-capture.js';
 import { until } from '../../test/helpers/until.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 describe('broker flow control (issue 12)', () => {
   it('500 QoS 2 messages from a 3.1.1 client arrive exactly once without a disconnect', async () => {

@@ -1,13 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, useBroker } from '../../test/helpers/broker.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-});
+const startBroker = useBroker();
 
 describe('broker metrics and $SYS topics', () => {
   it('counts clients, messages, bytes, retained and subscriptions, and publishes $SYS/broker/...', async () => {

@@ -1,20 +1,9 @@
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, connectWithAck, rawSocket, sleep, untilClosed, useBroker } from '../../test/helpers/broker.js';
 import { ManualClock } from '../shared/clock.js';
-import type { Broker } from './index.js';
 
-const brokers: Broker[] = [];
-afterEach(async () => {
-  await closeClients();
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-
-async function start(overrides: Record<string, unknown> = {}, deps: Parameters<typeof startBroker>[1] = {}) {
-  const s = await startBroker(overrides, deps);
-  brokers.push(s.broker);
-  return s;
-}
+const start = useBroker();
 
 const v5 = { protocolVersion: 5 as const };
 

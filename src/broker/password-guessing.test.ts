@@ -3,18 +3,14 @@
 // other sources log in at once; failures are logged at warn, one summary a minute.
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../../test/helpers/broker.js';
 import { captureLogger } from '../../test/helpers/log-capture.js';
 import type { Broker } from './index.js';
 import { hashPassword } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 /** One CONNECT from `localAddress`; resolves with the CONNACK return code and when it came. */
 function attempt(port: number, username: string, password: string, localAddress = '127.0.0.1'): Promise<{ code: number; at: number }> {

@@ -1,14 +1,10 @@
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, rawSocket, sleep, startBroker, untilClosed } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, rawSocket, sleep, untilClosed, useBroker } from '../../test/helpers/broker.js';
 import type { Broker, Message } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 async function start(overrides: Record<string, unknown> = {}) {
   const s = await startBroker(overrides);

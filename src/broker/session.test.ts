@@ -1,21 +1,11 @@
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, connectWithAck, rawSocket, sleep, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, connectWithAck, rawSocket, sleep, useBroker } from '../../test/helpers/broker.js';
 import { ManualClock } from '../shared/clock.js';
-import { MemoryPersistence, type Broker } from './index.js';
+import { MemoryPersistence } from './index.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 
-const brokers: Broker[] = [];
-afterEach(async () => {
-  await closeClients();
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-
-async function start(overrides: Record<string, unknown> = {}, deps: Parameters<typeof startBroker>[1] = {}) {
-  const s = await startBroker(overrides, deps);
-  brokers.push(s.broker);
-  return s;
-}
+const start = useBroker();
 
 /** A raw 3.1.1 client that records every packet and never acknowledges unless told to. */
 async function rawClient(port: number, clientId: string, clean: boolean) {
@@ -88,7 +78,6 @@ describe('persistent sessions', () => {
     a.broker.publish('r/queued', 'while away', { qos: 1 });
     a.broker.publish('r/retained', 'kept', { qos: 1, retain: true });
     await a.broker.close();
-    brokers.splice(brokers.indexOf(a.broker), 1);
 
     const b = await start({}, { persistence });
     expect(b.broker.retainedCount).toBe(1);

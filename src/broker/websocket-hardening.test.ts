@@ -3,17 +3,13 @@
 // UTF-8, keys); cross-origin pages cannot reach an anonymous listener; frames are bounded by
 // maxPacketSize; an upgrade that never completes is closed within connectTimeout.
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, connectClient, sleep, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { connectClient, sleep, useBroker } from '../../test/helpers/broker.js';
 import { clientFrame, closeCode, wsHandshake } from '../../test/helpers/ws-raw.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 async function startWs(extra: Record<string, unknown> = {}, limits: Record<string, unknown> = {}) {
   const s = await startBroker({ listeners: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0, protocol: 'ws', path: '/mqtt', ...extra }], limits });

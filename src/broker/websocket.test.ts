@@ -1,16 +1,12 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, useBroker } from '../../test/helpers/broker.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 async function startWs() {
   const s = await startBroker({ listeners: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0, protocol: 'ws', path: '/mqtt' }] });

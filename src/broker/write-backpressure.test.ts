@@ -5,18 +5,14 @@
 // publisher and the other subscribers go on.
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeClients, collect, connectClient, sleep, startBroker } from '../../test/helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { collect, connectClient, sleep, useBroker } from '../../test/helpers/broker.js';
 import { clientFrame, wsHandshake } from '../../test/helpers/ws-raw.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
-afterEach(async () => {
-  await closeClients();
-  await broker?.close();
-  broker = undefined;
-});
+const startBroker = useBroker();
 
 const LIMITS = { maxWriteBuffer: '64KiB', connectionsPerSecondPerAddress: 0 };
 const ATTACK_BYTES = 24 * 1024 * 1024;

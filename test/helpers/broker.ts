@@ -1,6 +1,7 @@
 // Shared fixtures for broker tests: a real broker on an ephemeral loopback port and real
 // mqtt.js clients; raw sockets where the bytes are the point.
 import net from 'node:net';
+import { afterEach } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { brokerSchema } from '../../src/config/sections/broker.js';
 import { Broker, type BrokerDeps } from '../../src/broker/index.js';
@@ -100,4 +101,21 @@ export function untilClosed(s: net.Socket, ms = 3000): Promise<Buffer> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The one broker setup for a test file: returns startBroker() that also closes, after each
+ * test, every client connected through this module and every broker it started.
+ */
+export function useBroker(): typeof startBroker {
+  const started: Broker[] = [];
+  afterEach(async () => {
+    await closeClients();
+    await Promise.all(started.splice(0).map((b) => b.close()));
+  });
+  return async (overrides = {}, deps = {}) => {
+    const r = await startBroker(overrides, deps);
+    started.push(r.broker);
+    return r;
+  };
 }
