@@ -1,12 +1,13 @@
 // Telegraf-style regression cases: testcases/<case>/config.yaml with either init.err (config
 // errors the loader must report) or input.txt (bytes the device sends; JSON-escaped lines, one
 // chunk per line, so control bytes stay readable) and expected.out (what the driver makes of them).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
+import { runTestcases } from '../../test/helpers/testcases.js';
 import { builtinDrivers } from '../all.js';
-import { ConfigError, loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/config/load.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { DeviceConfig } from '../../src/config/sections/devices.js';
 import { Framer } from './framing.js';
@@ -44,27 +45,12 @@ async function replay(device: DeviceConfig<Connection, SerialTagExtra>, chunks: 
   return out;
 }
 
-describe('serial testcases', () => {
-  for (const name of readdirSync(CASES).sort()) {
-    it(name, async () => {
-      const dir = join(CASES, name);
-      const errFile = join(dir, 'init.err');
-      if (existsSync(errFile)) {
-        let message = '';
-        try {
-          loadConfigFile(join(dir, 'config.yaml'), builtinDrivers);
-        } catch (e) {
-          expect(e).toBeInstanceOf(ConfigError);
-          message = (e as Error).message;
-        }
-        for (const line of readFileSync(errFile, 'utf8').trim().split('\n')) expect(message).toContain(line);
-        return;
-      }
-      const cfg = loadConfigFile(join(dir, 'config.yaml'), builtinDrivers);
-      const device = cfg.devices[0] as unknown as DeviceConfig<Connection, SerialTagExtra>;
-      const chunks = readFileSync(join(dir, 'input.txt'), 'utf8').split('\n').filter((l) => l !== '');
-      const expected = readFileSync(join(dir, 'expected.out'), 'utf8').trim().split('\n');
-      expect(await replay(device, chunks)).toEqual(expected);
-    });
-  }
+runTestcases('serial testcases', CASES, {
+  run: async (dir) => {
+    const cfg = loadConfigFile(join(dir, 'config.yaml'), builtinDrivers);
+    const device = cfg.devices[0] as unknown as DeviceConfig<Connection, SerialTagExtra>;
+    const chunks = readFileSync(join(dir, 'input.txt'), 'utf8').split('\n').filter((l) => l !== '');
+    const expected = readFileSync(join(dir, 'expected.out'), 'utf8').trim().split('\n');
+    expect(await replay(device, chunks)).toEqual(expected);
+  },
 });
