@@ -12,6 +12,7 @@ import { Gateway } from '../src/gateway.js';
 import { silentLogger } from '../src/observe/logger.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
+import { siteYaml } from './helpers/site-yaml.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -35,19 +36,16 @@ describe('forwarding between the local broker and the upstream', () => {
     cleanups.push(() => upstream.close());
     const dir = mkdtempSync(join(tmpdir(), 'fg-fwd-'));
     const config = parseConfigText(
-      `version: 1
-site: { group: plant, node: edge-1 }
-observe: { http: { enabled: false } }
-store: { path: ${join(dir, 'fg.db')} }
-broker: { listeners: [ { host: 127.0.0.1, port: 0 } ] }
-local: { sparkplug: false }
-upstream:
+      siteYaml({
+        store: `{ path: ${join(dir, 'fg.db')} }`,
+        local: '{ sparkplug: false }',
+        upstream: `
   url: ${upstream.url}
   protocolVersion: 4
   forward: [ { from: 'site/#', to: 'plants/edge-1/site', qos: 1 } ]
   commands: [ { from: 'central/edge-1/#', to: 'site/cmd', qos: 1 } ]
-devices: []
 `,
+      }),
       join(dir, 'site.yaml'),
       builtinDrivers,
     );

@@ -15,6 +15,7 @@ import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { startCli, type RunningCli } from './helpers/cli.js';
 import { until } from './helpers/until.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { siteYaml, simulatedPump } from './helpers/site-yaml.js';
 
 const cleanups = useCleanups();
 
@@ -52,15 +53,11 @@ async function run(dir: string, upstreamUrl: string): Promise<RunningCli> {
   const site = join(dir, 'site.yaml');
   writeFileSync(
     site,
-    `version: 1
-site: { group: plant, node: edge-1 }
-observe: { http: { enabled: false } }
-store: { path: ${join(dir, 'data', 'fg.db')} }
-broker: { listeners: [ { host: 127.0.0.1, port: 0 } ] }
-upstream: { url: '${upstreamUrl}', protocolVersion: 4, reconnect: { min: 50ms, max: 200ms } }
-devices:
-  - { name: pump, driver: simulator, pollInterval: 100ms, tags: [ { name: count, type: uint32, signal: { kind: counter } } ] }
-`,
+    siteYaml({
+      store: `{ path: ${join(dir, 'data', 'fg.db')} }`,
+      upstream: `{ url: '${upstreamUrl}', protocolVersion: 4, reconnect: { min: 50ms, max: 200ms } }`,
+      devices: simulatedPump(),
+    }),
   );
   const cli = startCli(['run', '--config', site, '--log-level', 'info'], { cwd: dir });
   cleanups.push(async () => {

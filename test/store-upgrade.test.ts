@@ -21,6 +21,7 @@ import { until } from './helpers/until.js';
 import { decodeIndependently } from './sparkplug/independent-decoder.js';
 import { V1, writeV1Store } from './fixtures/store/v1-store.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { siteYaml as buildSite, simulatedPump } from './helpers/site-yaml.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'store', 'v1.db');
 if (process.env.FG_WRITE_STORE_FIXTURE === '1') writeV1Store(FIXTURE);
@@ -70,23 +71,13 @@ function versions(path: string): Record<string, number> {
 }
 
 function siteYaml(dir: string, upstreamUrl: string, brokerPort: number): string {
-  return `version: 1
-site: { group: plant, node: edge-1, nodeMetricsInterval: 1h }
-observe: { http: { enabled: false } }
-store: { path: ${join(dir, 'fieldgate.db')}, maxAge: 3650d }
-broker: { listeners: [ { host: 127.0.0.1, port: ${brokerPort} } ] }
-upstream:
-  url: ${upstreamUrl}
-  protocolVersion: 4
-  reconnect: { min: 50ms, max: 200ms }
-devices:
-  - name: pump
-    driver: simulator
-    pollInterval: 100ms
-    tags:
-      - { name: count, type: uint32, signal: { kind: counter } }
-      - { name: sp, type: int16, writable: true, signal: { kind: constant, value: 50 } }
-`;
+  return buildSite({
+    site: '{ group: plant, node: edge-1, nodeMetricsInterval: 1h }',
+    store: `{ path: ${join(dir, 'fieldgate.db')}, maxAge: 3650d }`,
+    broker: `{ listeners: [ { host: 127.0.0.1, port: ${brokerPort} } ] }`,
+    upstream: `{ url: '${upstreamUrl}', protocolVersion: 4, reconnect: { min: 50ms, max: 200ms } }`,
+    devices: simulatedPump('{ name: sp, type: int16, writable: true, signal: { kind: constant, value: 50 } }'),
+  });
 }
 
 describe('a store written by the first released schema', () => {

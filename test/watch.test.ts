@@ -11,6 +11,7 @@ import { Gateway } from '../src/gateway.js';
 import { silentLogger } from '../src/observe/logger.js';
 import { watch } from '../src/watch.js';
 import { until } from './helpers/until.js';
+import { siteYaml, simulatedPump } from './helpers/site-yaml.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -23,19 +24,7 @@ describe('fieldgate watch (issue 20)', () => {
   it('prints quality and datatype, resolves aliases, and says to use --rebirth for unknown ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fg-watch-'));
     const config = parseConfigText(
-      `version: 1
-site: { group: plant, node: edge-1 }
-observe: { http: { enabled: false } }
-store: { path: ${join(dir, 'fg.db')} }
-broker: { listeners: [ { host: 127.0.0.1, port: 0 } ] }
-devices:
-  - name: pump
-    driver: simulator
-    pollInterval: 100ms
-    tags:
-      - { name: count, type: uint32, signal: { kind: counter } }
-      - { name: level, scale: 0.1, decimals: 1, signal: { kind: counter, start: 539 } }
-`,
+      siteYaml({ store: `{ path: ${join(dir, 'fg.db')} }`, devices: simulatedPump('{ name: level, scale: 0.1, decimals: 1, signal: { kind: counter, start: 539 } }') }),
       join(dir, 'site.yaml'),
       builtinDrivers,
     );
