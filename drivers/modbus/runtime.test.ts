@@ -11,27 +11,13 @@ import { createModbusDriver } from './index.js';
 import { parseDevice } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
 import { useCleanups } from '../../test/helpers/cleanups.js';
+import { untilValue } from '../../test/helpers/until.js';
 
 const cleanups = useCleanups();
 
 /** Resolve when `pred` holds for an event at index `from` or later; bounded. */
-function until<T>(events: T[], pred: (e: T) => boolean, from = 0, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const start = from;
-    const timer = setInterval(() => {
-      const hit = events.slice(start).find(pred);
-      if (hit !== undefined) {
-        clearInterval(timer);
-        clearTimeout(limit);
-        resolve(hit);
-      }
-    }, 5);
-    const limit = setTimeout(() => {
-      clearInterval(timer);
-      reject(new Error('event did not arrive in time'));
-    }, ms);
-  });
-}
+/** The first event from index `from` on that matches, within `ms`. */
+const until = <T,>(events: T[], pred: (e: T) => boolean, from = 0, ms = 5000): Promise<T> => untilValue(() => events.slice(from).find(pred), ms, 'an event');
 
 describe('modbus under the runtime', () => {
   it('offline after failed polls, online again after the server returns; the neighbour keeps polling', async () => {
