@@ -34,12 +34,15 @@ export class HostAckConsumer {
   private pending: CommittedMessage[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly client: mqtt.MqttClient;
+  private subscribed!: () => void;
+  /** Resolves once the first subscription is in place (records sent before it are dropped by a broker). */
+  readonly ready = new Promise<void>((r) => (this.subscribed = r));
 
   constructor(url: string, o: HostAckConsumerOptions = {}) {
     const prefix = o.prefix;
     this.client = mqtt.connect(url, { protocolVersion: o.protocolVersion ?? 5, clientId: o.clientId ?? `central-host-${Math.random().toString(36).slice(2, 8)}`, reconnectPeriod: 100, connectTimeout: 2000 });
     this.client.on('connect', () => {
-      this.client.subscribe(o.filter ?? 'spBv1.0/#', { qos: 1 });
+      this.client.subscribe(o.filter ?? 'spBv1.0/#', { qos: 1 }, () => this.subscribed());
       this.publish(this.deduper.acks({ all: true, ...(prefix !== undefined ? { prefix } : {}) }));
     });
     this.client.on('error', () => undefined);
