@@ -46,6 +46,8 @@ export interface BridgeOptions {
   confirm?: 'qos1' | 'host' | 'fence';
   /** confirm: host: the consumer publishes its acks under this prefix (default fieldgate/ack). */
   ackPrefix?: string;
+  /** confirm: host: no consumer confirmation for this long while records wait ends the session, which sends them again (host-stall.ts; default 60 s, doubling to 15 min). */
+  hostResendAfterMs?: number;
   /** Confirms QoS 0 records by a later QoS 1 PUBLISH here (ack-fence.ts); without it a QoS 0 record counts as delivered once written. */
   fenceTopic?: string;
   /** Identical connect failures in a row are logged at most this often (default 60 s). */

@@ -37,6 +37,7 @@ import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
 import { deliverCommand, subscribeCommands } from './upstream-commands.js';
 import { HostConfirm } from './host-confirm.js';
+import { HOST_RESEND_AFTER_MS, HOST_RESEND_MAX_MS, HostStall } from './host-stall.js';
 import { UpstreamGuard } from './upstream-guard.js';
 import { suspectTopic } from './suspect-topic.js';
 
@@ -79,6 +80,7 @@ export class Bridge {
   /** upstream.confirm (issue 13); undefined: legacy (fence when fenceTopic is set, else on write). */
   private readonly confirm: BridgeOptions['confirm'];
   private readonly host: HostConfirm | undefined;
+  private readonly hostStall: HostStall | undefined;
   private readonly guard: UpstreamGuard;
   private session: BridgeOptions['session'];
   private attemptStartedAt = 0;
@@ -103,6 +105,9 @@ export class Bridge {
     this.guard = new UpstreamGuard(this.log, o.session.protocolVersion, o.session.url, o.metrics);
     if (o.fenceTopic !== undefined && (o.confirm === undefined || o.confirm === 'fence')) this.fence = new AckFence(o.fenceTopic, this.log);
     if (o.confirm === 'host') this.host = new HostConfirm(o.outbox, o.ackPrefix ?? 'fieldgate/ack', o.node, this.log, this.clock, o.metrics, () => this.passes.soonest());
+    const host = this.host;
+    // host: records the consumer never got are sent again without waiting for a reconnect.
+    this.hostStall = host && new HostStall({ clock: this.clock, log: this.log, afterMs: o.hostResendAfterMs ?? HOST_RESEND_AFTER_MS, maxMs: HOST_RESEND_MAX_MS, waiting: () => host.lagRecords(), progress: () => o.outbox.ackedThrough(), restart: () => this.reconnectNow() });
     // Transport acks (PUBACK, or the fence's) that never come end the session (issue 19); in
     // host mode the consumer's own acks may take longer and do not count here.
     this.confirmTimeout = new ConfirmTimeout({
@@ -247,6 +252,7 @@ export class Bridge {
     this.host?.subscribe(client);
     subscribeCommands(client, this.o, this.session.protocolVersion, this.log);
     this.confirmTimeout.start();
+    this.hostStall?.start();
     this.o.onConnect?.(client);
     this.passes.soonest();
   }
@@ -291,6 +297,7 @@ export class Bridge {
 
   private dropSession(): void {
     this.confirmTimeout.stop();
+    this.hostStall?.stop();
     this.inbound.stop();
     this.connected = false;
     this.client = undefined;

@@ -3,9 +3,11 @@
 // <ackPrefix>/<group>/<node>; a reconnect sends again everything above it. The consumer side is
 // the reference Deduper's acks().
 import mqtt from 'mqtt';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { createLogger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import { extractDedupKey } from './dedup-key.js';
@@ -126,6 +128,34 @@ describe('confirm: host', () => {
     central.publish('fieldgate/ack/g/node', JSON.stringify({ epoch: outbox.epoch, through: 2, above: [[4, 6]] }), { qos: 1, retain: true });
     await until(() => outbox.stats().depth === 1, 5000, 'five confirmed');
     expect(outbox.read(0, 10).map((r) => r.seq)).toEqual([3]);
+  });
+
+  it('sends again, without waiting for a reconnect, what the consumer never got (sent before it subscribed)', async () => {
+    // Issue 13: after a broker restart the edge may resend before a non-persistent consumer is
+    // back; the broker drops those records and no ack will ever come. Before host-stall.ts the
+    // stable session kept them in the outbox for good.
+    const broker = await AedesUpstream.start();
+    cleanups.push(() => broker.close());
+    const outbox = qos0Outbox(20);
+    const lines: string[] = [];
+    const logger = createLogger({ destination: new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }) });
+    const bridge = makeBridge(outbox, broker.url, { confirm: 'host', hostResendAfterMs: 400, logger });
+    cleanups.push(() => bridge.stop());
+    bridge.start();
+    await until(() => broker.received.filter((r) => r.topic.startsWith('t/')).length >= 20, 5000, 'all 20 sent, nobody listening');
+    // The consumer: record i carries payload i - 1; it acks the gap-free prefix it has.
+    const central = await consumer(broker.url);
+    const seen = new Set<number>();
+    let through = 0;
+    central.on('message', (_topic, payload) => {
+      seen.add(Number(payload) + 1);
+      while (seen.has(through + 1)) through++;
+      central.publish('fieldgate/ack/g/node', JSON.stringify({ epoch: outbox.epoch, through }), { qos: 1, retain: true });
+    });
+    await new Promise<void>((r) => central.subscribe('t/#', { qos: 1 }, () => r()));
+    await until(() => outbox.stats().depth === 0, 5000, 'the unacked records sent again and confirmed');
+    expect(through).toBe(20);
+    expect(lines.filter((l) => l.includes('FG_ERR_UPSTREAM_HOST_STALLED'))).toHaveLength(1);
   });
 });
 

@@ -18,6 +18,8 @@ export interface KillScenario {
   /** Everything the central consumer has received so far. */
   received: () => ReadonlyArray<{ key: DedupKey | undefined; payload: Buffer }>;
   seed?: number;
+  /** upstream.confirm of the child (QoS 0 samples then); unset: the bridge's legacy default, QoS 1 samples. */
+  confirm?: 'qos1' | 'fence' | 'host';
 }
 
 export interface KillOutcome {
@@ -39,7 +41,7 @@ interface Run {
 }
 
 function runChild(script: string, s: KillScenario, url: string, produce: boolean, accepted: Map<number, number>): Run {
-  const child = spawn(process.execPath, [script, s.db, url, produce ? 'yes' : 'no', String(s.inflight)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, s.db, url, produce ? 'yes' : 'no', String(s.inflight), ...(s.confirm !== undefined ? [s.confirm] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   let onReady!: (v: { epoch: string; lastSeq: number }) => void;
   let onDrained!: () => void;
   const ready = new Promise<{ epoch: string; lastSeq: number }>((r) => (onReady = r));

@@ -1,13 +1,40 @@
 // Store-and-forward as the control room sees it: the upstream broker goes away while the
 // simulator keeps counting; when it returns, the births come first, then every value produced
 // during the outage, flagged is_historical, in order, and exactly once after the reference
-// deduper reads the key each message carries.
+// deduper reads the key each message carries. In each upstream.confirm mode (confirm-modes.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deduper } from '../../src/bridge/deduper.js';
 import { AedesUpstream, type Received } from '../helpers/aedes-upstream.js';
 import { decodeIndependently } from './independent-decoder.js';
 import { startGateway } from './gateway-fixture.js';
 import { until } from '../helpers/until.js';
+import { confirmModes } from '../helpers/confirm-modes.js';
+import mqtt from 'mqtt';
+
+/**
+ * confirm: host: a consumer that has whatever the broker received (as a broker-side store
+ * would) and acks it, so the test observes the broker and the outbox still drains.
+ */
+function ackWhatTheBrokerReceived(broker: AedesUpstream): () => Promise<void> {
+  const dedup = new Deduper();
+  let read = 0;
+  const client = mqtt.connect(broker.url, { protocolVersion: 4, reconnectPeriod: 50, clientId: 'central-host' });
+  client.on('error', () => undefined);
+  client.on('connect', () => {
+    for (const a of dedup.acks({ all: true })) client.publish(a.topic, a.payload, { qos: 1, retain: true });
+  });
+  const timer = setInterval(() => {
+    for (; read < broker.received.length; read++) {
+      const key = broker.received[read]?.key;
+      if (key !== undefined) dedup.accept(key);
+    }
+    if (client.connected) for (const a of dedup.acks()) client.publish(a.topic, a.payload, { qos: 1, retain: true });
+  }, 50);
+  return async () => {
+    clearInterval(timer);
+    await client.endAsync(true);
+  };
+}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -15,11 +42,12 @@ afterEach(async () => {
 });
 
 
-describe('Sparkplug after an upstream outage', () => {
+describe.each(confirmModes())('Sparkplug after an upstream outage, confirm: %s', (mode) => {
   it('births first, then the outage values as historical, in order, exactly once', async () => {
     const broker = await AedesUpstream.start();
     cleanups.push(() => broker.close());
-    const gw = await startGateway({ url: broker.url });
+    if (mode === 'host') cleanups.push(ackWhatTheBrokerReceived(broker));
+    const gw = await startGateway({ url: broker.url, confirm: mode });
     cleanups.push(gw.stop);
     const path = gw.gateway.upstreamPath!;
     await until(() => broker.received.filter((r) => r.topic.includes('/DDATA/')).length >= 3, 5000, 'live DDATA');
