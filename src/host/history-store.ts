@@ -4,6 +4,7 @@
 import type { Catalogue } from './lifecycle.js';
 import type { StreamRow } from './dedup-ledger.js';
 import type { Sample } from './sample.js';
+import type { SeriesRow } from './series-memory.js';
 
 export interface ExportFilter {
   node?: string | undefined;
@@ -30,7 +31,9 @@ export interface StoredRow {
 export interface HistoryStore {
   streams(): Promise<StreamRow[]>;
   catalogues(): Promise<Array<[string, Catalogue]>>;
-  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>): Promise<void>;
+  /** What the series memory holds (src/host/series-memory.ts), as last committed. */
+  seriesState(): Promise<SeriesRow[]>;
+  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>, series?: readonly SeriesRow[]): Promise<void>;
   rows(filter: ExportFilter): AsyncGenerator<StoredRow>;
   close(): Promise<void>;
 }

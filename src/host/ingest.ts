@@ -11,6 +11,7 @@ import type { DedupLedger, StreamRow } from './dedup-ledger.js';
 import type { HistoryStore } from './history-store.js';
 import type { Catalogue, Lifecycle, RebirthReason } from './lifecycle.js';
 import type { Sample } from './sample.js';
+import type { SeriesMemory, SeriesRow } from './series-memory.js';
 import type { HeldAck } from './session.js';
 
 interface Batch {
@@ -21,12 +22,15 @@ interface Batch {
   firstAt: number;
   streams?: StreamRow[];
   repeats?: StreamRow[];
+  series?: SeriesRow[];
 }
 
 export interface IngestOptions {
   store: HistoryStore;
   lifecycle: Lifecycle;
   ledger: DedupLedger;
+  /** Which birth values are new, which DATA repeats a birth (src/host/series-memory.ts). */
+  series: SeriesMemory;
   logger: Logger;
   maxSamples: number;
   maxDelayMs: number;
@@ -74,13 +78,13 @@ export class Ingest {
     const key = extractDedupKey({ payload, userProperties });
     if (key === undefined) {
       this.stats.unkeyed += 1;
-      this.add(b, outcome.samples);
+      this.add(b, outcome.samples, outcome.birth === true);
     } else if (!outcome.complete) {
       // Not admitted: the key stays a gap, so `through` stops below it and a host-confirmed
       // edge keeps the record until it is sent again after the rebirth (docs/host.md).
       this.stats.incompleteKeyed += 1;
     } else if (this.o.ledger.admit(key)) {
-      this.add(b, outcome.samples);
+      this.add(b, outcome.samples, outcome.birth === true);
     } else {
       this.stats.dedupDrops += 1;
     }
@@ -93,7 +97,9 @@ export class Ingest {
     this.schedule();
   }
 
-  private add(b: Batch, samples: Sample[]): void {
+  private add(b: Batch, all: Sample[], birth: boolean): void {
+    if (all.length === 0) return;
+    const samples = birth ? this.o.series.birth(all) : this.o.series.data(all);
     for (const s of samples) b.samples.push(s);
     this.stats.samples += samples.length;
   }
@@ -125,6 +131,7 @@ export class Ingest {
     this.open = newBatch(this.now());
     b.streams = this.o.ledger.dirty();
     b.repeats = this.o.ledger.takeRepeats();
+    b.series = this.o.series.takeDirty();
     this.o.ledger.clearDirty();
     this.sealed.push(b);
     this.committing ??= this.drain();
@@ -148,7 +155,7 @@ export class Ingest {
     const catalogues = [...b.catalogues];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.o.store.commit(b.samples, b.streams ?? [], catalogues);
+        await this.o.store.commit(b.samples, b.streams ?? [], catalogues, b.series ?? []);
         break;
       } catch (e) {
         this.stats.commitFailures += 1;

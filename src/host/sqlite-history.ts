@@ -10,6 +10,7 @@ import { toColumn, type Column } from './value-codec.js';
 
 const ROWS_PER_INSERT = 64;
 import type { Sample } from './sample.js';
+import type { SeriesRow } from './series-memory.js';
 import type { ExportFilter, HistoryStore, StoredRow } from './history-store.js';
 
 const MIGRATIONS = {
@@ -28,6 +29,16 @@ const MIGRATIONS = {
         `);
       },
     },
+    {
+      version: 2,
+      description: 'series state: newest stored time and last birth-stored sample per series (birth values, issue 14)',
+      up(db: SqliteDatabase): void {
+        db.exec(`
+          CREATE TABLE series_state (node TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, last_ts INTEGER NOT NULL,
+                                     birth_ts INTEGER, birth_quality INTEGER, birth_value TEXT, PRIMARY KEY (node, device, metric));
+        `);
+      },
+    },
   ],
 } as const;
 
@@ -39,6 +50,7 @@ export class SqliteHistory implements HistoryStore {
   private readonly insertSeries;
   private readonly upsertStream;
   private readonly upsertCatalogue;
+  private readonly upsertSeriesState;
 
   constructor(path: string, logger?: Logger) {
     this.db = openDatabase({ path, migrations: [MIGRATIONS], synchronous: 'full', ...(logger !== undefined ? { logger } : {}) }).db;
@@ -48,6 +60,10 @@ export class SqliteHistory implements HistoryStore {
     this.insertSeries = this.db.prepare('INSERT INTO series (node, device, metric, datatype) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET datatype = datatype RETURNING id');
     this.upsertStream = this.db.prepare('INSERT INTO dedup_stream (node, epoch, through, ranges) VALUES (?, ?, ?, ?) ON CONFLICT (node, epoch) DO UPDATE SET through = excluded.through, ranges = excluded.ranges');
     this.upsertCatalogue = this.db.prepare('INSERT INTO node_catalogue (node, catalogue) VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET catalogue = excluded.catalogue');
+    this.upsertSeriesState = this.db.prepare(
+      `INSERT INTO series_state (node, device, metric, last_ts, birth_ts, birth_quality, birth_value) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (node, device, metric) DO UPDATE SET last_ts = excluded.last_ts, birth_ts = excluded.birth_ts, birth_quality = excluded.birth_quality, birth_value = excluded.birth_value`,
+    );
     for (const r of this.db.prepare('SELECT id, node, device, metric, datatype FROM series').all() as Array<{ id: number; node: string; device: string; metric: string; datatype: number }>) {
       this.seriesIds.set(`${r.node}\u0000${r.device}\u0000${r.metric}\u0000${r.datatype}`, r.id);
     }
@@ -61,7 +77,19 @@ export class SqliteHistory implements HistoryStore {
     return (this.db.prepare('SELECT node, catalogue FROM node_catalogue').all() as Array<{ node: string; catalogue: string }>).map((r) => [r.node, JSON.parse(r.catalogue) as Catalogue]);
   }
 
-  async commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>): Promise<void> {
+  async seriesState(): Promise<SeriesRow[]> {
+    return (this.db.prepare('SELECT node, device, metric, last_ts, birth_ts, birth_quality, birth_value FROM series_state').all() as Array<Record<string, unknown>>).map((r) => ({
+      node: r.node as string,
+      device: r.device as string,
+      metric: r.metric as string,
+      lastTs: Number(r.last_ts),
+      birthTs: r.birth_ts === null ? null : Number(r.birth_ts),
+      birthQuality: r.birth_quality === null ? null : Number(r.birth_quality),
+      birthValue: r.birth_value as string | null,
+    }));
+  }
+
+  async commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>, series: readonly SeriesRow[] = []): Promise<void> {
     const added: string[] = [];
     try {
       this.db.transaction(() => {
@@ -83,6 +111,7 @@ export class SqliteHistory implements HistoryStore {
         for (let i = 0; i < args.length; i += 5) this.insertSample.run(args.slice(i, i + 5));
         for (const r of streams) this.upsertStream.run(r.node, r.epoch, r.through, r.ranges);
         for (const [node, c] of catalogues) this.upsertCatalogue.run(node, JSON.stringify(c));
+        for (const r of series) this.upsertSeriesState.run(r.node, r.device, r.metric, r.lastTs, r.birthTs, r.birthQuality, r.birthValue);
       })();
     } catch (e) {
       // Series ids handed out inside the rolled-back transaction do not exist.
