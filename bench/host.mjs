@@ -47,19 +47,35 @@ async function waitPort(port) {
 const pinned = (core, cmd, args) => (PIN ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
 function rawInserts(file, rows) {
-  // The same layout and settings the host uses (src/host/sqlite-history.ts): WAL, synchronous
-  // FULL, one transaction per 5,000 rows.
+  // The same layout, settings and statement shape the host uses (src/host/sqlite-history.ts):
+  // WAL, synchronous FULL, one transaction per 5,000 rows (host.batch.maxSamples), 64 rows per
+  // INSERT. The best of three runs: a short run on a shared box is easily hit by a load spike,
+  // and the best raw figure makes the ratio the harder one to meet.
   const code = `
     const Database = require(${JSON.stringify(new URL('../node_modules/better-sqlite3/lib/index.js', import.meta.url).pathname)});
-    const db = new Database(${JSON.stringify(file)});
-    db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE sample (series INTEGER NOT NULL, ts INTEGER NOT NULL, value, quality INTEGER NOT NULL, historical INTEGER NOT NULL)');
-    const ins = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES (?, ?, ?, ?, ?)');
-    const batch = db.transaction((from, n) => { for (let i = from; i < from + n; i++) ins.run(i % ${NODES * METRICS}, 1700000000000 + i, i * 0.5, 192, 0); });
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < ${rows}; i += 5000) batch(i, Math.min(5000, ${rows} - i));
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    process.stdout.write(String(${rows} / s));`;
+    let best = 0;
+    for (let run = 0; run < 3; run++) {
+      const file = ${JSON.stringify(file)} + run;
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
+      db.exec('CREATE TABLE sample (series INTEGER NOT NULL, ts INTEGER NOT NULL, value, quality INTEGER NOT NULL, historical INTEGER NOT NULL)');
+      const one = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES (?, ?, ?, ?, ?)');
+      const many = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES ' + Array.from({ length: 64 }, () => '(?, ?, ?, ?, ?)').join(', '));
+      const batch = db.transaction((from, n) => {
+        const args = [];
+        for (let i = from; i < from + n; i++) {
+          args.push(i % ${NODES * METRICS}, 1700000000000 + i, i * 0.5, 192, 0);
+          if (args.length === 320) { many.run(args); args.length = 0; }
+        }
+        for (let j = 0; j < args.length; j += 5) one.run(args.slice(j, j + 5));
+      });
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < ${rows}; i += 5000) batch(i, Math.min(5000, ${rows} - i));
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      best = Math.max(best, ${rows} / s);
+      db.close();
+    }
+    process.stdout.write(String(best));`;
   const [cmd, args] = pinned(0, process.execPath, ['-e', code]);
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -127,6 +143,16 @@ class EdgeNode {
     for (let m = 0; m < METRICS; m++) metrics.push({ name: `m${m}`, alias: m + 1, type: 10, value: 0 });
     this.client.publish(`spBv1.0/${this.group}/NBIRTH/${this.node}`, Buffer.from(encodePayload({ timestamp: Date.now(), seq: this.seq++, metrics })), { qos: 0 });
   }
+  /** One DATA message built now and sent later: the fleet's encoding stays out of the timing. */
+  prepare(count) {
+    const now = Date.now();
+    const metrics = [];
+    for (let m = 0; m < count; m++) metrics.push({ alias: m + 1, type: 10, writeDatatype: false, value: now + m, timestamp: now });
+    this.key += 1;
+    const payload = Buffer.from(encodePayload({ timestamp: now, seq: this.seq, metrics }));
+    this.seq = (this.seq + 1) % 256;
+    return [`spBv1.0/${this.group}/NDATA/${this.node}`, payload, { qos: 0, properties: { userProperties: { 'fg-dedup': `${this.group}/${this.node}/e1/${this.key}` } } }];
+  }
   data(count) {
     const now = Date.now();
     const metrics = [];
@@ -160,8 +186,10 @@ async function throughput(fleet, hport) {
     if (first === undefined && s.stored > base) first = { t: performance.now(), n: s.stored };
     last = { t: performance.now(), n: s.stored };
   }, 50);
+  const prepared = Array.from({ length: messages }, (_, i) => fleet[i % NODES].prepare(METRICS));
   for (let i = 0; i < messages; i++) {
-    fleet[i % NODES].data(METRICS);
+    const [topic, payload, opts] = prepared[i];
+    fleet[i % NODES].client.publish(topic, payload, opts);
     sent += METRICS;
     // Yield now and then so sockets drain; the host, not the fleet, should be the bound.
     if (i % 200 === 199) await new Promise((r) => setImmediate(r));
@@ -189,7 +217,9 @@ async function main() {
   await waitPort(mport);
   const hport = await freePort();
   writeFileSync(join(dir, 'host.yaml'), `version: 1\nhost:\n  id: bench\n  broker: { url: mqtt://127.0.0.1:${mport}, persistentSession: false }\n  store: { path: ${join(dir, 'host.db')} }\n  http: { port: ${hport} }\n`);
-  const [hc, ha] = pinned(0, process.execPath, [CLI, 'host', 'run', '--config', join(dir, 'host.yaml'), '--log-level', 'warn']);
+  // FG_HOST_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the host.
+  const nodeArgs = (process.env.FG_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const [hc, ha] = pinned(0, process.execPath, [...nodeArgs, CLI, 'host', 'run', '--config', join(dir, 'host.yaml'), '--log-level', 'warn']);
   const host = spawn(hc, ha, { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitPort(hport);
   for (let i = 0; i < 100 && (await stats(hport)) === undefined; i++) await sleep(50);

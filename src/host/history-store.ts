@@ -31,9 +31,13 @@ export interface StoredRow {
 export interface HistoryStore {
   streams(): Promise<StreamRow[]>;
   catalogues(): Promise<Array<[string, Catalogue]>>;
-  /** What the series memory holds (src/host/series-memory.ts), as last committed. */
+  /** The series memory (src/host/series-memory.ts): the last checkpoint plus the samples since. */
   seriesState(): Promise<SeriesRow[]>;
-  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>, series?: readonly SeriesRow[]): Promise<void>;
+  /**
+   * One transaction. `series`: series memory rows to upsert; `checkpoint`: also record the
+   * history's high-water mark, past which `seriesState()` recomputes the newest times.
+   */
+  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>, series?: readonly SeriesRow[], checkpoint?: boolean): Promise<void>;
   rows(filter: ExportFilter): AsyncGenerator<StoredRow>;
   close(): Promise<void>;
 }

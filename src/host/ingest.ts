@@ -23,6 +23,8 @@ interface Batch {
   streams?: StreamRow[];
   repeats?: StreamRow[];
   series?: SeriesRow[];
+  /** Writes every series changed since the last checkpoint and the history's high-water mark. */
+  checkpoint?: boolean;
 }
 
 export interface IngestOptions {
@@ -39,6 +41,8 @@ export interface IngestOptions {
   committed(streams: readonly StreamRow[], waitedMs: number, repeats: readonly StreamRow[]): void;
   releaseAcks(acks: readonly HeldAck[]): void;
   now?: () => number;
+  /** Series memory checkpoint interval (src/host/series-memory.ts); default 5 s. */
+  checkpointMs?: number;
 }
 
 const newBatch = (now: number): Batch => ({ samples: [], catalogues: new Map(), acks: [], messages: 0, firstAt: now });
@@ -49,11 +53,14 @@ export class Ingest {
   private committing: Promise<void> | undefined;
   private readonly sealed: Batch[] = [];
   private readonly now: () => number;
+  private lastCheckpoint: number;
+  private forceCheckpoint = false;
   stats = { messages: 0, samples: 0, stored: 0, commits: 0, commitFailures: 0, malformed: 0, dedupDrops: 0, unkeyed: 0, incompleteKeyed: 0 };
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.now ?? Date.now;
     this.open = newBatch(this.now());
+    this.lastCheckpoint = this.now();
   }
 
   message(topic: string, payload: Buffer, userProperties: Record<string, string | string[]> | undefined): void {
@@ -127,11 +134,18 @@ export class Ingest {
       this.timer = undefined;
     }
     const b = this.open;
-    if (b.messages === 0 && b.acks.length === 0) return;
-    this.open = newBatch(this.now());
+    if (b.messages === 0 && b.acks.length === 0 && !this.forceCheckpoint) return;
+    const now = this.now();
+    this.open = newBatch(now);
     b.streams = this.o.ledger.dirty();
     b.repeats = this.o.ledger.takeRepeats();
-    b.series = this.o.series.takeDirty();
+    const births = this.o.series.takeBirths();
+    b.checkpoint = this.forceCheckpoint || now - this.lastCheckpoint >= (this.o.checkpointMs ?? 5000);
+    if (b.checkpoint) {
+      this.lastCheckpoint = now;
+      this.forceCheckpoint = false;
+    }
+    b.series = b.checkpoint ? this.o.series.takeCheckpoint() : births;
     this.o.ledger.clearDirty();
     this.sealed.push(b);
     this.committing ??= this.drain();
@@ -155,7 +169,7 @@ export class Ingest {
     const catalogues = [...b.catalogues];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.o.store.commit(b.samples, b.streams ?? [], catalogues, b.series ?? []);
+        await this.o.store.commit(b.samples, b.streams ?? [], catalogues, b.series ?? [], b.checkpoint === true);
         break;
       } catch (e) {
         this.stats.commitFailures += 1;
@@ -171,6 +185,7 @@ export class Ingest {
   }
 
   async stop(): Promise<void> {
+    this.forceCheckpoint = true;
     await this.flush();
   }
 }

@@ -9,8 +9,12 @@
 //    series (a rebirth repeating what the history holds adds nothing);
 //  - a DATA sample identical to the series' last birth-stored sample is dropped (the replayed
 //    outbox record that produced the value the birth already carried).
-// The memory is committed in the same transaction as the samples (`dirty()` → the store), so a
-// host killed at any point restarts with exactly what it stored.
+// Persistence, in the transactions that store the samples: what a birth stored is written with
+// its batch (`takeBirths()`, rare); the newest times, which every DATA sample moves, only at a
+// checkpoint every few seconds (`takeCheckpoint()`) together with the history's high-water mark,
+// and a restart recomputes them from the samples past that mark (the store's `seriesState()`).
+// So a host killed at any point restarts with exactly what it stored, and ingest does not write
+// a row per series per batch (issue 14, item 3).
 import type { Sample } from './sample.js';
 
 export interface SeriesRow {
@@ -25,7 +29,10 @@ export interface SeriesRow {
 
 interface Entry {
   row: SeriesRow;
+  /** Changed since the last checkpoint. */
   dirty: boolean;
+  /** A birth stored a sample of it since the last batch was sealed. */
+  birthDirty: boolean;
 }
 
 /** A value's identity, comparable across a restart (the store keeps this text). */
@@ -42,13 +49,14 @@ export function valueKey(v: unknown): string {
 export class SeriesMemory {
   private readonly nodes = new Map<string, Map<string, Map<string, Entry>>>();
   private changed: Entry[] = [];
+  private births: Entry[] = [];
   /** DATA samples dropped as repeats of a birth-stored sample. */
   birthRepeats = 0;
   /** Birth values not stored: the history already held them or something newer. */
   birthKnown = 0;
 
   constructor(rows: Iterable<SeriesRow> = []) {
-    for (const r of rows) this.metrics(r.node, r.device).set(r.metric, { row: { ...r }, dirty: false });
+    for (const r of rows) this.metrics(r.node, r.device).set(r.metric, { row: { ...r }, dirty: false, birthDirty: false });
   }
 
   private metrics(node: string, device: string): Map<string, Entry> {
@@ -84,7 +92,7 @@ export class SeriesMemory {
       const s = samples[i] as Sample;
       const e = m.get(s.metric);
       if (e === undefined) {
-        const entry: Entry = { row: { node: s.node, device: s.device, metric: s.metric, lastTs: s.ts, birthTs: null, birthQuality: null, birthValue: null }, dirty: false };
+        const entry: Entry = { row: { node: s.node, device: s.device, metric: s.metric, lastTs: s.ts, birthTs: null, birthQuality: null, birthValue: null }, dirty: false, birthDirty: false };
         m.set(s.metric, entry);
         this.touch(entry);
       } else if (e.row.birthTs === s.ts && e.row.birthQuality === s.quality && e.row.birthValue === valueKey(s.value)) {
@@ -113,7 +121,7 @@ export class SeriesMemory {
         continue;
       }
       if (e === undefined) {
-        e = { row: { node: s.node, device: s.device, metric: s.metric, lastTs: s.ts, birthTs: null, birthQuality: null, birthValue: null }, dirty: false };
+        e = { row: { node: s.node, device: s.device, metric: s.metric, lastTs: s.ts, birthTs: null, birthQuality: null, birthValue: null }, dirty: false, birthDirty: false };
         m.set(s.metric, e);
       }
       e.row.lastTs = s.ts;
@@ -121,13 +129,27 @@ export class SeriesMemory {
       e.row.birthQuality = s.quality;
       e.row.birthValue = valueKey(s.value);
       this.touch(e);
+      if (!e.birthDirty) {
+        e.birthDirty = true;
+        this.births.push(e);
+      }
       out.push(s);
     }
     return out;
   }
 
-  /** The series changed since the last call, as rows for the store; clears the marks. */
-  takeDirty(): SeriesRow[] {
+  /** The series a birth stored samples of since the last call: written with their batch. */
+  takeBirths(): SeriesRow[] {
+    const out = this.births.map((e) => {
+      e.birthDirty = false;
+      return { ...e.row };
+    });
+    this.births = [];
+    return out;
+  }
+
+  /** Every series changed since the last checkpoint (births included); clears the marks. */
+  takeCheckpoint(): SeriesRow[] {
     const out = this.changed.map((e) => {
       e.dirty = false;
       return { ...e.row };
@@ -135,4 +157,16 @@ export class SeriesMemory {
     this.changed = [];
     return out;
   }
+}
+
+/** The checkpoint's rows, moved on by the newest time of each series stored since (a restart). */
+export function mergeRecent(rows: readonly SeriesRow[], recent: Iterable<{ node: string; device: string; metric: string; ts: number }>): SeriesRow[] {
+  const by = new Map(rows.map((r) => [`${r.node}\u0000${r.device}\u0000${r.metric}`, { ...r }]));
+  for (const x of recent) {
+    const k = `${x.node}\u0000${x.device}\u0000${x.metric}`;
+    const r = by.get(k);
+    if (r === undefined) by.set(k, { node: x.node, device: x.device, metric: x.metric, lastTs: x.ts, birthTs: null, birthQuality: null, birthValue: null });
+    else if (x.ts > r.lastTs) r.lastTs = x.ts;
+  }
+  return [...by.values()];
 }

@@ -152,4 +152,21 @@ describe('fieldgate host: birth values', () => {
     expect(host.ingest.stats.dedupDrops).toBe(1);
     expect(await rows()).toHaveLength(6);
   });
+
+  it('a host killed between series checkpoints recomputes the newest times from the samples', async () => {
+    const file = join(dir, 'crash.db');
+    const a = new SqliteHistory(file);
+    const sample = (metric: string, ts: number) => ({ node: 'g/n', device: 'd', metric, datatype: DataType.Double, value: 1, quality: 192, ts, historical: false });
+    await a.commit([sample('x', 10)], [], [], [{ node: 'g/n', device: 'd', metric: 'x', lastTs: 10, birthTs: 10, birthQuality: 192, birthValue: 'd:1' }], true);
+    // Later batches without a checkpoint, then no clean stop.
+    await a.commit([sample('x', 30), sample('y', 20)], [], []);
+    await a.close();
+    const b = new SqliteHistory(file);
+    const rows = await b.seriesState();
+    await b.close();
+    expect(rows.sort((p, q) => p.metric.localeCompare(q.metric))).toEqual([
+      { node: 'g/n', device: 'd', metric: 'x', lastTs: 30, birthTs: 10, birthQuality: 192, birthValue: 'd:1' },
+      { node: 'g/n', device: 'd', metric: 'y', lastTs: 20, birthTs: null, birthQuality: null, birthValue: null },
+    ]);
+  });
 });
