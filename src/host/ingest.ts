@@ -5,10 +5,10 @@
 import { extractDedupKey } from '../bridge/dedup-key.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import { decodePayload } from '../sparkplug/payload.js';
 import { parseTopic } from '../sparkplug/topics.js';
 import type { DedupLedger, StreamRow } from './dedup-ledger.js';
 import type { HistoryStore } from './history-store.js';
+import { decodeSparkplugFast } from './fast-decode.js';
 import type { Catalogue, Lifecycle, RebirthReason } from './lifecycle.js';
 import type { Sample } from './sample.js';
 import type { SeriesMemory, SeriesRow } from './series-memory.js';
@@ -69,7 +69,7 @@ export class Ingest {
     this.stats.messages += 1;
     let decoded;
     try {
-      decoded = decodePayload(payload);
+      decoded = decodeSparkplugFast(payload);
     } catch (e) {
       this.stats.malformed += 1;
       this.o.logger.warn({ code: 'FG_ERR_HOST_PAYLOAD', topic, err: errorMessage(e) }, 'host: not a Sparkplug B payload, skipped');
