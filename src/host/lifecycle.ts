@@ -222,7 +222,8 @@ export class Lifecycle {
       // BigInt keys compare by value in a Map (SameValueZero): no string per metric.
       const byAlias = m.alias !== undefined ? s.aliases.get(m.alias) : undefined;
       const name = m.name ?? byAlias?.name;
-      const datatype = m.datatype ?? (name !== undefined ? names?.get(name) : undefined) ?? byAlias?.datatype;
+      // The alias' definition first: it is the birth's datatype, without a lookup by name.
+      const datatype = m.datatype ?? (m.name === undefined ? byAlias?.datatype : undefined) ?? (name !== undefined ? names?.get(name) : undefined) ?? byAlias?.datatype;
       if (name === undefined || datatype === undefined) {
         if (m.alias !== undefined) s.counters.unknownAliases += 1;
         out.rebirth ??= 'unknown-alias';

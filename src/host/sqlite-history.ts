@@ -105,8 +105,18 @@ export class SqliteHistory implements HistoryStore {
     try {
       this.db.transaction(() => {
         const args: Column[] = [];
+        // Samples come in runs of one message (one node and device): look those up once a run.
+        let node: string | undefined;
+        let device: string | undefined;
+        let metrics: Map<string, { datatype: number; id: number | bigint }> | undefined;
         for (const s of samples) {
-          const id = this.seriesId(s, added);
+          if (s.node !== node || s.device !== device || metrics === undefined) {
+            node = s.node;
+            device = s.device;
+            metrics = this.metricsOf(node, device);
+          }
+          const hit = metrics.get(s.metric);
+          const id = hit !== undefined && hit.datatype === s.datatype ? hit.id : this.seriesId(s, added);
           args.push(id, s.ts, toColumn(s.datatype, s.value), s.quality, s.historical ? 1 : 0);
           if (args.length === ROWS_PER_INSERT * 5) {
             this.insertSamples.run(args);
@@ -128,13 +138,16 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
+  private metricsOf(node: string, device: string): Map<string, { datatype: number; id: number | bigint }> {
+    let devices = this.recent.get(node);
+    if (devices === undefined) this.recent.set(node, (devices = new Map()));
+    let metrics = devices.get(device);
+    if (metrics === undefined) devices.set(device, (metrics = new Map()));
+    return metrics;
+  }
+
   private seriesId(s: Sample, added: string[]): number | bigint {
-    let devices = this.recent.get(s.node);
-    if (devices === undefined) this.recent.set(s.node, (devices = new Map()));
-    let metrics = devices.get(s.device);
-    if (metrics === undefined) devices.set(s.device, (metrics = new Map()));
-    const hit = metrics.get(s.metric);
-    if (hit !== undefined && hit.datatype === s.datatype) return hit.id;
+    const metrics = this.metricsOf(s.node, s.device);
     const key = `${s.node}\u0000${s.device}\u0000${s.metric}\u0000${s.datatype}`;
     let id = this.seriesIds.get(key);
     if (id === undefined) {
