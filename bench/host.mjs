@@ -46,7 +46,7 @@ async function waitPort(port) {
 }
 const pinned = (core, cmd, args) => (PIN ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
-function rawInserts(file, rows) {
+function rawInserts(file, rows, perStatement = 64) {
   // The same layout, settings and statement shape the host uses (src/host/sqlite-history.ts):
   // WAL, synchronous FULL, one transaction per 5,000 rows (host.batch.maxSamples), 64 rows per
   // INSERT. The best of three runs: a short run on a shared box is easily hit by a load spike,
@@ -56,17 +56,17 @@ function rawInserts(file, rows) {
     let best = 0;
     let bestCpu = 0;
     for (let run = 0; run < 3; run++) {
-      const file = ${JSON.stringify(file)} + run;
+      const file = ${JSON.stringify(file)} + ${perStatement} + '-' + run;
       const db = new Database(file);
       db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
       db.exec('CREATE TABLE sample (series INTEGER NOT NULL, ts INTEGER NOT NULL, value, quality INTEGER NOT NULL, historical INTEGER NOT NULL)');
       const one = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES (?, ?, ?, ?, ?)');
-      const many = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES ' + Array.from({ length: 64 }, () => '(?, ?, ?, ?, ?)').join(', '));
+      const many = db.prepare('INSERT INTO sample (series, ts, value, quality, historical) VALUES ' + Array.from({ length: ${perStatement} }, () => '(?, ?, ?, ?, ?)').join(', '));
       const batch = db.transaction((from, n) => {
         const args = [];
         for (let i = from; i < from + n; i++) {
           args.push(i % ${NODES * METRICS}, 1700000000000 + i, i * 0.5, 192, 0);
-          if (args.length === 320) { many.run(args); args.length = 0; }
+          if (args.length === ${perStatement * 5}) { many.run(args); args.length = 0; }
         }
         for (let j = 0; j < args.length; j += 5) one.run(args.slice(j, j + 5));
       });
@@ -255,6 +255,8 @@ async function main() {
 
   // 2. Raw better-sqlite3 inserts of as many rows, same core.
   const [rawRate, rawPerCpuSecond] = rawInserts(join(dir, 'raw.db'), stored);
+  // The classic comparator: one row per INSERT, same table, same 5,000-row transactions.
+  const [rawRowRate, rawRowPerCpuSecond] = rawInserts(join(dir, 'raw1.db'), stored, 1);
 
   // 3. Latency at 1,000 samples/s: NODES nodes, each one message of 1000/NODES samples per second.
   const perMsg = Math.max(1, Math.round(1000 / NODES));
@@ -328,6 +330,7 @@ async function main() {
     // The same comparison in CPU time (host process vs raw process): what one core sustains.
     rawInsertsPerCpuSecond: Math.round(rawPerCpuSecond),
     cpuRatio: Number((perCpuSecond / rawPerCpuSecond).toFixed(2)),
+    rawSingleRow: { insertsPerSecond: Math.round(rawRowRate), ratio: Number((hostRate / rawRowRate).toFixed(2)), insertsPerCpuSecond: Math.round(rawRowPerCpuSecond), cpuRatio: Number((perCpuSecond / rawRowPerCpuSecond).toFixed(2)) },
     postgres: pgFigures,
     latency: { samplesPerSecond: perMsg * NODES, messages: lat.length, p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) },
   }));
