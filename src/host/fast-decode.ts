@@ -80,7 +80,11 @@ class Reader {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
     else if (wire === 5) this.pos += 4;
-    else if (wire === 2) this.pos += this.len();
+    else if (wire === 2) {
+      // Not `this.pos += this.len()`: that adds to the position read before the length.
+      const n = this.len();
+      this.pos += n;
+    }
     else throw new RangeError(`wire type ${wire} not supported`);
     if (this.pos > this.end) throw new RangeError('field past the end');
   }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSparkplugFast } from '../../src/host/fast-decode.js';
 import { DataType, type DataTypeCode } from '../../src/sparkplug/datatypes.js';
+import { appendSparkplugDedupField } from '../../src/bridge/dedup-key.js';
 import { decodePayload, encodePayload, type SpMetric, type SpValue } from '../../src/sparkplug/payload.js';
 
 let seed = 12345;
@@ -50,7 +51,10 @@ describe('decodeSparkplugFast', () => {
         if (rnd() < 0.3) m.properties = rnd() < 0.5 ? { Quality: { type: DataType.Int32, value: pick([0, 192, 500]) } } : { Other: { type: DataType.String, value: 'x' }, Quality: { type: DataType.Int64, value: 500n } };
         metrics.push(m);
       }
-      const payload = Buffer.from(encodePayload({ ...(rnd() < 0.9 ? { timestamp: 1_700_000_000_000 + n } : {}), ...(rnd() < 0.9 ? { seq: n % 256 } : {}), metrics }));
+      const encoded = encodePayload({ ...(rnd() < 0.9 ? { timestamp: 1_700_000_000_000 + n } : {}), ...(rnd() < 0.9 ? { seq: n % 256 } : {}), ...(rnd() < 0.2 ? { uuid: 'u-1', body: new Uint8Array([1, 2]) } : {}), metrics });
+      // Half of them with the fg dedup key appended, as a fieldgate gateway sends them: an
+      // extension field the host must skip (a real gateway's DDATA found this decoder's bug).
+      const payload = rnd() < 0.5 ? appendSparkplugDedupField(encoded, { node: 'g/n', epoch: 'e1', seq: n + 1 }) : Buffer.from(encoded);
       const a = decodePayload(payload);
       const b = decodeSparkplugFast(payload);
       expect(b.timestamp).toBe(a.timestamp);
