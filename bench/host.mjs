@@ -193,7 +193,14 @@ async function throughput(fleet, hport, hostPid) {
   // SAMPLES as fast as the fleet can send them, in messages of METRICS samples.
   const messages = Math.ceil(SAMPLES / METRICS);
   let sent = 0;
-  const base = (await stats(hport)).stored;
+  // The births' values are stored too: wait until they are, so the base does not count them.
+  let base = (await stats(hport)).stored;
+  for (let i = 0; i < 100; i++) {
+    await sleep(200);
+    const now = (await stats(hport)).stored;
+    if (now === base) break;
+    base = now;
+  }
   const cpu0 = cpuSeconds(hostPid);
   let first;
   let last;
