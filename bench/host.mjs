@@ -195,10 +195,10 @@ async function throughput(fleet, hport, hostPid) {
   let sent = 0;
   // The births' values are stored too: wait until they are, so the base does not count them.
   let base = (await stats(hport)).stored;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0, still = 0; i < 100 && still < 5; i++) {
     await sleep(200);
     const now = (await stats(hport)).stored;
-    if (now === base) break;
+    still = now === base ? still + 1 : 0;
     base = now;
   }
   const cpu0 = cpuSeconds(hostPid);
