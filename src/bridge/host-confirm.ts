@@ -12,6 +12,7 @@ import type { Logger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import type { Clock } from '../shared/clock.js';
 import type { Outbox } from '../store/outbox.js';
+import { HOST_GAP_TIMEOUT_MS, HostGapWatch } from './host-gap.js';
 
 /** One lag sample per this many ms at most: the seconds figure is exact to about this. */
 const SAMPLE_MS = 100;
@@ -64,6 +65,12 @@ export class HostConfirm {
   /** [first seq sent at, monotonic ms]: the oldest unconfirmed send's time. */
   private samples: Array<[number, number]> = [];
   private warned = new Set<string>();
+  /** Highest sequence the consumer reported committed (`through` or an `above` end), this epoch. */
+  private top = 0;
+  private sessionSent = false;
+  private client: MqttClient | undefined;
+  /** A gap the consumer never fills ends the session, so it is sent again (src/bridge/host-gap.ts). */
+  readonly gapWatch: HostGapWatch;
 
   constructor(
     private readonly outbox: Pick<Outbox, 'ack' | 'ackedThrough' | 'epoch' | 'stats'>,
@@ -74,8 +81,22 @@ export class HostConfirm {
     registry: MetricsRegistry | undefined,
     /** Records left the store: the drain may have room again. */
     private readonly released: () => void,
+    gapTimeoutMs = HOST_GAP_TIMEOUT_MS,
   ) {
     this.topic = hostAckTopic(prefix, node);
+    this.gapWatch = new HostGapWatch({
+      clock,
+      timeoutMs: gapTimeoutMs,
+      gap: () => {
+        if (!this.sessionSent) return undefined;
+        const g = this.outbox.ackedThrough() + 1;
+        return this.top > g ? g : undefined;
+      },
+      stuck: (seq, waitedMs) => {
+        this.log.warn({ code: 'FG_ERR_UPSTREAM_CONFIRM_GAP', topic: this.topic, seq, confirmedAbove: this.top, waitedMs }, 'the consumer confirmed records past one it never received: ending the session, every unconfirmed record is sent again');
+        this.client?.end(true);
+      },
+    });
     const r = registry ?? new MetricsRegistry();
     r.gauge('fieldgate_upstream_confirm_lag_records', 'confirm: host: records sent upstream and not yet confirmed by the consumer').collect(() => [[undefined, this.lagRecords()]]);
     r.gauge('fieldgate_upstream_confirm_lag_seconds', 'confirm: host: time since the oldest record sent and not yet confirmed was first sent (0 when none)').collect(() => [[undefined, this.lagSeconds()]]);
@@ -83,6 +104,12 @@ export class HostConfirm {
 
   /** Every session: the retained ack arrives at once, later ones as the consumer commits. */
   subscribe(client: MqttClient): void {
+    this.client = client;
+    this.sessionSent = false;
+    this.gapWatch.start();
+    client.once('close', () => {
+      if (this.client === client) this.gapWatch.stop();
+    });
     client.subscribe(this.topic, { qos: 1 }, (e) => {
       if (e) this.log.error({ code: 'FG_ERR_UPSTREAM_ACK_SUBSCRIBE', topic: this.topic, err: errorMessage(e) }, 'cannot subscribe to the consumer ack topic: nothing will leave the outbox; allow read on it');
     });
@@ -90,6 +117,7 @@ export class HostConfirm {
 
   /** A record went out (again). Called per record: cheap unless a new sample is due. */
   sent(seq: number): void {
+    this.sessionSent = true;
     if (seq <= this.lastSent) return;
     this.lastSent = seq;
     const now = this.clock.monotonic();
@@ -108,6 +136,7 @@ export class HostConfirm {
     const done = this.outbox.ackedThrough();
     // Nothing past the last sequence assigned can have been committed: a consumer bug, not a reason to delete what comes next.
     const last = this.outbox.stats().lastSeq;
+    this.top = Math.min(last, Math.max(this.top, ack.through, ...ack.above.map((r) => r[1])));
     const ranges: Array<[number, number]> = ack.through > done ? [[done + 1, Math.min(ack.through, last)]] : [];
     for (const r of ack.above) if (r[1] > done && r[0] <= last) ranges.push([Math.max(r[0], done + 1), Math.min(r[1], last)]);
     if (ranges.length === 0) return;

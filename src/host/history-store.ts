@@ -4,6 +4,7 @@
 import type { Catalogue } from './lifecycle.js';
 import type { StreamRow } from './dedup-ledger.js';
 import type { Sample } from './sample.js';
+import type { SeriesRow } from './series-memory.js';
 
 export interface ExportFilter {
   node?: string | undefined;
@@ -30,7 +31,13 @@ export interface StoredRow {
 export interface HistoryStore {
   streams(): Promise<StreamRow[]>;
   catalogues(): Promise<Array<[string, Catalogue]>>;
-  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>): Promise<void>;
+  /** The series memory (src/host/series-memory.ts): the last checkpoint plus the samples since. */
+  seriesState(): Promise<SeriesRow[]>;
+  /**
+   * One transaction. `series`: series memory rows to upsert; `checkpoint`: also record the
+   * history's high-water mark, past which `seriesState()` recomputes the newest times.
+   */
+  commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>, series?: readonly SeriesRow[], checkpoint?: boolean): Promise<void>;
   rows(filter: ExportFilter): AsyncGenerator<StoredRow>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { Ingest } from './ingest.js';
 import { Lifecycle } from './lifecycle.js';
 import { openHistory } from './open-history.js';
 import { RebirthLimiter } from './rebirth.js';
+import { SeriesMemory } from './series-memory.js';
 import { HostSession } from './session.js';
 import { HostHttp } from './http.js';
 
@@ -56,6 +57,7 @@ export class Host {
       store,
       lifecycle: this.lifecycle,
       ledger: this.ledger,
+      series: new SeriesMemory(await store.seriesState()),
       logger: this.logger,
       maxSamples: this.cfg.batch.maxSamples,
       maxDelayMs: this.cfg.batch.maxDelay,

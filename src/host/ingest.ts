@@ -5,12 +5,13 @@
 import { extractDedupKey } from '../bridge/dedup-key.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import { decodePayload } from '../sparkplug/payload.js';
 import { parseTopic } from '../sparkplug/topics.js';
 import type { DedupLedger, StreamRow } from './dedup-ledger.js';
 import type { HistoryStore } from './history-store.js';
+import { decodeSparkplugFast } from './fast-decode.js';
 import type { Catalogue, Lifecycle, RebirthReason } from './lifecycle.js';
 import type { Sample } from './sample.js';
+import type { SeriesMemory, SeriesRow } from './series-memory.js';
 import type { HeldAck } from './session.js';
 
 interface Batch {
@@ -21,12 +22,17 @@ interface Batch {
   firstAt: number;
   streams?: StreamRow[];
   repeats?: StreamRow[];
+  series?: SeriesRow[];
+  /** Writes every series changed since the last checkpoint and the history's high-water mark. */
+  checkpoint?: boolean;
 }
 
 export interface IngestOptions {
   store: HistoryStore;
   lifecycle: Lifecycle;
   ledger: DedupLedger;
+  /** Which birth values are new, which DATA repeats a birth (src/host/series-memory.ts). */
+  series: SeriesMemory;
   logger: Logger;
   maxSamples: number;
   maxDelayMs: number;
@@ -35,6 +41,8 @@ export interface IngestOptions {
   committed(streams: readonly StreamRow[], waitedMs: number, repeats: readonly StreamRow[]): void;
   releaseAcks(acks: readonly HeldAck[]): void;
   now?: () => number;
+  /** Series memory checkpoint interval (src/host/series-memory.ts); default 5 s. */
+  checkpointMs?: number;
 }
 
 const newBatch = (now: number): Batch => ({ samples: [], catalogues: new Map(), acks: [], messages: 0, firstAt: now });
@@ -45,11 +53,14 @@ export class Ingest {
   private committing: Promise<void> | undefined;
   private readonly sealed: Batch[] = [];
   private readonly now: () => number;
+  private lastCheckpoint: number;
+  private forceCheckpoint = false;
   stats = { messages: 0, samples: 0, stored: 0, commits: 0, commitFailures: 0, malformed: 0, dedupDrops: 0, unkeyed: 0, incompleteKeyed: 0 };
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.now ?? Date.now;
     this.open = newBatch(this.now());
+    this.lastCheckpoint = this.now();
   }
 
   message(topic: string, payload: Buffer, userProperties: Record<string, string | string[]> | undefined): void {
@@ -58,7 +69,7 @@ export class Ingest {
     this.stats.messages += 1;
     let decoded;
     try {
-      decoded = decodePayload(payload);
+      decoded = decodeSparkplugFast(payload);
     } catch (e) {
       this.stats.malformed += 1;
       this.o.logger.warn({ code: 'FG_ERR_HOST_PAYLOAD', topic, err: errorMessage(e) }, 'host: not a Sparkplug B payload, skipped');
@@ -74,13 +85,13 @@ export class Ingest {
     const key = extractDedupKey({ payload, userProperties });
     if (key === undefined) {
       this.stats.unkeyed += 1;
-      this.add(b, outcome.samples);
+      this.add(b, outcome.samples, outcome.birth === true);
     } else if (!outcome.complete) {
       // Not admitted: the key stays a gap, so `through` stops below it and a host-confirmed
       // edge keeps the record until it is sent again after the rebirth (docs/host.md).
       this.stats.incompleteKeyed += 1;
     } else if (this.o.ledger.admit(key)) {
-      this.add(b, outcome.samples);
+      this.add(b, outcome.samples, outcome.birth === true);
     } else {
       this.stats.dedupDrops += 1;
     }
@@ -93,7 +104,9 @@ export class Ingest {
     this.schedule();
   }
 
-  private add(b: Batch, samples: Sample[]): void {
+  private add(b: Batch, all: Sample[], birth: boolean): void {
+    if (all.length === 0) return;
+    const samples = birth ? this.o.series.birth(all) : this.o.series.data(all);
     for (const s of samples) b.samples.push(s);
     this.stats.samples += samples.length;
   }
@@ -121,10 +134,18 @@ export class Ingest {
       this.timer = undefined;
     }
     const b = this.open;
-    if (b.messages === 0 && b.acks.length === 0) return;
-    this.open = newBatch(this.now());
+    if (b.messages === 0 && b.acks.length === 0 && !this.forceCheckpoint) return;
+    const now = this.now();
+    this.open = newBatch(now);
     b.streams = this.o.ledger.dirty();
     b.repeats = this.o.ledger.takeRepeats();
+    const births = this.o.series.takeBirths();
+    b.checkpoint = this.forceCheckpoint || now - this.lastCheckpoint >= (this.o.checkpointMs ?? 5000);
+    if (b.checkpoint) {
+      this.lastCheckpoint = now;
+      this.forceCheckpoint = false;
+    }
+    b.series = b.checkpoint ? this.o.series.takeCheckpoint() : births;
     this.o.ledger.clearDirty();
     this.sealed.push(b);
     this.committing ??= this.drain();
@@ -148,7 +169,7 @@ export class Ingest {
     const catalogues = [...b.catalogues];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.o.store.commit(b.samples, b.streams ?? [], catalogues);
+        await this.o.store.commit(b.samples, b.streams ?? [], catalogues, b.series ?? [], b.checkpoint === true);
         break;
       } catch (e) {
         this.stats.commitFailures += 1;
@@ -164,6 +185,7 @@ export class Ingest {
   }
 
   async stop(): Promise<void> {
+    this.forceCheckpoint = true;
     await this.flush();
   }
 }

@@ -46,6 +46,8 @@ export interface Outcome {
   rebirth?: RebirthReason;
   /** A birth changed the node's catalogue: persist it with the batch. */
   catalogueChanged: boolean;
+  /** The samples are a birth's values (state, stored once: src/host/series-memory.ts). */
+  birth?: boolean;
 }
 
 export interface Catalogue {
@@ -71,6 +73,24 @@ const bdSeqOf = (p: DecodedPayload): string | undefined => {
   const v = m?.value(m.datatype === undefined ? 8 : undefined);
   return v === undefined || v === null ? undefined : String(v);
 };
+
+/**
+ * A birth's metric values as samples (issue 14, item 1: a value carried only by a birth must
+ * reach the history). Left out: the session's own bookkeeping (`bdSeq`, `Node Control/*`) and
+ * nulls (a birth's null says no value is known, e.g. an offline device born for its aliases:
+ * not a measurement). Which of them are new is decided by the series memory.
+ */
+function birthSamples(out: Outcome, node: string, device: string, p: DecodedPayload, now: number): void {
+  out.birth = true;
+  for (const m of p.metrics) {
+    const name = m.name;
+    if (name === undefined || m.datatype === undefined || m.isNull) continue;
+    if (device === '' && (name === 'bdSeq' || name.startsWith('Node Control/'))) continue;
+    const value = m.value(m.datatype as never);
+    if (value === undefined || value === null) continue;
+    out.samples.push({ node, device, metric: name, datatype: m.datatype, value, quality: m.quality ?? QUALITY_GOOD, ts: m.timestamp ?? p.timestamp ?? now, historical: m.isHistorical });
+  }
+}
 
 export class Lifecycle {
   readonly nodes = new Map<string, NodeState>();
@@ -156,6 +176,7 @@ export class Lifecycle {
         if (m.alias !== undefined) s.aliases.set(m.alias, { device: '', name: m.name, datatype: m.datatype });
       }
       out.catalogueChanged = true;
+      birthSamples(out, `${t.group}/${t.node}`, '', p, now);
       return out;
     }
 
@@ -181,6 +202,7 @@ export class Lifecycle {
         if (m.alias !== undefined) s.aliases.set(m.alias, { device, name: m.name, datatype: m.datatype });
       }
       out.catalogueChanged = true;
+      birthSamples(out, `${t.group}/${t.node}`, device, p, now);
       return out;
     }
     if (t.type === 'DDEATH') {
@@ -200,7 +222,8 @@ export class Lifecycle {
       // BigInt keys compare by value in a Map (SameValueZero): no string per metric.
       const byAlias = m.alias !== undefined ? s.aliases.get(m.alias) : undefined;
       const name = m.name ?? byAlias?.name;
-      const datatype = m.datatype ?? (name !== undefined ? names?.get(name) : undefined) ?? byAlias?.datatype;
+      // The alias' definition first: it is the birth's datatype, without a lookup by name.
+      const datatype = m.datatype ?? (m.name === undefined ? byAlias?.datatype : undefined) ?? (name !== undefined ? names?.get(name) : undefined) ?? byAlias?.datatype;
       if (name === undefined || datatype === undefined) {
         if (m.alias !== undefined) s.counters.unknownAliases += 1;
         out.rebirth ??= 'unknown-alias';

@@ -7,6 +7,7 @@ import type { Catalogue } from './lifecycle.js';
 import type { StreamRow } from './dedup-ledger.js';
 import { toColumn, type Column } from './value-codec.js';
 import type { Sample } from './sample.js';
+import { mergeRecent, type SeriesRow } from './series-memory.js';
 import type { ExportFilter, HistoryStore, StoredRow } from './history-store.js';
 
 // PostgreSQL types a column once; a Sparkplug value is one of several. Keep each kind in its
@@ -18,6 +19,9 @@ const SCHEMA = `
                                      quality INTEGER NOT NULL, historical BOOLEAN NOT NULL, id BIGSERIAL PRIMARY KEY);
   CREATE TABLE IF NOT EXISTS dedup_stream (node TEXT NOT NULL, epoch TEXT NOT NULL, through BIGINT NOT NULL, ranges TEXT NOT NULL, PRIMARY KEY (node, epoch));
   CREATE TABLE IF NOT EXISTS node_catalogue (node TEXT PRIMARY KEY, catalogue TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS series_state (node TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, last_ts BIGINT NOT NULL,
+                                           birth_ts BIGINT, birth_quality INTEGER, birth_value TEXT, PRIMARY KEY (node, device, metric));
+  CREATE TABLE IF NOT EXISTS host_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 `;
 
 function columns(c: Column): [string | null, number | null, string | null, Buffer | null] {
@@ -61,7 +65,21 @@ export class PgHistory implements HistoryStore {
     return (await this.pool.query<{ node: string; catalogue: string }>('SELECT node, catalogue FROM node_catalogue')).rows.map((r) => [r.node, JSON.parse(r.catalogue) as Catalogue]);
   }
 
-  async commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>): Promise<void> {
+  async seriesState(): Promise<SeriesRow[]> {
+    const r = await this.pool.query<{ node: string; device: string; metric: string; last_ts: string; birth_ts: string | null; birth_quality: number | null; birth_value: string | null }>(
+      'SELECT node, device, metric, last_ts, birth_ts, birth_quality, birth_value FROM series_state',
+    );
+    const rows = r.rows.map((x) => ({ node: x.node, device: x.device, metric: x.metric, lastTs: Number(x.last_ts), birthTs: x.birth_ts === null ? null : Number(x.birth_ts), birthQuality: x.birth_quality, birthValue: x.birth_value }));
+    const mark = (await this.pool.query<{ value: string }>("SELECT value FROM host_meta WHERE key = 'series_checkpoint'")).rows[0]?.value ?? '0';
+    // Commits are serial, so ids past the mark are exactly the samples since the checkpoint.
+    const recent = await this.pool.query<{ node: string; device: string; metric: string; ts: string }>(
+      'SELECT s.node, s.device, s.metric, MAX(x.ts) AS ts FROM sample x JOIN series s ON s.id = x.series WHERE x.id > $1 GROUP BY s.node, s.device, s.metric',
+      [mark],
+    );
+    return mergeRecent(rows, recent.rows.map((x) => ({ ...x, ts: Number(x.ts) })));
+  }
+
+  async commit(samples: readonly Sample[], streams: readonly StreamRow[], catalogues: ReadonlyArray<[string, Catalogue]>, series: readonly SeriesRow[] = [], checkpoint = false): Promise<void> {
     const client = await this.pool.connect();
     const added: string[] = [];
     try {
@@ -103,6 +121,18 @@ export class PgHistory implements HistoryStore {
       }
       for (const [node, c] of catalogues) {
         await client.query('INSERT INTO node_catalogue (node, catalogue) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET catalogue = EXCLUDED.catalogue', [node, JSON.stringify(c)]);
+      }
+      if (series.length > 0) {
+        // One statement for every series the batch advanced (arrays, as for the samples).
+        await client.query(
+          `INSERT INTO series_state (node, device, metric, last_ts, birth_ts, birth_quality, birth_value)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::text[])
+           ON CONFLICT (node, device, metric) DO UPDATE SET last_ts = EXCLUDED.last_ts, birth_ts = EXCLUDED.birth_ts, birth_quality = EXCLUDED.birth_quality, birth_value = EXCLUDED.birth_value`,
+          [series.map((r) => r.node), series.map((r) => r.device), series.map((r) => r.metric), series.map((r) => r.lastTs), series.map((r) => r.birthTs), series.map((r) => r.birthQuality), series.map((r) => r.birthValue)],
+        );
+      }
+      if (checkpoint) {
+        await client.query("INSERT INTO host_meta (key, value) SELECT 'series_checkpoint', COALESCE(MAX(id), 0) FROM sample ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
       }
       await client.query('COMMIT');
     } catch (e) {

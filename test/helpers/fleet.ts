@@ -21,7 +21,8 @@ export class FleetNode {
   birth(): void {
     this.seq = 0;
     const metrics: SpMetric[] = [{ name: 'bdSeq', type: DataType.UInt64, value: 0n }];
-    for (let m = 0; m < this.metrics; m++) metrics.push({ name: `m${m}`, alias: m + 1, type: DataType.Int64, value: 0n });
+    // Key 0: the birth carries each metric's value k * 1000 + m for k = 0, stamped FLEET_TS0 (the host stores it once).
+    for (let m = 0; m < this.metrics; m++) metrics.push({ name: `m${m}`, alias: m + 1, type: DataType.Int64, value: BigInt(m), timestamp: FLEET_TS0 });
     this.client.publish(`spBv1.0/${this.group}/NBIRTH/${this.node}`, Buffer.from(encodePayload({ timestamp: Date.now(), seq: this.seq++, metrics })), { qos: 0 });
   }
   /** One NDATA of every metric; metric m of key k carries k * 1000 + m, timestamp FLEET_TS0 + k. */
