@@ -64,6 +64,8 @@ export class UpstreamPath {
       bdSeqStore: new SqliteBdSeqStore(this.store.db, 'bdSeq', this.store.faults),
       journal: this.journal,
       primaryHost: site.primaryHost,
+      // Issue 17: STATE is tracked per server (retained per server, timestamps not comparable).
+      primaryHostTracker: () => this.bridge.servers.current.primaryHost,
       write: (device, tag, value) => runtime.write(device, tag, value),
       snapshot: () => runtime.devices(),
       nodeMetrics: () =>
@@ -115,7 +117,11 @@ export class UpstreamPath {
         edge.sessionUp({
           publishNow: (topic, payload, qos) => void this.bridge.publishNow(topic, payload, qos),
           resumeDrain: () => this.bridge.wake(),
-          reconnect: () => this.bridge.reconnectNow(),
+          // Primary host offline here: the next session goes to the next server of the list.
+          reconnect: () => {
+            this.bridge.servers.hostOffline();
+            this.bridge.reconnectNow();
+          },
         }),
       onDisconnect: () => edge.sessionDown(),
       onMessage: (topic, payload) => {

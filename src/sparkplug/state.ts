@@ -24,6 +24,15 @@ export function parseState(payload: Buffer): HostState | undefined {
 /** Tracks the primary host: stale messages (older timestamp) change nothing. */
 export class PrimaryHostTracker {
   private last: HostState | undefined;
+  private fresh = false;
+
+  /**
+   * A new session on a list of servers (issue 17): the retained STATE that comes with it counts
+   * again even when seen before, so an offline host there moves the edge to the next server.
+   */
+  newSession(): void {
+    this.fresh = true;
+  }
 
   /** Returns the new state when it counts, undefined when stale, repeated or malformed. */
   accept(payload: Buffer): HostState | undefined {
@@ -32,7 +41,8 @@ export class PrimaryHostTracker {
     if (this.last !== undefined && s.timestamp < this.last.timestamp) return undefined;
     // The retained STATE comes again with every new session: acting on it twice would turn one
     // offline host into a reconnect loop.
-    if (this.last !== undefined && s.timestamp === this.last.timestamp && s.online === this.last.online) return undefined;
+    if (!this.fresh && this.last !== undefined && s.timestamp === this.last.timestamp && s.online === this.last.online) return undefined;
+    this.fresh = false;
     this.last = s;
     return s;
   }
