@@ -12,7 +12,7 @@
 // - the primary host's STATE there says offline (the edge node asks, `hostOffline`): at once;
 // - preferFirst: on another server for `dwell`, and the first one accepts TCP connections again.
 // Never flapping: after a whole round of the list without a settled session (one that lasted
-// STABLE_MS) every further switch waits the reconnect backoff, growing to reconnect.max; a return
+// STABLE_MS, or SETTLED_LOSS_MS when the connection ended it) every further switch waits the reconnect backoff, growing to reconnect.max; a return
 // to the first server that does not settle doubles the dwell before the next return.
 import type { Logger } from '../observe/logger.js';
 import { MetricsRegistry, type Counter } from '../observe/metrics.js';
@@ -35,6 +35,8 @@ export const DEFAULT_FAILOVER: FailoverPolicy = { retries: 1, preferFirst: true,
 
 /** A session that lasted this long counts as settled: the walk and the dwell start over. */
 const STABLE_MS = 10_000;
+/** A session lost by the connection (not left for an offline host) settles sooner. */
+const SETTLED_LOSS_MS = 2_000;
 /** Longest dwell after returns to the first server that did not settle. */
 const MAX_DWELL_MS = 24 * 3600_000;
 /** While the first server refuses TCP, it is probed again this often (or the dwell, if shorter). */
@@ -157,7 +159,7 @@ export class ServerList {
     if (since === undefined) return;
     const lasted = this.o.clock.monotonic() - since;
     this.current.connectedMs += lasted;
-    if (lasted >= STABLE_MS) {
+    if (lasted >= STABLE_MS || (this.pending === undefined && lasted >= SETTLED_LOSS_MS)) {
       this.walked = 0;
       if (this.index === 0) this.dwellMs = this.o.policy.dwellMs;
     }
