@@ -200,7 +200,10 @@ describe('upstream high availability (issue 17)', () => {
       await new Promise((r) => setTimeout(r, 2200));
       const killedAt = Date.now();
       await live.mosq.kill9();
-      await until(() => next.rec.births(killedAt).length > 0, 15_000, `births after kill ${i + 1}`);
+      await until(() => next.rec.births(killedAt).length > 0, 15_000, `births after kill ${i + 1}`).catch((e: unknown) => {
+        console.info(JSON.stringify({ times, servers: servers(up).status(), current: servers(up).current.index, bridge: up.bridge.status() }));
+        throw e;
+      });
       times.push((next.rec.births(killedAt)[0]?.at ?? 0) - killedAt);
       const { missing } = await noValueLost(up, brokers.map((x) => x.rec));
       lost.push(missing.length);

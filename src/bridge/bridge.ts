@@ -285,7 +285,7 @@ export class Bridge {
 
   private scheduleReconnect(override?: number): void {
     if (this.stopped) return;
-    const { delayMs: delay, switched } = this.servers.next(override ?? backoffDelay(this.attempt++, this.o.backoff, this.random));
+    const { delayMs: delay, switched } = this.servers.next(backoffDelay(this.attempt++, this.o.backoff, this.random), override);
     if (switched) this.attempt = 0;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;

@@ -68,6 +68,17 @@ describe('upstream server list (issue 17)', () => {
     expect(metrics.render()).toContain('fieldgate_upstream_switches_total{reason="connection"} 1');
   });
 
+  it('a refusal penalty from the guard walks on instead of waiting reconnect.max on this server', () => {
+    const { l } = list([A, B]);
+    l.connected();
+    l.lost();
+    expect(l.next(500, 60_000)).toEqual({ delayMs: 0, switched: true });
+    const one = list([A]).l;
+    one.connected();
+    one.lost();
+    expect(one.next(500, 60_000)).toEqual({ delayMs: 60_000, switched: false });
+  });
+
   it('retries: 0 walks on at the loss itself', () => {
     const { l } = list([A, B], { retries: 0 });
     l.connected();

@@ -12,7 +12,8 @@
 // - the primary host's STATE there says offline (the edge node asks, `hostOffline`): at once;
 // - preferFirst: on another server for `dwell`, and the first one accepts TCP connections again.
 // Never flapping: after a whole round of the list without a settled session (one that lasted
-// STABLE_MS, or SETTLED_LOSS_MS when the connection ended it) every further switch waits the reconnect backoff, growing to reconnect.max; a return
+// STABLE_MS, or SETTLED_LOSS_MS when the connection ended it) every further switch waits the
+// reconnect backoff, growing to reconnect.max; a return
 // to the first server that does not settle doubles the dwell before the next return.
 import type { Logger } from '../observe/logger.js';
 import { MetricsRegistry, type Counter } from '../observe/metrics.js';
@@ -169,14 +170,18 @@ export class ServerList {
 
   /**
    * Where and when the next CONNECT goes, given the bridge's usual backoff `delayMs` for a
-   * retry of the same server. `switched`: a new server (the bridge restarts its backoff).
+   * retry of the same server (`penaltyMs`: the guard's longer delay for a refused topic).
+   * `switched`: a new server (the bridge restarts its backoff).
    */
-  next(delayMs: number): { delayMs: number; switched: boolean } {
+  next(delayMs: number, penaltyMs?: number): { delayMs: number; switched: boolean } {
     const afterLoss = this.ended;
     this.ended = false;
-    if (this.size === 1) return { delayMs, switched: false };
+    if (this.size === 1) return { delayMs: penaltyMs ?? delayMs, switched: false };
     if (afterLoss) {
-      const reason = this.pending ?? (this.o.policy.retries === 0 ? 'connection' : undefined);
+      // A penalty (upstream-guard.ts: sessions closed right after the same topic, taken as a
+      // refusal) would hold the gateway on this server for reconnect.max; a crash-looping node
+      // looks the same. Another server may accept: walk on (the round backoff bounds it).
+      const reason = this.pending ?? (this.o.policy.retries === 0 || penaltyMs !== undefined ? 'connection' : undefined);
       this.pending = undefined;
       if (reason !== undefined) return this.switchTo(reason === 'prefer_first' ? 0 : this.index + 1, reason);
       return { delayMs, switched: false };

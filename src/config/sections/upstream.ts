@@ -90,7 +90,7 @@ const failoverSchema = z
     dwell: duration('least time on another server before going back to the first (doubles after a return that fails)').prefault('5m'),
   })
   .prefault({})
-  .meta({ description: 'with upstream.servers: when to leave a server and when to go back to the first (docs/operations.md, "High availability")' });
+  .meta({ description: 'with upstream.servers: when to leave a server and when to go back to the first (docs/operator-guide.md, "High availability")' });
 
 export const upstreamSchema = z
   .strictObject({
