@@ -39,6 +39,13 @@ describe('RabbitMQ 3-node cluster as upstream.servers', () => {
     const [n1, n2, n3] = c.nodes as [ClusterNode, ClusterNode, ClusterNode];
     // The back end reads from the node that is never killed.
     const consumer = await AmqpConsumer.start(n3.amqpPort, 'central', '#.DDATA.#');
+    // A real cluster: three running nodes, and the consumer's quorum queue has a member on each.
+    const status = JSON.parse(await n3.ctl('cluster_status', '--formatter', 'json')) as { running_nodes: string[] };
+    expect(status.running_nodes.sort()).toEqual(c.nodes.map((n) => n.name).sort());
+    const queues = await n3.ctl('list_queues', '--formatter', 'json', 'name', 'type', 'members');
+    const central = (JSON.parse(queues) as Array<{ name: string; type: string; members: string[] }>).find((q) => q.name === 'central');
+    expect(central?.type).toBe('quorum');
+    expect(central?.members.length).toBe(3);
     const store = openStore({ path: join(dir, 'ha.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
     store.outbox.append(Array.from({ length: N }, (_, i) => sample(`d${i % 30}`, i + 1, 0)));
     // Paced so that the replay is still running at the second kill.
