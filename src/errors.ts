@@ -35,6 +35,7 @@ export const ERROR_CATALOGUE = {
   FG_ERR_UPSTREAM_PROTOCOL: { class: 'upstream', meaning: 'the upstream refused MQTT 5: the bridge fell back to MQTT 3.1.1 for this run' },
   FG_ERR_UPSTREAM_TOPIC_REFUSED: { class: 'upstream', meaning: 'the upstream closes the session right after publishes to one topic: it lacks publish permission' },
   FG_ERR_UPSTREAM_SPARKPLUG_TOPIC: { class: 'upstream', meaning: 'a command arrived on spBv1/0/...: the broker rewrites the Sparkplug namespace (RabbitMQ: mqtt.sparkplug = true)' },
+  FG_ERR_UPSTREAM_SWITCH: { class: 'upstream', meaning: 'upstream.servers: the gateway left one server for the next (connection lost after the retries, primary host offline there, or back to the first); a new Sparkplug session follows' },
   FG_ERR_UPSTREAM_ACK_SUBSCRIBE: { class: 'upstream', meaning: 'confirm: host: the consumer ack topic cannot be subscribed, so nothing leaves the outbox' },
   FG_ERR_OPCUA_UNTRUSTED: { class: 'device', meaning: "the OPC UA server's certificate is not in the gateway's trust list yet" },
   FG_ERR_OPCUA_AUTH: { class: 'device', meaning: 'the OPC UA server refused the configured user identity' },
