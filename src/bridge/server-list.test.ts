@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { ManualClock } from '../runtime/clock.js';
-import { PrimaryHostTracker } from '../sparkplug/state.js';
+import { PerServerHostState, PrimaryHostTracker } from '../sparkplug/state.js';
 import { parseConfigText, ConfigError } from '../config/load.js';
 import { builtinDrivers } from '../../drivers/all.js';
 import { sessionsFromConfig } from './from-config.js';
@@ -177,6 +177,15 @@ describe('upstream server list (issue 17)', () => {
     t.newSession();
     expect(t.accept(off)?.online).toBe(false);
     expect(t.accept(Buffer.from(JSON.stringify({ online: true, timestamp: 4 })))).toBeUndefined(); // stale
+    // One tracker per server: B's older online STATE is not stale for B.
+    const hosts = new PerServerHostState();
+    hosts.of(0).accept(off);
+    expect(hosts.of(1).accept(Buffer.from(JSON.stringify({ online: true, timestamp: 4 })))?.online).toBe(true);
+    // One server alone: the retained repeat stays ignored at a new session (no reconnect loop).
+    hosts.sessionUp(0, 1);
+    expect(hosts.of(0).accept(off)).toBeUndefined();
+    hosts.sessionUp(0, 2);
+    expect(hosts.of(0).accept(off)?.online).toBe(false);
   });
 });
 

@@ -13,12 +13,11 @@
 // - preferFirst: on another server for `dwell`, and the first one accepts TCP connections again.
 // Never flapping: after a whole round of the list without a settled session (one that lasted
 // STABLE_MS, or SETTLED_LOSS_MS when the connection ended it) every further switch waits the
-// reconnect backoff, growing to reconnect.max; a return
-// to the first server that does not settle doubles the dwell before the next return.
+// reconnect backoff, growing to reconnect.max; a return to the first server that does not
+// settle doubles the dwell before the next return.
 import type { Logger } from '../observe/logger.js';
 import { MetricsRegistry, type Counter } from '../observe/metrics.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
-import { PrimaryHostTracker } from '../sparkplug/state.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { ConnectFailures } from './connect-failures.js';
 import { tcpReachable } from './tcp-probe.js';
@@ -51,8 +50,6 @@ export interface ServerEntry {
   /** Per server: MQTT 5 fallback and refusal detection are facts about one broker. */
   readonly guard: UpstreamGuard;
   readonly failures: ConnectFailures;
-  /** Per server: STATE is retained per server, and timestamps on one say nothing of another. */
-  readonly primaryHost: PrimaryHostTracker;
   connectedMs: number;
   lastLeft: SwitchReason | undefined;
 }
@@ -109,7 +106,6 @@ export class ServerList {
       session,
       guard: new UpstreamGuard(o.log, session.protocolVersion, displayUrl(session.url), o.metrics),
       failures: new ConnectFailures(o.log, displayUrl(session.url), () => o.clock.monotonic(), o.failureLogIntervalMs),
-      primaryHost: new PrimaryHostTracker(),
       connectedMs: 0,
       lastLeft: undefined,
     }));
@@ -138,11 +134,9 @@ export class ServerList {
 
   /** A CONNACK on the current server. */
   connected(): void {
+    this.stopped = false; // a bridge started again after stop()
     this.upSince = this.o.clock.monotonic();
     this.failuresHere = 0;
-    // The retained STATE comes again with this session; on a list it decides again (walk on
-    // when offline), where one server alone would loop on it.
-    if (this.size > 1) this.current.primaryHost.newSession();
     if (this.index !== 0 && this.o.policy.preferFirst && this.size > 1) this.scheduleProbe(this.dwellMs);
   }
 

@@ -51,3 +51,28 @@ export class PrimaryHostTracker {
     return this.last?.online === true;
   }
 }
+
+/**
+ * Issue 17: one tracker per upstream server. STATE is retained per server, and a timestamp seen
+ * on one says nothing about another (a host online on B since before it went offline on A).
+ */
+export class PerServerHostState {
+  private readonly trackers = new Map<number, PrimaryHostTracker>();
+
+  of(server: number): PrimaryHostTracker {
+    let t = this.trackers.get(server);
+    if (t === undefined) {
+      t = new PrimaryHostTracker();
+      this.trackers.set(server, t);
+    }
+    return t;
+  }
+
+  /**
+   * A new session on `server`. On a list of servers its retained STATE decides again (walk on
+   * when offline); with one server a repeat is ignored, or an offline host would be a loop.
+   */
+  sessionUp(server: number, servers: number): void {
+    if (servers > 1) this.of(server).newSession();
+  }
+}
