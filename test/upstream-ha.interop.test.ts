@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { extractDedupKey, type DedupKey } from '../src/bridge/dedup-key.js';
@@ -71,12 +72,12 @@ async function broker(name: string): Promise<{ mosq: Mosquitto; rec: Recorder }>
   return { mosq, rec };
 }
 
-async function gateway(urls: string[], extra = '', site = ''): Promise<{ gw: Gateway; up: UpstreamPath }> {
+async function gateway(urls: string[], extra = '', site = '', http = false): Promise<{ gw: Gateway; up: UpstreamPath }> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-ha-'));
   // Default reconnect and failover settings: the figures are those an operator gets.
   const yaml = `version: 1
 site: { group: plant, node: edge-1, nodeMetricsInterval: 1h${site} }
-observe: { http: { enabled: false } }
+observe: { http: ${http ? '{ host: 127.0.0.1, port: 0 }' : '{ enabled: false }'} }
 store: { path: ${join(dir, 'fg.db')} }
 upstream:
   servers: [ ${urls.map((u) => `{ url: "${u}" }`).join(', ')} ]
@@ -168,7 +169,7 @@ describe('upstream high availability (issue 17)', () => {
     // another, so a single tracker would take B's as stale and never publish births.
     await a.rec.publish('spBv1.0/STATE/scada', JSON.stringify({ online: false, timestamp: now }));
     await b.rec.publish('spBv1.0/STATE/scada', JSON.stringify({ online: true, timestamp: now - 60_000 }));
-    const { up } = await gateway([a.mosq.url, b.mosq.url], '', ', primaryHost: scada');
+    const { up, gw } = await gateway([a.mosq.url, b.mosq.url], '', ', primaryHost: scada', true);
     await until(() => b.rec.births().length === 1, 15_000, 'births on B');
     await new Promise((r) => setTimeout(r, 3000));
     expect(a.rec.births()).toEqual([]);
@@ -179,6 +180,17 @@ describe('upstream high availability (issue 17)', () => {
       [false, 'host_offline'],
       [true, undefined],
     ]);
+    // The status page, in Debian's chromium: both servers listed, B marked live, A left for the host.
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${gw.observeAddress?.port ?? 0}/`);
+    await page.locator('[data-server]').first().waitFor({ timeout: 10_000 });
+    const rows = await page.locator('[data-server]').allInnerTexts();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^standby .*last left: host offline/);
+    expect(rows[1]).toMatch(new RegExp(`^live ${b.mosq.url.replace(/[.]/g, '\\.')}`));
+    expect(await page.locator('[data-field="switches"]').innerText()).toBe('1');
     // Then the host goes offline on B and comes back on A: the gateway follows it to A.
     await a.rec.publish('spBv1.0/STATE/scada', JSON.stringify({ online: true, timestamp: Date.now() }));
     await b.rec.publish('spBv1.0/STATE/scada', JSON.stringify({ online: false, timestamp: Date.now() }));
