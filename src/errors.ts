@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   FG_ERR_UPSTREAM_SPARKPLUG_TOPIC: { class: 'upstream', meaning: 'a command arrived on spBv1/0/...: the broker rewrites the Sparkplug namespace (RabbitMQ: mqtt.sparkplug = true)' },
   FG_ERR_UPSTREAM_HOST_STALLED: { class: 'upstream', meaning: 'confirm: host: the consumer confirmed nothing for a while although records waited: the session was ended so they are sent again' },
   FG_ERR_UPSTREAM_CONFIRM_GAP: { class: 'upstream', meaning: 'confirm: host: the consumer confirmed records past one it never received (lost in transit): the session was ended so that every unconfirmed record is sent again' },
+  FG_ERR_UPSTREAM_SWITCH: { class: 'upstream', meaning: 'upstream.servers: the gateway left one server for the next (connection lost after the retries, primary host offline there, or back to the first); a new Sparkplug session follows' },
   FG_ERR_UPSTREAM_ACK_SUBSCRIBE: { class: 'upstream', meaning: 'confirm: host: the consumer ack topic cannot be subscribed, so nothing leaves the outbox' },
   FG_ERR_OPCUA_UNTRUSTED: { class: 'device', meaning: "the OPC UA server's certificate is not in the gateway's trust list yet" },
   FG_ERR_OPCUA_AUTH: { class: 'device', meaning: 'the OPC UA server refused the configured user identity' },

@@ -43,6 +43,8 @@ export function statusSources(p: StatusParts): StatusSources {
         replayRate: Math.round(drain.rate * 10) / 10,
         etaSeconds: eta,
         dropped: { ...stats.dropped },
+        servers: u.bridge.servers.status(),
+        switches: u.bridge.servers.switchesTotal,
       };
     },
     broker: () => {

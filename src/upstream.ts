@@ -15,6 +15,7 @@ import type { Clock, TimerHandle } from './shared/clock.js';
 import type { Runtime } from './runtime/runtime.js';
 import { EdgeNode } from './sparkplug/edge-node.js';
 import { SqliteBdSeqStore, SqliteCommandJournal } from './sparkplug/sparkplug-store.js';
+import { PerServerHostState } from './sparkplug/state.js';
 import { AppendQueue } from './store/append-queue.js';
 import type { Store } from './store/open-store.js';
 import { nodeMetricValues } from './node-metrics-provider.js';
@@ -56,6 +57,7 @@ export class UpstreamPath {
     this.store = o.store;
     this.appendQueue = new AppendQueue(this.store.outbox);
     this.journal = o.journal ?? new SqliteCommandJournal(this.store.db, { maxBytes: this.store.journalMaxBytes, faults: this.store.faults });
+    const hostStates = new PerServerHostState();
     this.edgeNode = new EdgeNode({
       identity: { group: site.group, node: site.node },
       devices: config.devices,
@@ -64,6 +66,8 @@ export class UpstreamPath {
       bdSeqStore: new SqliteBdSeqStore(this.store.db, 'bdSeq', this.store.faults),
       journal: this.journal,
       primaryHost: site.primaryHost,
+      // Issue 17: STATE is tracked per server (retained per server, timestamps not comparable).
+      primaryHostTracker: () => hostStates.of(this.bridge.servers.current.index),
       write: (device, tag, value) => runtime.write(device, tag, value),
       snapshot: () => runtime.devices(),
       nodeMetrics: () =>
@@ -111,12 +115,18 @@ export class UpstreamPath {
       willFor: () => edge.nextWill(),
       mayDrain: () => edge.mayDrain,
       ...(fenceTopic !== undefined ? { fenceTopic } : {}),
-      onConnect: () =>
+      onConnect: () => {
+        hostStates.sessionUp(this.bridge.servers.current.index, this.bridge.servers.size);
         edge.sessionUp({
           publishNow: (topic, payload, qos) => void this.bridge.publishNow(topic, payload, qos),
           resumeDrain: () => this.bridge.wake(),
-          reconnect: () => this.bridge.reconnectNow(),
-        }),
+          // Primary host offline here: the next session goes to the next server of the list.
+          reconnect: () => {
+            this.bridge.servers.hostOffline();
+            this.bridge.reconnectNow();
+          },
+        });
+      },
       onDisconnect: () => edge.sessionDown(),
       onMessage: (topic, payload) => {
         if (topic.startsWith('spBv1.0/')) edge.onMessage(topic, payload);

@@ -8,6 +8,7 @@ import type { Outbox, QoS } from '../store/outbox.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { PacerRate } from './pacer.js';
 import type { RecordSender } from './sender.js';
+import type { FailoverPolicy } from './server-list.js';
 import type { UpstreamSessionConfig } from './upstream-options.js';
 
 export interface BridgeOptions {
@@ -15,6 +16,10 @@ export interface BridgeOptions {
   /** Edge node identity for the dedup key, `group/node`. */
   node: string;
   session: UpstreamSessionConfig;
+  /** Issue 17: every server, in order (`session` is the first); one is live at a time. */
+  servers?: readonly UpstreamSessionConfig[];
+  /** When to leave a server of `servers` and when to go back to the first (server-list.ts). */
+  failover?: FailoverPolicy;
   /** No confirmation for this long while records are in flight ends the session (default 8 s). */
   confirmTimeoutMs?: number;
   inflight: number;

@@ -24,7 +24,6 @@ import { AckFence } from './ack-fence.js';
 import { CONFIRM_TIMEOUT_MS, ConfirmTimeout } from './confirm-timeout.js';
 import { InboundBatches } from './inbound-batches.js';
 import { BridgeMetrics } from './bridge-metrics.js';
-import { ConnectFailures } from './connect-failures.js';
 import { Lanes } from './lanes.js';
 import { DrainWire } from './drain-wire.js';
 import { Pacer } from './pacer.js';
@@ -38,7 +37,7 @@ import { endSession } from './end-session.js';
 import { deliverCommand, subscribeCommands } from './upstream-commands.js';
 import { HostConfirm } from './host-confirm.js';
 import { HOST_RESEND_AFTER_MS, HOST_RESEND_MAX_MS, HostStall } from './host-stall.js';
-import { UpstreamGuard } from './upstream-guard.js';
+import { DEFAULT_FAILOVER, ServerList } from './server-list.js';
 import { suspectTopic } from './suspect-topic.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
@@ -76,12 +75,12 @@ export class Bridge {
   // Per session: the configured limits narrowed by what the server's CONNACK allows.
   private window: number;
   private maxQos: QoS;
-  private readonly failures: ConnectFailures;
+  /** Issue 17: the servers, one live at a time; guard and failure log are per server. */
+  readonly servers: ServerList;
   /** upstream.confirm (issue 13); undefined: legacy (fence when fenceTopic is set, else on write). */
   private readonly confirm: BridgeOptions['confirm'];
   private readonly host: HostConfirm | undefined;
   private readonly hostStall: HostStall | undefined;
-  private readonly guard: UpstreamGuard;
   private session: BridgeOptions['session'];
   private attemptStartedAt = 0;
   private lastPublishNow: string | undefined;
@@ -102,7 +101,7 @@ export class Bridge {
     this.maxQos = o.maxQos;
     this.confirm = o.confirm;
     this.session = o.session;
-    this.guard = new UpstreamGuard(this.log, o.session.protocolVersion, o.session.url, o.metrics);
+    this.servers = new ServerList({ servers: o.servers ?? [o.session], policy: o.failover ?? DEFAULT_FAILOVER, backoff: o.backoff, clock: this.clock, random: this.random, log: this.log, metrics: o.metrics, failureLogIntervalMs: o.failureLogIntervalMs, leave: () => this.reconnectNow() });
     if (o.fenceTopic !== undefined && (o.confirm === undefined || o.confirm === 'fence')) this.fence = new AckFence(o.fenceTopic, this.log);
     if (o.confirm === 'host') this.host = new HostConfirm(o.outbox, o.ackPrefix ?? 'fieldgate/ack', o.node, this.log, this.clock, o.metrics, () => this.passes.soonest());
     const host = this.host;
@@ -119,7 +118,6 @@ export class Bridge {
         this.client?.end(true);
       },
     });
-    this.failures = new ConnectFailures(this.log, o.session.url, () => this.clock.monotonic(), o.failureLogIntervalMs);
     this.acks = new AckCommitter({
       // host: the transport ack frees the window slot only; the consumer's ack deletes.
       outbox: this.host !== undefined ? { ack: () => undefined } : o.outbox,
@@ -134,6 +132,9 @@ export class Bridge {
     });
   }
 
+  private get guard() { return this.servers.current.guard; } // prettier-ignore
+  private get failures() { return this.servers.current.failures; } // prettier-ignore
+
   get isConnected(): boolean {
     return this.connected;
   }
@@ -142,7 +143,7 @@ export class Bridge {
     if (!this.stopped) return;
     this.stopped = false;
     // Build the options once up front so a missing TLS file is an error at start, not a loop.
-    buildClientOptions(this.o.session);
+    for (const s of this.o.servers ?? [this.o.session]) buildClientOptions(s);
     this.unsubscribeAppend = this.o.outbox.onAppend(() => {
       this.lanes.appended();
       this.passes.soonest();
@@ -160,6 +161,7 @@ export class Bridge {
     this.stopped = true;
     this.unsubscribeAppend?.();
     this.clearTimers();
+    this.servers.stop();
     this.acks.commitNow();
     const client = this.client;
     const wasConnected = this.connected;
@@ -189,7 +191,7 @@ export class Bridge {
     if (this.stopped) return;
     const gen = ++this.generation;
     let client: MqttClient;
-    this.session = { ...this.o.session, protocolVersion: this.guard.protocolVersion };
+    this.session = { ...this.servers.current.session, protocolVersion: this.guard.protocolVersion };
     this.attemptStartedAt = this.clock.monotonic();
     this.closing = false;
     try {
@@ -221,7 +223,7 @@ export class Bridge {
       this.closing = true;
       if (this.guard.error(gen, (e as { code?: unknown }).code)) return void client.end(true);
       // Secrets stay out: the URL is logged, the options (password) are not.
-      if (this.connected) this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.o.session.url, err: errorMessage(e) }, 'upstream error');
+      if (this.connected) this.log.warn({ code: 'FG_ERR_UPSTREAM_CONNECT', url: this.session.url, err: errorMessage(e) }, 'upstream error');
       else this.failures.failed(gen, errorMessage(e), 'upstream error');
       // mqtt.js reports a malformed packet from the server as an error and keeps reading the
       // stream. A client that meets a protocol violation must close the connection (3.1.1
@@ -239,6 +241,7 @@ export class Bridge {
     this.connected = true;
     const { failedAttempts, unlogged } = this.failures.succeeded();
     this.guard.connected();
+    this.servers.connected();
     this.sessionStartedAt = this.clock.monotonic();
     this.lastPublishNow = undefined;
     // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
@@ -248,7 +251,7 @@ export class Bridge {
     this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
     const st = this.o.outbox.stats();
     this.lanes.reset();
-    this.log.info({ url: this.o.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
+    this.log.info({ url: this.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
     this.host?.subscribe(client);
     subscribeCommands(client, this.o, this.session.protocolVersion, this.log);
     this.confirmTimeout.start();
@@ -272,9 +275,10 @@ export class Bridge {
     client.end(true);
     let penalty: number | undefined;
     if (wasConnected) {
+      this.servers.lost();
       this.o.onDisconnect?.();
       this.metrics.reconnects.inc();
-      this.log.warn({ url: this.o.session.url }, 'upstream connection lost');
+      this.log.warn({ url: this.session.url }, 'upstream connection lost');
       // Only a session that lasted resets the backoff: a broker that accepts and then drops
       // us at once (kicked, malformed, overloaded) must not be hammered at the minimum delay.
       const lasted = this.clock.monotonic() - this.sessionStartedAt;
@@ -287,8 +291,8 @@ export class Bridge {
 
   private scheduleReconnect(override?: number): void {
     if (this.stopped) return;
-    const step = backoffDelay(this.attempt++, this.o.backoff, this.random);
-    const delay = override ?? step;
+    const { delayMs: delay, switched } = this.servers.next(backoffDelay(this.attempt++, this.o.backoff, this.random), override);
+    if (switched) this.attempt = 0;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();

@@ -1,7 +1,7 @@
 // HostGapWatch (issue 14, item 2): a gap the consumer reports past, unchanged for the timeout,
 // ends the session once; a gap that moves (a slow consumer catching up) never does.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { HostGapWatch } from './host-gap.js';
 
 describe('HostGapWatch', () => {

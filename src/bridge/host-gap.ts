@@ -7,7 +7,7 @@
 // session has sent records, and that stays so for `timeoutMs`. Then the session ends and the
 // usual reconnect sends every unconfirmed record again (the consumer's dedup drops the rest).
 // A consumer that is merely slow advances `through` and never triggers it.
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 /** Long enough for any record in flight and a paced backlog head, short enough to unstick soon. */
 export const HOST_GAP_TIMEOUT_MS = 10_000;

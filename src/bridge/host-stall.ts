@@ -9,7 +9,7 @@
 // repeats). The wait doubles after each such restart without progress, up to `maxMs`, so a
 // consumer that is simply down is not sent the whole outbox every minute.
 import type { Logger } from '../observe/logger.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 export const HOST_RESEND_AFTER_MS = 60_000;
 export const HOST_RESEND_MAX_MS = 15 * 60_000;

@@ -39,6 +39,10 @@ export interface UpstreamStatus {
   /** Seconds to drain the backlog at that rate; 0 when empty, -1 while nothing drains. */
   etaSeconds: number;
   dropped: { budget: number; age: number; rejected: number };
+  /** Issue 17: every server of the list (URLs without credentials), the live one marked. */
+  servers?: Array<{ url: string; live: boolean; connectedSeconds: number; lastLeft: string | undefined }>;
+  /** Moves from one server to another this run. */
+  switches?: number;
 }
 
 export interface BrokerClientStatus {

@@ -58,6 +58,8 @@ export interface EdgeNodeOptions {
   bdSeqStore: BdSeqStore;
   journal?: CommandJournal;
   primaryHost?: string | undefined;
+  /** The STATE tracker of the live session's server (issue 17: one per server); default one for all. */
+  primaryHostTracker?: () => PrimaryHostTracker;
   /** Writes an engineering value to a device tag (the runtime's write). */
   write: (device: string, tag: string, value: TagValue) => Promise<void>;
   snapshot: () => DeviceSnapshot[];
@@ -382,7 +384,7 @@ export class EdgeNode {
     const id = this.o.identity;
     if (t.kind === 'state') {
       if (t.hostId !== this.o.primaryHost) return;
-      const s = this.host.accept(payload);
+      const s = (this.o.primaryHostTracker?.() ?? this.host).accept(payload);
       if (s === undefined) {
         this.log.debug({ topic }, 'stale or malformed STATE ignored');
         return;

@@ -24,6 +24,15 @@ export function parseState(payload: Buffer): HostState | undefined {
 /** Tracks the primary host: stale messages (older timestamp) change nothing. */
 export class PrimaryHostTracker {
   private last: HostState | undefined;
+  private fresh = false;
+
+  /**
+   * A new session on a list of servers (issue 17): the retained STATE that comes with it counts
+   * again even when seen before, so an offline host there moves the edge to the next server.
+   */
+  newSession(): void {
+    this.fresh = true;
+  }
 
   /** Returns the new state when it counts, undefined when stale, repeated or malformed. */
   accept(payload: Buffer): HostState | undefined {
@@ -32,12 +41,38 @@ export class PrimaryHostTracker {
     if (this.last !== undefined && s.timestamp < this.last.timestamp) return undefined;
     // The retained STATE comes again with every new session: acting on it twice would turn one
     // offline host into a reconnect loop.
-    if (this.last !== undefined && s.timestamp === this.last.timestamp && s.online === this.last.online) return undefined;
+    if (!this.fresh && this.last !== undefined && s.timestamp === this.last.timestamp && s.online === this.last.online) return undefined;
+    this.fresh = false;
     this.last = s;
     return s;
   }
 
   get online(): boolean {
     return this.last?.online === true;
+  }
+}
+
+/**
+ * Issue 17: one tracker per upstream server. STATE is retained per server, and a timestamp seen
+ * on one says nothing about another (a host online on B since before it went offline on A).
+ */
+export class PerServerHostState {
+  private readonly trackers = new Map<number, PrimaryHostTracker>();
+
+  of(server: number): PrimaryHostTracker {
+    let t = this.trackers.get(server);
+    if (t === undefined) {
+      t = new PrimaryHostTracker();
+      this.trackers.set(server, t);
+    }
+    return t;
+  }
+
+  /**
+   * A new session on `server`. On a list of servers its retained STATE decides again (walk on
+   * when offline); with one server a repeat is ignored, or an offline host would be a loop.
+   */
+  sessionUp(server: number, servers: number): void {
+    if (servers > 1) this.of(server).newSession();
   }
 }

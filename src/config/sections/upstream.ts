@@ -48,28 +48,64 @@ const commandRule = z
   })
   .meta({ description: 'an upstream topic delivered to the local broker (commands)' });
 
+const upstreamUrl = z
+  .string({ error: 'expected the upstream broker URL' })
+  .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'url must start with mqtt://, mqtts://, ws:// or wss://');
+
+const protocolVersion = z.union([z.literal(4), z.literal(5)], { error: 'protocolVersion must be 4 (MQTT 3.1.1) or 5' });
+
+const tlsSchema = z
+  .strictObject({
+    ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the broker certificate' }),
+    cert: z.string().optional().meta({ description: 'PEM file of the client certificate' }),
+    key: z.string().optional().meta({ description: 'PEM file of the client private key' }),
+    rejectUnauthorized: z.boolean().default(true).meta({ description: 'verify the broker certificate (turn off only on a lab bench)' }),
+    servername: z.string().optional().meta({ description: 'SNI / certificate name when it differs from the URL host' }),
+  })
+  .meta({ description: 'for mqtts:// and wss://' });
+
+// Issue 17: one server of an ordered list. What it leaves out comes from the section itself
+// (protocolVersion, username, password, tls), so a cluster's nodes need only their URLs.
+const serverSchema = z
+  .strictObject({
+    url: upstreamUrl.meta({ description: 'this server, e.g. mqtts://central-b.example:8883' }),
+    protocolVersion: protocolVersion.optional().meta({ description: 'default: upstream.protocolVersion' }),
+    username: z.string().optional().meta({ description: 'default: upstream.username' }),
+    password: z.string().optional().meta({ description: 'default: upstream.password; use ${env:NAME} or ${file:/path}' }),
+    tls: tlsSchema.optional().meta({ description: 'default: upstream.tls' }),
+  })
+  .meta({ description: 'one MQTT server of the list' });
+
+// Sparkplug 3.0 with several MQTT servers: connected to one at a time, walked in order.
+const failoverSchema = z
+  .strictObject({
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(1)
+      .meta({ description: 'failed reconnects to the same server (after reconnect.min backoff) before walking to the next one' }),
+    preferFirst: z.boolean().default(true).meta({ description: 'go back to the first server when it accepts TCP connections again, after the dwell on another one' }),
+    dwell: duration('least time on another server before going back to the first (doubles after a return that fails)').prefault('5m'),
+  })
+  .prefault({})
+  .meta({ description: 'with upstream.servers: when to leave a server and when to go back to the first (docs/operator-guide.md, "High availability")' });
+
 export const upstreamSchema = z
   .strictObject({
-    url: z
-      .string({ error: 'expected the upstream broker URL' })
-      .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'url must start with mqtt://, mqtts://, ws:// or wss://')
-      .meta({ description: 'central broker, e.g. mqtts://central.example:8883' }),
-    protocolVersion: z
-      .union([z.literal(4), z.literal(5)], { error: 'protocolVersion must be 4 (MQTT 3.1.1) or 5' })
-      .default(5),
+    url: upstreamUrl.optional().meta({ description: 'central broker, e.g. mqtts://central.example:8883 (the one-server form of upstream.servers)' }),
+    servers: z
+      .array(serverSchema)
+      .min(1, 'servers needs at least one server')
+      .optional()
+      .meta({ description: 'several MQTT servers, in order of preference: connected one at a time, the next one after a loss (instead of url)' }),
+    failover: failoverSchema,
+    protocolVersion: protocolVersion.default(5),
     clientId: z.string().min(1).optional().meta({ description: 'default: fieldgate-<group>-<node>' }),
     username: z.string().optional(),
     password: z.string().optional().meta({ description: 'use ${env:NAME} or ${file:/path}; never written to logs' }),
-    tls: z
-      .strictObject({
-        ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the broker certificate' }),
-        cert: z.string().optional().meta({ description: 'PEM file of the client certificate' }),
-        key: z.string().optional().meta({ description: 'PEM file of the client private key' }),
-        rejectUnauthorized: z.boolean().default(true).meta({ description: 'verify the broker certificate (turn off only on a lab bench)' }),
-        servername: z.string().optional().meta({ description: 'SNI / certificate name when it differs from the URL host' }),
-      })
-      .optional()
-      .meta({ description: 'for mqtts:// and wss://' }),
+    tls: tlsSchema.optional(),
     keepalive: duration('MQTT keep alive').prefault('30s'),
     connectTimeout: duration('give up a connection attempt after').prefault('10s'),
     reconnect: z
@@ -127,6 +163,13 @@ export const upstreamSchema = z
         }
       });
     });
+    // Issue 17: url is the one-server shorthand of servers; both would leave it unclear which wins.
+    if (cfg.url === undefined && cfg.servers === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'set upstream.url (one server) or upstream.servers (a list)' });
+    }
+    if (cfg.url !== undefined && cfg.servers !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['servers'], message: 'set either upstream.url or upstream.servers, not both (url is the one-server form)' });
+    }
     if (cfg.reconnect.min > cfg.reconnect.max) {
       ctx.addIssue({ code: 'custom', path: ['reconnect', 'min'], message: 'reconnect.min must not exceed reconnect.max' });
     }

@@ -102,14 +102,22 @@ const SCRIPT = String.raw`
   function upstream(u) {
     if (!u) return h('p', 'muted', ['no upstream configured']);
     var draining = u.backlog === 0 ? '-' : (u.etaSeconds < 0 ? 'not draining' : dur(u.etaSeconds));
-    return attr(pairs([
+    // Issue 17: the server list, the live one marked, time on each and why each was last left.
+    var servers = (u.servers || []).map(function (s) {
+      return attr(h('div', '', [badge(s.live ? 'live' : 'standby', s.live ? 'yes' : 'no'), ' ' + s.url + ' - ' + dur(Math.round(s.connectedSeconds)) + ' connected' +
+        (s.lastLeft ? ', last left: ' + s.lastLeft.replace('_', ' ') : '')]), 'data-server', s.url);
+    });
+    var box = h('div');
+    if (servers.length > 1) box.appendChild(attr(pairs([['servers', h('div', '', servers), 'servers'], ['switches', String(u.switches), 'switches']]), 'id', 'servers'));
+    box.appendChild(attr(pairs([
       ['link', badge(u.connected ? 'connected' : 'disconnected', u.connected ? 'yes' : 'no'), 'connected'],
       ['Sparkplug', badge(u.born ? 'born (bdSeq ' + u.bdSeq + ')' : 'not born', u.born ? 'yes' : 'no'), 'born'],
       ['backlog', u.backlog + ' records, ' + bytes(u.backlogBytes) + (u.backlog > 0 ? ', oldest ' + dur(u.oldestAgeSeconds) : ''), 'backlog'],
       ['replay', u.replayRate + ' records/s', 'rate'],
       ['drain ETA', draining, 'eta'],
       ['dropped', u.dropped.budget + ' budget, ' + u.dropped.age + ' age, ' + u.dropped.rejected + ' rejected', 'dropped'],
-    ]), 'id', 'upstream');
+    ]), 'id', 'upstream'));
+    return box;
   }
 
   function broker(b) {
