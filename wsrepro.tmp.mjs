@@ -1,0 +1,14 @@
+import http from 'node:http';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+const broker = await Aedes.createBroker({});
+const web = http.createServer();
+const wss = new WebSocketServer({ server: web });
+wss.on('connection', (ws, req) => { ws.on('message', (m, b) => console.log('server message', m.length, b, m.constructor.name)); const st = createWebSocketStream(ws); st.on('data', (d)=>console.log('server got', d.length)); broker.handle(st, req); });
+await new Promise((r) => web.listen(0, '127.0.0.1', r));
+const url = `ws://127.0.0.1:${web.address().port}/mqtt`;
+const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
+c.on('connect', () => { console.log('CONNACK ok', process.version); process.exit(0); });
+c.on('error', (e) => console.log('err', e.message));
+setTimeout(() => { console.log('timeout', process.version); process.exit(1); }, 4000);
