@@ -20,6 +20,8 @@ const demo = readFileSync(join(ROOT, 'config', 'demo.yaml'), 'utf8').replace(/ht
 interface Probe {
   opcuaModules: number;
   sample: string[];
+  /** serialport, modbus-serial, mqtt: the packages loaded only for a site that uses them. */
+  optional: string[];
   maxRssKiB: number;
 }
 
@@ -62,6 +64,9 @@ describe('node-opcua is loaded only for OPC UA devices', () => {
   it('the demo (no OPC UA device) runs without loading a single node-opcua module', async () => {
     const probe = await runGateway('demo', demo, /"msg":"device online"/);
     expect(probe.opcuaModules).toBe(0);
+    // Nor serialport (the `serial listen` command once imported it at the top), modbus-serial
+    // or mqtt.js: the demo has no serial port, no Modbus device and no upstream (issue 15).
+    expect(probe.optional).toEqual([]);
   }, 40_000);
 
   it('positive control: the same site plus one OPC UA device loads node-opcua', async () => {

@@ -6,6 +6,9 @@ const { writeFileSync } = require('node:fs');
 process.on('exit', () => {
   const out = process.env.FG_PROBE_OUT;
   if (!out) return;
-  const opcua = Object.keys(require.cache).filter((f) => /[\\/]node_modules[\\/]node-opcua/.test(f));
-  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
+  const files = Object.keys(require.cache);
+  const opcua = files.filter((f) => /[\\/]node_modules[\\/]node-opcua/.test(f));
+  // The other packages a site loads only when it uses them (issue 15): serial, Modbus, upstream.
+  const optional = ['serialport', '@serialport', 'modbus-serial', 'mqtt'].filter((p) => files.some((f) => f.includes(`/node_modules/${p}/`)));
+  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), optional, maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
 });
