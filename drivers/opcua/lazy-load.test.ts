@@ -22,6 +22,8 @@ interface Probe {
   sample: string[];
   /** serialport, modbus-serial, mqtt: the packages loaded only for a site that uses them. */
   optional: string[];
+  /** Whether Node's bundled undici was loaded. */
+  undici: boolean;
   maxRssKiB: number;
 }
 
@@ -67,6 +69,10 @@ describe('node-opcua is loaded only for OPC UA devices', () => {
     // Nor serialport (the `serial listen` command once imported it at the top), modbus-serial
     // or mqtt.js: the demo has no serial port, no Modbus device and no upstream (issue 15).
     expect(probe.optional).toEqual([]);
+    // Nor Node's undici: on Node 26 an ESM `import ... from 'node:http'` reads http.WebSocket,
+    // whose getter loads undici and TLS with it, +16 MiB RSS (issue 15). Built-ins whose facade
+    // has such getters are taken through process.getBuiltinModule.
+    expect(probe.undici).toBe(false);
   }, 40_000);
 
   it('positive control: the same site plus one OPC UA device loads node-opcua', async () => {

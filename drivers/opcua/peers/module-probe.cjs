@@ -10,5 +10,7 @@ process.on('exit', () => {
   const opcua = files.filter((f) => /[\\/]node_modules[\\/]node-opcua/.test(f));
   // The other packages a site loads only when it uses them (issue 15): serial, Modbus, upstream.
   const optional = ['serialport', '@serialport', 'modbus-serial', 'mqtt'].filter((p) => files.some((f) => f.includes(`/node_modules/${p}/`)));
-  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), optional, maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
+  // Node's own fetch/WebSocket client: an ESM import of node:http loads it on Node 26 (issue 15).
+  const undici = process.moduleLoadList.some((m) => m.includes('undici'));
+  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), optional, undici, maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
 });
