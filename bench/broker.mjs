@@ -1,6 +1,6 @@
 // Broker benchmark (issue 3): fieldgate vs Debian's Mosquitto vs aedes (npm), same machine, same
 // run, same load generator. `npm run bench` (builds first); BENCH_SECONDS=3 per case by default,
-// BENCH_ONLY=fieldgate,aedes to limit the brokers, BENCH_REPEAT=3 for medians, BENCH_QOS=1. Prints msgs/s (measured at the subscribers)
+// BENCH_ONLY=fieldgate,aedes to limit the brokers, BENCH_REPEAT=3 for medians, BENCH_QOS=1, BENCH_SIZES=64. Prints msgs/s (measured at the subscribers)
 // and peak broker RSS, with ratios, as a Markdown table.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,8 @@ const BROKERS = [
 
 const CASES = [];
 const QOS = process.env.BENCH_QOS?.split(',').map(Number) ?? [0, 1];
-for (const qos of QOS) for (const clients of [1, 10]) for (const size of [64, 1024]) CASES.push({ qos, clients, size });
+const SIZES = process.env.BENCH_SIZES?.split(",").map(Number) ?? [64, 1024];
+for (const qos of QOS) for (const clients of [1, 10]) for (const size of SIZES) CASES.push({ qos, clients, size });
 
 function rssKiB(pid) {
   try {

@@ -6,6 +6,7 @@
 // its 64-byte cases here too). Peers (the node-opcua server, the Modbus server) run on core 1.
 // Needs `npm run build`. usage: node bench/footprint.mjs [seconds=20]
 //   FOOTPRINT_ONLY=demo,opcua1,opcua4,modbus50   FIELDGATE_NODE_FLAGS='...' (default: the wrapper's)
+//   MALLOC_ARENA_MAX=N (default: the wrapper's)
 //   FOOTPRINT_DEB=pkg/out/fieldgate_<v>_amd64.deb  measure what ships: that package's runtime and app
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -31,6 +32,9 @@ if (process.env.FOOTPRINT_DEB) {
   cli = join(tree, 'usr/lib/fieldgate/app/dist/src/cli.js');
 }
 const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+// The wrapper's MALLOC_ARENA_MAX as well, unless the environment sets one.
+const wrapperArenas = /MALLOC_ARENA_MAX:-(\d+)/.exec(readFileSync(join(root, 'pkg', 'fieldgate.sh'), 'utf8'))?.[1];
+const GATEWAY_ENV = { ...(wrapperArenas !== undefined ? { MALLOC_ARENA_MAX: wrapperArenas } : {}), ...process.env };
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 
 /** The flags the package's wrapper passes (pkg/fieldgate.sh), so the bench measures what ships. */
@@ -65,7 +69,7 @@ async function measure(name, site) {
   sock.bind(notify);
   const started = performance.now();
   const child = spawn(...onCore(0, node, [...NODE_FLAGS, '--require', probe, cli, 'run', '--config', config]), {
-    cwd: dir, env: { ...process.env, FG_PROBE_OUT: probeOut, NOTIFY_SOCKET: notify }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: dir, env: { ...GATEWAY_ENV, FG_PROBE_OUT: probeOut, NOTIFY_SOCKET: notify }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let online = 0, errors = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (online += d.split('\n').filter((l) => l.includes('"msg":"device online"')).length));
@@ -157,7 +161,7 @@ try {
 }
 
 const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-console.log(`${nodeVersion}${process.env.FOOTPRINT_DEB ? ' (from the package)' : ''}, ${PIN ? 'gateway pinned to core 0' : 'NOT pinned'}, ${SECONDS} s per site, node flags: ${NODE_FLAGS.join(' ') || '(none)'}\n`);
+console.log(`${nodeVersion}${process.env.FOOTPRINT_DEB ? ' (from the package)' : ''}, ${PIN ? 'gateway pinned to core 0' : 'NOT pinned'}, ${SECONDS} s per site, node flags: ${NODE_FLAGS.join(' ') || '(none)'}, MALLOC_ARENA_MAX=${GATEWAY_ENV.MALLOC_ARENA_MAX ?? '(unset)'}\n`);
 console.log('| site | devices online | start to READY ms | steady RSS MiB | peak RSS MiB | CPU % of one core |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${r.online} | ${f1(r.readyMs)} | ${f1(r.steadyMiB)} | ${f1(r.peakMiB)} | ${f1(r.cpuPercent)} |`);

@@ -39,8 +39,15 @@ function notifyListener(path: string, onMessage?: (n: Notification) => void) {
       if (eq > 0) fields[line.slice(0, eq)] = line.slice(eq + 1);
     }
     const n = { at: performance.now(), fields };
-    got.push(n);
-    onMessage?.(n);
+    // unix-dgram calls this from its native poll callback through Nan::Call, outside any
+    // callback scope. On Node 26 nothing queued here (a promise resolved by onMessage, a
+    // nextTick) runs until some other event wakes the loop, and with the gateway SIGSTOPped at
+    // READY none came: the test hung there. setImmediate is an ordinary loop callback. The
+    // product only sends through unix-dgram, synchronously, so it is not affected.
+    setImmediate(() => {
+      got.push(n);
+      onMessage?.(n);
+    });
   });
   sock.on('error', (e) => {
     throw e;

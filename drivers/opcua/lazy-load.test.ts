@@ -20,6 +20,10 @@ const demo = readFileSync(join(ROOT, 'config', 'demo.yaml'), 'utf8').replace(/ht
 interface Probe {
   opcuaModules: number;
   sample: string[];
+  /** serialport, modbus-serial, mqtt: the packages loaded only for a site that uses them. */
+  optional: string[];
+  /** Whether Node's bundled undici was loaded. */
+  undici: boolean;
   maxRssKiB: number;
 }
 
@@ -62,6 +66,13 @@ describe('node-opcua is loaded only for OPC UA devices', () => {
   it('the demo (no OPC UA device) runs without loading a single node-opcua module', async () => {
     const probe = await runGateway('demo', demo, /"msg":"device online"/);
     expect(probe.opcuaModules).toBe(0);
+    // Nor serialport (the `serial listen` command once imported it at the top), modbus-serial
+    // or mqtt.js: the demo has no serial port, no Modbus device and no upstream (issue 15).
+    expect(probe.optional).toEqual([]);
+    // Nor Node's undici: on Node 26 an ESM `import ... from 'node:http'` reads http.WebSocket,
+    // whose getter loads undici and TLS with it, +16 MiB RSS (issue 15). Built-ins whose facade
+    // has such getters are taken through process.getBuiltinModule.
+    expect(probe.undici).toBe(false);
   }, 40_000);
 
   it('positive control: the same site plus one OPC UA device loads node-opcua', async () => {

@@ -1,7 +1,6 @@
 // `fieldgate serial listen PATH` (issue 20): watch what an instrument sends before writing its
 // parse rule. Each frame is printed once, with what each parse kind would make of it: the
 // CSV columns by index, the JSON document, and with --regex the named and numbered groups.
-import { SerialPort } from 'serialport';
 import type { DriverCommand } from '../../src/runtime/driver.js';
 import { FieldgateError, errorMessage } from '../../src/errors.js';
 import { systemClock } from '../../src/shared/clock.js';
@@ -55,6 +54,9 @@ export const serialCommands: readonly DriverCommand[] = [
         throw new FieldgateError('FG_ERR_USAGE', `--regex: ${errorMessage(e)}`);
       }
       const limit = opt('count') !== undefined ? Number(opt('count')) : Infinity;
+      // Loaded here, not at the top: every `fieldgate run` imports this file through the driver
+      // list, and serialport with its native binding is ~1 MiB a site without serial never uses (issue 15).
+      const { SerialPort } = await import('serialport');
       const port = new SerialPort({ path, baudRate, parity, autoOpen: false });
       await new Promise<void>((resolve, reject) =>
         port.open((e) => (e ? reject(new FieldgateError('FG_ERR_DEVICE_IO', `cannot open ${path}: ${e.message}`, { cause: e })) : resolve())),

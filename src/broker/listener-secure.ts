@@ -1,13 +1,16 @@
 // TLS listeners (mqtts) and, through websocket.ts, WebSocket ones (ws, wss).
 import { readFileSync } from 'node:fs';
-import tls from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { BrokerListenerConfig } from '../config/sections/broker.js';
 import { FieldgateError } from '../errors.js';
 import { bind, type AcceptedStream, type Listener } from './listener.js';
 import { socketKey } from './socket-gate.js';
 import type { WebSocketOptions } from './websocket.js';
 
-export function tlsOptions(config: BrokerListenerConfig): tls.TlsOptions {
+// Not `import`: node:tls's ESM facade reads tls.rootCertificates (issue 15, see websocket.ts).
+const tls = process.getBuiltinModule('node:tls');
+
+export function tlsOptions(config: BrokerListenerConfig): TlsOptions {
   const t = config.tls;
   if (t === undefined) throw new FieldgateError('FG_ERR_BROKER_AUTH', `${config.protocol} listener on port ${config.port} has no tls section`);
   const read = (what: string, path: string) => {
@@ -28,7 +31,7 @@ export function tlsOptions(config: BrokerListenerConfig): tls.TlsOptions {
 }
 
 /** Subject CN of a certificate the TLS layer verified against the configured CA. */
-export function certIdentity(socket: tls.TLSSocket, config: BrokerListenerConfig): string | undefined {
+export function certIdentity(socket: TLSSocket, config: BrokerListenerConfig): string | undefined {
   if (config.tls?.identityFromCert !== true || !socket.authorized) return undefined;
   const cn = socket.getPeerCertificate().subject?.CN;
   return typeof cn === 'string' && cn.length > 0 ? cn : undefined;

@@ -2,8 +2,7 @@
 // RFC's MUSTs (masking, control frames, continuation, close codes, UTF-8, keys) that a
 // hand-written framer got wrong. MQTT rides in binary messages [MQTT-6.0.0-1], a packet may
 // span frames [MQTT-6.0.0-2], and the `mqtt` subprotocol is selected [MQTT-6.0.0-4].
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import type tls from 'node:tls';
@@ -14,6 +13,13 @@ import type { Clock } from '../shared/clock.js';
 import { bind, type AcceptedStream, type Listener } from './listener.js';
 import { certIdentity, tlsOptions } from './listener-secure.js';
 import { socketKey, type SocketGate } from './socket-gate.js';
+
+// Built-ins through process.getBuiltinModule, not `import` (issue 15): an ESM import builds the
+// module's ESM facade, which reads every export, lazy getters included; on Node 26 that loads
+// undici through node:http's WebSocket, CloseEvent and MessageEvent getters: +16 MiB RSS for every
+// gateway, WebSocket listener or not; node:tls reads rootCertificates, node:crypto its webcrypto.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
 
@@ -102,7 +108,7 @@ export async function listenWebSocket(config: BrokerListenerConfig, onStream: (s
   server.on('request', (_req, res) => {
     res.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade' }).end();
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
     socket.on('error', () => undefined);
     const path = (req.url ?? '/').split('?')[0];
     if (path !== config.path) return refuse(socket, '404 Not Found');

@@ -22,6 +22,11 @@ function open(port: number, localAddress: string): Promise<{ s: net.Socket; clos
     const s = net.connect({ port, host: '127.0.0.1', localAddress });
     sockets.push(s);
     s.on('error', () => undefined);
+    // Read what the server sends, as any real client does. Node's own headers check (every
+    // connectionsCheckingInterval) may beat ObserveServer's deadline timer and answer
+    // "408 Request Timeout" before closing; a socket that never reads those bytes never
+    // sees the FIN behind them, so it never emits 'close' (the CI flake, see below).
+    s.resume();
     const closed = new Promise<number>((r) => s.once('close', () => r(Date.now())));
     s.once('connect', () => resolve({ s, closed }));
     s.once('close', () => resolve({ s, closed }));
@@ -38,10 +43,7 @@ function get(port: number): Promise<number> {
 }
 
 describe('observe port deadlines and caps (issue 18)', () => {
-  // retry: this failed once in a clean CI run (an idle or slow socket still open 6 s after
-  // its 1 s deadline) and passed in every other run; the cause is not found yet and is in the
-  // session note. A deterministic break still fails both tries.
-  it('closes idle and slow-header sockets within the deadline; a flood from one address leaves others served', { retry: 1, timeout: 20_000 }, async () => {
+  it('closes idle and slow-header sockets within the deadline; a flood from one address leaves others served', { timeout: 20_000 }, async () => {
     server = new ObserveServer({ host: '127.0.0.1', port: 0, metrics: new MetricsRegistry(), health: new HealthRegistry(), logger: silentLogger(), connectTimeoutMs: 1000 });
     const { port } = await server.listen();
     const t0 = Date.now();
@@ -52,6 +54,27 @@ describe('observe port deadlines and caps (issue 18)', () => {
     expect(await get(port)).toBe(200);
     const refusedAtOnce = (await Promise.all(flood.map((f) => Promise.race([f.closed, new Promise<number>((r) => setTimeout(() => r(0), 300))])))).filter((t) => t > 0).length;
     expect(refusedAtOnce).toBeGreaterThanOrEqual(300 - 32);
+    for (const x of [idle, slow]) {
+      const at = await Promise.race([x.closed, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
+      expect(at).toBeGreaterThan(0);
+      expect(at - t0).toBeLessThan(4000);
+    }
+  });
+
+  // The CI flake (issue 15): on a loaded box the event loop stalled past the deadline, so
+  // node:http's headers check (due earlier than ObserveServer's timer) ran first and answered
+  // 408 before closing. The server did close both sockets in time; the test's client never read
+  // the 408, so it never saw the FIN. A busy loop stands in for the load, deterministically.
+  it('closes idle and slow-header sockets when the event loop stalls past the deadline', { timeout: 20_000 }, async () => {
+    server = new ObserveServer({ host: '127.0.0.1', port: 0, metrics: new MetricsRegistry(), health: new HealthRegistry(), logger: silentLogger(), connectTimeoutMs: 1000 });
+    const { port } = await server.listen();
+    const t0 = Date.now();
+    const idle = await open(port, '127.0.0.1');
+    const slow = await open(port, '127.0.0.1');
+    slow.s.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const end = Date.now() + 1300;
+    while (Date.now() < end); // no CPU for 1.3 s
     for (const x of [idle, slow]) {
       const at = await Promise.race([x.closed, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
       expect(at).toBeGreaterThan(0);

@@ -2,8 +2,7 @@
 // text) and GET /health (JSON). node:http only, node:https when `tls` is set. It binds loopback
 // by default; off loopback every request needs a login (http-auth.ts).
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { socketKey } from '../broker/socket-gate.js';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,12 @@ import type { MetricsRegistry } from './metrics.js';
 import type { StatusEvents } from './status-events.js';
 import type { StatusSnapshot } from './status-model.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page/page.js';
+
+// Built-ins through process.getBuiltinModule, not `import` (issue 15): an ESM import builds the
+// module's ESM facade, which reads every export, lazy getters included; on Node 26 that loads
+// undici for node:http's WebSocket getter (+16 MiB RSS in the demo). See src/broker/websocket.ts.
+const { createServer } = process.getBuiltinModule('node:http');
+const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
 
 export interface ObserveServerOptions {
   host: string;

@@ -66,9 +66,14 @@ describe('FixedRateLoop', () => {
     await new Promise((r) => setTimeout(r, interval * 25 + 20));
     await loop.end();
     expect(starts.length).toBeGreaterThanOrEqual(24);
-    // Tick k starts at k * interval plus timer latency, which must not accumulate.
-    const last = starts.length - 1;
-    expect((starts[last] ?? 0) - last * interval).toBeLessThan(25);
+    // Ticks start on the slot grid (multiples of interval) plus timer latency, which must not
+    // accumulate: a loop that drifted 15 ms per tick would make ~19 ticks, not 24 (above). Late
+    // timers on a loaded box are not drift, and a slot skipped after one (an overrun, by design)
+    // shifts the tick's index, not the grid: the Node 26 suite run of issue 15 skipped one at the
+    // last tick. So: the best of the last five ticks, against the grid. Timers may also fire up
+    // to a millisecond early (the loop's clock is coarser than performance.now()): -5..35 ms.
+    const lateness = starts.slice(-5).map((at) => ((at + 5) % interval) - 5);
+    expect(Math.min(...lateness)).toBeLessThan(25);
   });
 
   it('end() stops the loop and waits for a tick in progress', async () => {

@@ -1,8 +1,10 @@
 // Users and passwords: scrypt hashes in config or a password file (issue 3). The clear password
 // exists only for the duration of one check and is never logged.
-import { randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FieldgateError } from '../errors.js';
+
+// Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see websocket.ts).
+const { randomBytes, scrypt, timingSafeEqual, createHash } = process.getBuiltinModule('node:crypto');
 
 // N=2^14, r=8, p=1: ~16 MiB and tens of ms on a Raspberry Pi 4, the RFC 7914 interactive setting.
 const DEFAULT_COST = { N: 16_384, r: 8, p: 1 } as const;

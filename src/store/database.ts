@@ -4,11 +4,14 @@
 // owner name, so adding an owner never touches another owner's migrations.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import { FieldgateError, errorMessage } from '../errors.js';
+
+// Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see
+// src/broker/websocket.ts).
+const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 export type SqliteDatabase = Database.Database;
 

@@ -122,19 +122,19 @@ export class AedesUpstream {
     if (kind === 'tcp') {
       server = net.createServer((socket) => {
         track(socket);
-        this.broker.handle(socket);
+        this.broker.handle(wholeReads(socket));
       });
     } else if (kind === 'tls') {
       server = tls.createServer(tlsOptions, (socket) => {
         track(socket);
-        this.broker.handle(socket as unknown as Duplex);
+        this.broker.handle(wholeReads(socket as unknown as Duplex));
       });
     } else {
       const web = kind === 'ws' ? http.createServer() : https.createServer(tlsOptions);
       web.on('connection', track);
       const wss = new WebSocketServer({ server: web });
       server = web;
-      wss.on('connection', (ws, req) => this.broker.handle(createWebSocketStream(ws), req));
+      wss.on('connection', (ws, req) => this.broker.handle(wholeReads(createWebSocketStream(ws)), req));
     }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -161,4 +161,18 @@ export class AedesUpstream {
     await this.stop();
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));
   }
+}
+
+/**
+ * aedes 1.2 reads its connection once per 'readable' with read(null) and reads again only after
+ * a whole packet was handled. Node 26's read() returns one buffered chunk, not all of them
+ * (nodejs/node#60441, "readable read one buffer at a time"): over ws:// every WebSocket
+ * message is a chunk, mqtt.js sends a CONNECT as 9 of them, and aedes got its first byte and
+ * stalled, never answering CONNACK. The peer's bug, not fieldgate's; read() here hands over
+ * every buffered byte, as on Node 20.
+ */
+function wholeReads<T extends Duplex>(stream: T): T {
+  const read = stream.read.bind(stream);
+  stream.read = (size?: number) => read(size ?? (stream.readableLength > 0 ? stream.readableLength : undefined));
+  return stream;
 }

@@ -42,7 +42,7 @@ describe('arm64 package under qemu-aarch64-static', () => {
   it('is an arm64 package whose wrapper runs the bundled runtime', () => {
     expect(spawnSync('dpkg-deb', ['-f', DEB_PATH, 'Architecture'], { encoding: 'utf8' }).stdout.trim()).toBe('arm64');
     expect(readFileSync(join(tree, 'usr/bin/fieldgate'), 'utf8')).toContain(
-      'exec /usr/lib/fieldgate/node/bin/node --max-semi-space-size=1 --optimize-for-size /usr/lib/fieldgate/app/dist/src/cli.js "$@"');
+      'exec /usr/lib/fieldgate/node/bin/node --max-semi-space-size=1 --optimize-for-size --max-opt=2 /usr/lib/fieldgate/app/dist/src/cli.js "$@"');
     expect(spawnSync('file', ['-b', node], { encoding: 'utf8' }).stdout).toMatch(/ELF 64-bit LSB .*ARM aarch64/);
   });
 

@@ -6,6 +6,11 @@ const { writeFileSync } = require('node:fs');
 process.on('exit', () => {
   const out = process.env.FG_PROBE_OUT;
   if (!out) return;
-  const opcua = Object.keys(require.cache).filter((f) => /[\\/]node_modules[\\/]node-opcua/.test(f));
-  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
+  const files = Object.keys(require.cache);
+  const opcua = files.filter((f) => /[\\/]node_modules[\\/]node-opcua/.test(f));
+  // The other packages a site loads only when it uses them (issue 15): serial, Modbus, upstream.
+  const optional = ['serialport', '@serialport', 'modbus-serial', 'mqtt'].filter((p) => files.some((f) => f.includes(`/node_modules/${p}/`)));
+  // Node's own fetch/WebSocket client: an ESM import of node:http loads it on Node 26 (issue 15).
+  const undici = process.moduleLoadList.some((m) => m.includes('undici'));
+  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), optional, undici, maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
 });

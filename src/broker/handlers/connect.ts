@@ -1,10 +1,12 @@
 // CONNECT -> CONNACK (MQTT 5.0 §3.1, §3.2; MQTT 3.1.1 §3.1, §3.2).
-import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { CloseLogLevel, Connection, Will } from '../connection.js';
 import { RC, v3ConnackCode } from '../reason-codes.js';
 import { isValidTopicName } from '../topics.js';
 import type { QoS } from '../types.js';
+
+// Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see websocket.ts).
+const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 const NEVER_EXPIRES = 0xffff_ffff;
 

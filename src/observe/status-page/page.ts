@@ -3,7 +3,10 @@
 // Every string that comes from the site (device and tag names, values, errors, client ids)
 // reaches the page through textContent or setAttribute, never as markup.
 // The script is written without template literals: this file's own backticks wrap it.
-import { createHash } from 'node:crypto';
+
+// Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see
+// src/broker/websocket.ts).
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 const STYLE = String.raw`
 :root{font:14px/1.4 system-ui,sans-serif;color:#1b1f23;background:#f6f7f9}
