@@ -36,7 +36,7 @@ describe('mosquitto kill -9 mid-replay, confirm: host', () => {
       bridge.start();
       await until(() => bridge.isConnected, 10_000, 'connected');
       const startedAt = Date.now();
-      await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 130)));
+      await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 80)));
       const killedAfter = Date.now() - startedAt;
       const depthAtKill = store.outbox.stats().depth;
       await mosq.kill9();

@@ -93,6 +93,9 @@ describe('disk full: the whole gateway on a tmpfs', () => {
     cleanups.push(() => client.endAsync());
     await client.subscribeAsync('spBv1.0/#', { qos: 1 });
     await until(() => upstream.received.some((r) => r.topic.includes('DDATA')), 10_000, 'first DDATA upstream');
+    // Records produced before the DBIRTH was encoded may be carried by it and not sent again
+    // (issue 12's 'repeat'); every record from here on was produced after the birth.
+    const afterBirth = gw.upstreamPath!.store.outbox.stats().lastSeq;
     fill();
     // $SYS every 100 ms, DDATA every 20 ms, node metrics every 200 ms, a session save.
     await client.subscribeAsync('fieldgate/#', { qos: 1 });
@@ -109,9 +112,8 @@ describe('disk full: the whole gateway on a tmpfs', () => {
     const last = gw.upstreamPath!.store.outbox.stats().lastSeq;
     await until(() => upstream.received.filter((r) => r.key !== undefined && r.key.seq >= last).length > 0, 10_000, 'caught up');
     const seqs = new Set(upstream.received.flatMap((r) => (r.key === undefined ? [] : [Number(r.key.seq)])));
-    const first = Math.min(...seqs);
     const missing: number[] = [];
-    for (let s = first; s <= last; s++) if (!seqs.has(s)) missing.push(s);
+    for (let s = afterBirth + 1; s <= last; s++) if (!seqs.has(s)) missing.push(s);
     expect(missing).toEqual([]);
     expect(gw.upstreamPath!.store.outbox.stats().dropped).toEqual({ budget: 0, age: 0, rejected: 0 });
   }, 40_000);
