@@ -1,9 +1,13 @@
 // The host's HTTP side (issue 14, item 6): a small live page, the same data as JSON, and
 // Prometheus /metrics. Read-only, no state of its own.
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Host } from './host.js';
 import { LIVE_PAGE } from './live-page.js';
+
+// Through process.getBuiltinModule, not `import` (issue 15): on Node 26 an ESM import of
+// node:http reads its lazy WebSocket getter, which loads undici and TLS for nothing.
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface NodeView {
   node: string;
@@ -91,7 +95,7 @@ export class HostHttp {
   ) {}
 
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => {
+    const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET') {
         res.writeHead(405, { allow: 'GET' }).end();
