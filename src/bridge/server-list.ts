@@ -4,7 +4,7 @@
 // disconnects and walks to the next). This module is the policy only: which server the next
 // CONNECT goes to and after what delay. The bridge owns the sessions; every switch is simply its
 // usual new session (fresh mqtt.js client, NDEATH Will with a new bdSeq, births, then the outbox),
-// and its generation counter keeps acks of a left session from counting (bridge.ts onAck).
+// and acks of a left session never count (drain.ts binds every ack callback to its session).
 //
 // When to leave a server:
 // - connection lost: `retries` failed reconnects to it first (a broker restart is often quicker
