@@ -51,12 +51,12 @@ export class UpstreamPath {
   private readonly unsubscribe: Array<() => void> = [];
   private stopped = false;
 
-  constructor(private readonly o: UpstreamPathOptions) {
-    const { config, runtime, logger, clock } = o;
+  constructor(private readonly options: UpstreamPathOptions) {
+    const { config, runtime, logger, clock } = options;
     const site = config.site;
-    this.store = o.store;
+    this.store = options.store;
     this.appendQueue = new AppendQueue(this.store.outbox);
-    this.journal = o.journal ?? new SqliteCommandJournal(this.store.db, { maxBytes: this.store.journalMaxBytes, faults: this.store.faults });
+    this.journal = options.journal ?? new SqliteCommandJournal(this.store.db, { maxBytes: this.store.journalMaxBytes, faults: this.store.faults });
     const hostStates = new PerServerHostState();
     this.edgeNode = new EdgeNode({
       identity: { group: site.group, node: site.node },
@@ -71,7 +71,7 @@ export class UpstreamPath {
       write: (device, tag, value) => runtime.write(device, tag, value),
       snapshot: () => runtime.devices(),
       nodeMetrics: () =>
-        nodeMetricValues({ version: o.version, startedAt: o.startedAt, clock, runtime, metrics: o.metrics, outbox: this.store.outbox }, this.edgeNode.commandStats()),
+        nodeMetricValues({ version: options.version, startedAt: options.startedAt, clock, runtime, metrics: options.metrics, outbox: this.store.outbox }, this.edgeNode.commandStats()),
       clock,
       logger,
     });
@@ -87,12 +87,12 @@ export class UpstreamPath {
     const forwarder = new Forwarder(upstream.forward, this.appendQueue, logger);
     const router = new CommandRouter(upstream.commands, (m) => {
       // Tagged so that the forwarder never sends a command back up (loop layer 1).
-      o.broker?.publish(m.topic, m.payload, { qos: m.qos, retain: false, properties: { userProperties: { [ORIGIN_PROPERTY]: 'upstream' } } });
+      options.broker?.publish(m.topic, m.payload, { qos: m.qos, retain: false, properties: { userProperties: { [ORIGIN_PROPERTY]: 'upstream' } } });
     });
-    if (o.broker !== undefined) {
+    if (options.broker !== undefined) {
       for (const rule of upstream.forward) {
         this.unsubscribe.push(
-          o.broker.subscribe(rule.from, (m) => {
+          options.broker.subscribe(rule.from, (m) => {
             const origin = m.properties?.userProperties?.[ORIGIN_PROPERTY] === 'upstream' ? 'upstream' : 'local';
             forwarder.onLocalPublish({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, origin }).catch(() => undefined);
           }),
@@ -108,10 +108,10 @@ export class UpstreamPath {
       ...bridgeOptionsFromConfig(upstream, site),
       outbox: this.store.outbox,
       senders,
-      metrics: o.metrics,
+      metrics: options.metrics,
       logger,
       clock,
-      subscriptions: [...edge.subscriptions(), ...(o.broker !== undefined ? router.subscriptions() : [])],
+      subscriptions: [...edge.subscriptions(), ...(options.broker !== undefined ? router.subscriptions() : [])],
       willFor: () => edge.nextWill(),
       mayDrain: () => edge.mayDrain,
       ...(fenceTopic !== undefined ? { fenceTopic } : {}),
@@ -135,7 +135,7 @@ export class UpstreamPath {
     });
     this.unsubscribe.push(runtime.onUpdates((updates) => edge.onUpdates(updates)));
     this.unsubscribe.push(runtime.onDeviceState((change) => edge.onDeviceState(change)));
-    o.health.register('upstream', () => {
+    options.health.register('upstream', () => {
       const st = this.bridge.status();
       const stats = this.store.outbox.stats();
       return {
@@ -159,7 +159,7 @@ export class UpstreamPath {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.nodeMetricsTimer !== undefined) this.o.clock.clearTimeout(this.nodeMetricsTimer);
+    if (this.nodeMetricsTimer !== undefined) this.options.clock.clearTimeout(this.nodeMetricsTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     this.appendQueue.flush();
     const ndeath = this.edgeNode.shutdownMessage();
@@ -170,8 +170,8 @@ export class UpstreamPath {
   }
 
   private scheduleNodeMetrics(): void {
-    const every = this.o.config.site.nodeMetricsInterval;
-    this.nodeMetricsTimer = this.o.clock.setTimeout(() => {
+    const every = this.options.config.site.nodeMetricsInterval;
+    this.nodeMetricsTimer = this.options.clock.setTimeout(() => {
       if (this.stopped) return;
       this.edgeNode.refreshNodeMetrics();
       this.scheduleNodeMetrics();

@@ -1,36 +1,19 @@
-// The upstream bridge: one MQTT session at a time, the outbox drained in order through a
-// bounded in-flight window, rows acknowledged (and deleted) only on PUBACK / PUBCOMP.
-//
-// Lanes (lanes.ts). At each connect the outbox's last sequence L splits it: records above L are
-// live: sent as soon as they are appended, unpaced. Records at or below L are the backlog:
-// sent in sequence order behind live data and paced by `upstream.replay.rate`. Each lane is in
-// sequence order on the wire; the deduper (docs/dedup.md) handles the interleaving.
-//
-// Duplicates. A window slot is freed only after the ack is durable in the outbox, so after a
-// crash at most `inflight` records are sent again. Records sent on a session that ended before
-// their ack are sent again on the next with DUP set (QoS 1/2).
-//
-// The wire. mqtt.js owns the session; the records themselves are encoded by the bridge and
-// written one batch per pass (drain-wire.ts), their acks matched by packet id.
+// The upstream bridge: one MQTT session at a time (connect, backoff, failover across servers,
+// the Will, commands from upstream) around the outbox drain (drain.ts), which sends the records
+// in order through a bounded in-flight window and acknowledges (deletes) them only on PUBACK /
+// PUBCOMP. Issue 16 split the two: this file knows when a session is up, drain.ts what goes on it.
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { errorMessage } from '../errors.js';
-import type { OutboxRecord, QoS } from '../store/outbox.js';
+import type { QoS } from '../store/outbox.js';
 import { backoffDelay } from './backoff.js';
-import { AckCommitter } from './ack-committer.js';
 import { AckFence } from './ack-fence.js';
 import { CONFIRM_TIMEOUT_MS, ConfirmTimeout } from './confirm-timeout.js';
 import { InboundBatches } from './inbound-batches.js';
 import { BridgeMetrics } from './bridge-metrics.js';
-import { Lanes } from './lanes.js';
-import { DrainWire } from './drain-wire.js';
-import { Pacer } from './pacer.js';
-import { PassScheduler } from './pass-scheduler.js';
-import { defaultSenders } from './sender.js';
-import { RecordMessages } from './record-message.js';
-import { refusalIsTransient } from './refusal.js';
+import { Drain } from './drain.js';
 import { buildClientOptions, connectClient } from './upstream-options.js';
 import type { BridgeOptions, Farewell } from './bridge-options.js';
 import { endSession } from './end-session.js';
@@ -42,93 +25,72 @@ import { suspectTopic } from './suspect-topic.js';
 
 export type { BridgeOptions, Farewell } from './bridge-options.js';
 
-type Lane = 'live' | 'backlog';
-
 const STABLE_SESSION_MS = 10_000;
 
 export class Bridge {
+  private readonly options: BridgeOptions;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly messages: RecordMessages;
   private readonly metrics: BridgeMetrics;
-  private readonly pacer: Pacer;
+  private readonly drain: Drain;
   private client: MqttClient | undefined;
-  private wire: DrainWire | undefined;
-  /** Sent on a session that ended before their ack: sent again with DUP. At most one window. */
-  private resend = new Set<number>();
-  /** QoS 0 records in the pass being encoded that count as delivered once written (no fence). */
-  private ackOnWrite: number[] = [];
+  /** Bumped at each connect and each session end: events of an older client are ignored. */
   private generation = 0;
   private connected = false;
   private stopped = true;
   private attempt = 0;
   private reconnectTimer: TimerHandle | undefined;
-  private readonly passes: PassScheduler;
   private unsubscribeAppend: (() => void) | undefined;
-  private readonly lanes: Lanes;
-  private readonly inflight = new Map<number, Lane>();
   private readonly fence: AckFence | undefined;
-  private readonly acks: AckCommitter;
-  private pumping = false;
   private sessionStartedAt = 0;
-  // Per session: the configured limits narrowed by what the server's CONNACK allows.
-  private window: number;
-  private maxQos: QoS;
   /** Issue 17: the servers, one live at a time; guard and failure log are per server. */
   readonly servers: ServerList;
-  /** upstream.confirm (issue 13); undefined: legacy (fence when fenceTopic is set, else on write). */
-  private readonly confirm: BridgeOptions['confirm'];
   private readonly host: HostConfirm | undefined;
   private readonly hostStall: HostStall | undefined;
   private session: BridgeOptions['session'];
   private attemptStartedAt = 0;
   private lastPublishNow: string | undefined;
+  /** We end the session ourselves (error, refusal, restart): not counted as the broker closing it. */
   private closing = false;
   private readonly confirmTimeout: ConfirmTimeout;
   private readonly inbound = new InboundBatches();
 
-  constructor(private readonly o: BridgeOptions) {
-    this.log = (o.logger ?? silentLogger()).child({ part: 'bridge' });
-    this.clock = o.clock ?? systemClock;
-    this.random = o.random ?? Math.random;
-    this.pacer = new Pacer(o.replayRate, this.clock);
-    this.passes = new PassScheduler(this.clock, () => this.pump(), () => !this.stopped);
-    this.lanes = new Lanes(o.outbox);
-    this.metrics = new BridgeMetrics(o.metrics, o.outbox, this.clock, () => this.inflight.size, () => this.connected);
-    this.messages = new RecordMessages(o.senders ?? defaultSenders(), this.log, this.metrics.unsendable, o.node, o.outbox.epoch);
-    this.window = o.inflight;
-    this.maxQos = o.maxQos;
-    this.confirm = o.confirm;
-    this.session = o.session;
-    this.servers = new ServerList({ servers: o.servers ?? [o.session], policy: o.failover ?? DEFAULT_FAILOVER, backoff: o.backoff, clock: this.clock, random: this.random, log: this.log, metrics: o.metrics, failureLogIntervalMs: o.failureLogIntervalMs, leave: () => this.reconnectNow() });
-    if (o.fenceTopic !== undefined && (o.confirm === undefined || o.confirm === 'fence')) this.fence = new AckFence(o.fenceTopic, this.log);
-    if (o.confirm === 'host') this.host = new HostConfirm(o.outbox, o.ackPrefix ?? 'fieldgate/ack', o.node, this.log, this.clock, o.metrics, () => this.passes.soonest());
+  constructor(options: BridgeOptions) {
+    this.options = options;
+    this.log = (options.logger ?? silentLogger()).child({ part: 'bridge' });
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.metrics = new BridgeMetrics(options.metrics, options.outbox, this.clock, () => this.drain.inflight.size, () => this.connected);
+    this.session = options.session;
+    this.servers = new ServerList({ servers: options.servers ?? [options.session], policy: options.failover ?? DEFAULT_FAILOVER, backoff: options.backoff, clock: this.clock, random: this.random, log: this.log, metrics: options.metrics, failureLogIntervalMs: options.failureLogIntervalMs, leave: () => this.reconnectNow() });
+    // upstream.confirm (issue 13); unset: legacy (fence when fenceTopic is set, else on write).
+    if (options.fenceTopic !== undefined && (options.confirm === undefined || options.confirm === 'fence')) this.fence = new AckFence(options.fenceTopic, this.log);
+    if (options.confirm === 'host') this.host = new HostConfirm(options.outbox, options.ackPrefix ?? 'fieldgate/ack', options.node, this.log, this.clock, options.metrics, () => this.drain.wake());
     const host = this.host;
     // host: records the consumer never got are sent again without waiting for a reconnect.
-    this.hostStall = host && new HostStall({ clock: this.clock, log: this.log, afterMs: o.hostResendAfterMs ?? HOST_RESEND_AFTER_MS, maxMs: HOST_RESEND_MAX_MS, waiting: () => host.lagRecords(), progress: () => o.outbox.ackedThrough(), restart: () => this.reconnectNow() });
+    this.hostStall = host && new HostStall({ clock: this.clock, log: this.log, afterMs: options.hostResendAfterMs ?? HOST_RESEND_AFTER_MS, maxMs: HOST_RESEND_MAX_MS, waiting: () => host.lagRecords(), progress: () => options.outbox.ackedThrough(), restart: () => this.reconnectNow() });
     // Transport acks (PUBACK, or the fence's) that never come end the session (issue 19); in
     // host mode the consumer's own acks may take longer and do not count here.
     this.confirmTimeout = new ConfirmTimeout({
       clock: this.clock,
-      timeoutMs: o.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS,
-      waiting: () => this.inflight.size,
+      timeoutMs: options.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS,
+      waiting: () => this.drain.inflight.size,
       stuck: (waitedMs) => {
-        this.log.warn({ code: 'FG_ERR_UPSTREAM_TIMEOUT', url: this.session.url, inflight: this.inflight.size, waitedMs }, 'upstream confirmed nothing in time: ending the session, in-flight records are sent again');
+        this.log.warn({ code: 'FG_ERR_UPSTREAM_TIMEOUT', url: this.session.url, inflight: this.drain.inflight.size, waitedMs }, 'upstream confirmed nothing in time: ending the session, in-flight records are sent again');
         this.client?.end(true);
       },
     });
-    this.acks = new AckCommitter({
-      // host: the transport ack frees the window slot only; the consumer's ack deletes.
-      outbox: this.host !== undefined ? { ack: () => undefined } : o.outbox,
+    this.drain = new Drain({
+      bridge: options,
       log: this.log,
-      inflight: () => this.inflight.size,
-      window: () => this.window,
-      committed: (seqs) => {
-        for (const s of seqs) this.inflight.delete(s);
-        this.metrics.flush();
-      },
-      pump: () => this.passes.soonest(),
+      clock: this.clock,
+      metrics: this.metrics,
+      fence: this.fence,
+      host: this.host,
+      active: () => !this.stopped,
+      progress: () => this.confirmTimeout.progress(),
+      restart: () => this.reconnectNow(),
     });
   }
 
@@ -143,11 +105,8 @@ export class Bridge {
     if (!this.stopped) return;
     this.stopped = false;
     // Build the options once up front so a missing TLS file is an error at start, not a loop.
-    for (const s of this.o.servers ?? [this.o.session]) buildClientOptions(s);
-    this.unsubscribeAppend = this.o.outbox.onAppend(() => {
-      this.lanes.appended();
-      this.passes.soonest();
-    });
+    for (const s of this.options.servers ?? [this.options.session]) buildClientOptions(s);
+    this.unsubscribeAppend = this.options.outbox.onAppend(() => this.drain.appended());
     this.connect();
   }
 
@@ -162,7 +121,7 @@ export class Bridge {
     this.unsubscribeAppend?.();
     this.clearTimers();
     this.servers.stop();
-    this.acks.commitNow();
+    this.drain.commitNow();
     const client = this.client;
     const wasConnected = this.connected;
     this.dropSession();
@@ -176,15 +135,7 @@ export class Bridge {
 
   /** Snapshot for tests and the status page. */
   status(): { connected: boolean; inflight: number; window: number; maxQos: QoS; liveFrom: number; backlogCursor: number; liveCursor: number } {
-    return {
-      connected: this.connected,
-      inflight: this.inflight.size,
-      window: this.window,
-      maxQos: this.maxQos,
-      liveFrom: this.lanes.liveFrom,
-      backlogCursor: this.lanes.backlogCursor,
-      liveCursor: this.lanes.liveCursor,
-    };
+    return { connected: this.connected, ...this.drain.status() };
   }
 
   private connect(): void {
@@ -195,7 +146,7 @@ export class Bridge {
     this.attemptStartedAt = this.clock.monotonic();
     this.closing = false;
     try {
-      client = connectClient(this.session, this.o.willFor?.());
+      client = connectClient(this.session, this.options.willFor?.());
     } catch (e) {
       // mqtt.js throws synchronously for some bad URLs or TLS material: retry later, never crash.
       this.failures.failed(gen, errorMessage(e), 'upstream connect failed');
@@ -203,10 +154,7 @@ export class Bridge {
       return;
     }
     this.client = client;
-    this.wire = new DrainWire(client, this.session.protocolVersion, `${this.o.node}/${this.o.outbox.epoch}/`, {
-      acked: (seq) => this.onAck(seq, gen),
-      refused: (seq, topic, reason) => this.onRefused(client, seq, topic, reason, gen),
-    });
+    this.drain.attach(client, this.session.protocolVersion);
     client.on('connect', (connack) => {
       if (gen !== this.generation) return;
       this.onSessionUp(client, connack.properties);
@@ -216,7 +164,7 @@ export class Bridge {
       this.inbound.seen(client.stream);
       if (this.host !== undefined && topic === this.host.topic) return this.host.onAck(payload);
       this.guard.message(topic);
-      deliverCommand(this.o, topic, payload, packet, this.log);
+      deliverCommand(this.options, topic, payload, packet, this.log);
     });
     client.on('error', (e) => {
       if (gen !== this.generation) return;
@@ -244,26 +192,22 @@ export class Bridge {
     this.servers.connected();
     this.sessionStartedAt = this.clock.monotonic();
     this.lastPublishNow = undefined;
-    // MQTT 5: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum
-    // [MQTT-3.3.4-7], never a QoS above its Maximum QoS [MQTT-3.2.2-11]. mqtt.js enforces
-    // neither on the sending side.
-    this.window = Math.max(1, Math.min(this.o.inflight, props?.receiveMaximum ?? this.o.inflight, DrainWire.capacity));
-    this.maxQos = Math.min(this.o.maxQos, props?.maximumQoS ?? 2) as QoS;
-    const st = this.o.outbox.stats();
-    this.lanes.reset();
-    this.log.info({ url: this.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.window, maxQos: this.maxQos, failedAttempts, unlogged }, 'upstream connected');
+    this.drain.open(props);
+    const st = this.options.outbox.stats();
+    this.drain.resetLanes();
+    this.log.info({ url: this.session.url, backlog: st.depth, backlogBytes: st.bytes, epoch: st.epoch, window: this.drain.window, maxQos: this.drain.maxQos, failedAttempts, unlogged }, 'upstream connected');
     this.host?.subscribe(client);
-    subscribeCommands(client, this.o, this.session.protocolVersion, this.log);
+    subscribeCommands(client, this.options, this.session.protocolVersion, this.log);
     this.confirmTimeout.start();
     this.hostStall?.start();
-    this.o.onConnect?.(client);
-    this.passes.soonest();
+    this.options.onConnect?.(client);
+    this.drain.wake();
   }
 
   private onSessionDown(client: MqttClient): void {
     const wasConnected = this.connected;
     const gen = this.generation;
-    const suspect = wasConnected ? suspectTopic(this.o.outbox, this.inflight, this.fence, this.lastPublishNow) : undefined;
+    const suspect = wasConnected ? suspectTopic(this.options.outbox, this.drain.inflight, this.fence, this.lastPublishNow) : undefined;
     // Closed before CONNACK with no error: MQTT 5 refused (RabbitMQ 3.10), or accepted then dropped.
     if (!wasConnected && this.guard.closedBeforeConnack(gen, this.clock.monotonic() - this.attemptStartedAt, this.session.connectTimeoutMs)) {
       this.dropSession();
@@ -276,7 +220,7 @@ export class Bridge {
     let penalty: number | undefined;
     if (wasConnected) {
       this.servers.lost();
-      this.o.onDisconnect?.();
+      this.options.onDisconnect?.();
       this.metrics.reconnects.inc();
       this.log.warn({ url: this.session.url }, 'upstream connection lost');
       // Only a session that lasted resets the backoff: a broker that accepts and then drops
@@ -284,14 +228,14 @@ export class Bridge {
       const lasted = this.clock.monotonic() - this.sessionStartedAt;
       if (lasted >= STABLE_SESSION_MS) this.attempt = 0;
       // Closed by the broker, again and again right after the same topic: a refusal (3.1.1).
-      penalty = this.guard.sessionEnded(lasted, !this.closing, suspect, this.o.backoff.maxMs);
+      penalty = this.guard.sessionEnded(lasted, !this.closing, suspect, this.options.backoff.maxMs);
     }
     this.scheduleReconnect(penalty);
   }
 
   private scheduleReconnect(override?: number): void {
     if (this.stopped) return;
-    const { delayMs: delay, switched } = this.servers.next(backoffDelay(this.attempt++, this.o.backoff, this.random), override);
+    const { delayMs: delay, switched } = this.servers.next(backoffDelay(this.attempt++, this.options.backoff, this.random), override);
     if (switched) this.attempt = 0;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
@@ -305,129 +249,8 @@ export class Bridge {
     this.inbound.stop();
     this.connected = false;
     this.client = undefined;
-    this.wire?.close();
-    this.wire = undefined;
-    this.ackOnWrite = [];
     this.generation++;
-    // Acks already received are real: keep them. Everything else in flight is replayed.
-    this.acks.commitNow();
-    // Records that left the store meanwhile (acked, evicted, expired) are never sent again.
-    const through = this.o.outbox.ackedThrough();
-    for (const seq of this.resend) if (seq <= through) this.resend.delete(seq);
-    for (const seq of this.inflight.keys()) this.resend.add(seq);
-    this.inflight.clear();
-    this.fence?.reset();
-    this.passes.cancelPaced();
-  }
-
-  private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      this.fill();
-    } catch (e) {
-      // A store error (disk, I/O) must not kill the process: log and retry on the next event.
-      this.log.error({ err: errorMessage(e), code: (e as { code?: string }).code }, 'bridge could not read the outbox');
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private fill(): void {
-    const client = this.client;
-    const wire = this.wire;
-    if (!this.connected || client === undefined || wire === undefined) return;
-    if (this.o.mayDrain !== undefined && !this.o.mayDrain()) return;
-    // One segment for the pass and its fence: mqtt.js leaves Nagle on, and a fence written
-    // apart from its records would wait for the records' TCP ACK (up to 40 ms, delayed ACK).
-    wire.cork();
-    try {
-      this.fillWindow(client, wire);
-    } finally {
-      // The fence goes after the flush: its PUBACK vouches only for packets written before it.
-      this.flush(wire);
-      this.sendFence(client);
-      wire.uncork();
-    }
-  }
-
-  /** Writes the pass in one write; QoS 0 records without a fence count as delivered once written. */
-  private flush(wire: DrainWire): void {
-    const acks = this.ackOnWrite;
-    if (acks.length === 0) return wire.flush();
-    this.ackOnWrite = [];
-    const gen = this.generation;
-    wire.flush((ok) => {
-      if (ok) for (const seq of acks) this.onAck(seq, gen);
-    });
-  }
-
-  private fillWindow(client: MqttClient, wire: DrainWire): void {
-    // Bounded: every pass either sends at least one record or returns.
-    while (this.inflight.size < this.window) {
-      const live = this.lanes.takeLive(this.window - this.inflight.size);
-      if (live.length > 0) {
-        for (const r of live) this.send(client, wire, r, 'live');
-        continue;
-      }
-      const r = this.lanes.peekBacklog();
-      if (r === undefined) return;
-      const cost = this.pacer.cost(r.bytes);
-      if (!this.pacer.tryTake(cost)) {
-        this.passes.after(this.pacer.waitMs(cost));
-        return;
-      }
-      this.lanes.consumeBacklog(r);
-      this.send(client, wire, r, 'backlog');
-    }
-  }
-
-  private send(client: MqttClient, wire: DrainWire, r: OutboxRecord, lane: Lane): void {
-    const gen = this.generation;
-    let msg;
-    try {
-      msg = this.messages.message(r, this.session.protocolVersion, lane === 'backlog');
-    } catch (e) {
-      // A sender that cannot encode now (e.g. no Sparkplug births on this session) must not
-      // lose the record: end the session, and everything unacknowledged is sent again.
-      this.log.error({ seq: r.seq, kind: r.kind, err: errorMessage(e) }, 'record could not be encoded: restarting the session');
-      this.closing = true;
-      wire.discard();
-      client.end(true);
-      throw e;
-    }
-    this.inflight.set(r.seq, lane);
-    if (msg === undefined) return this.drop(r.seq, gen);
-    const qos = this.messages.qos(msg, this.confirm === 'qos1', this.maxQos);
-    this.metrics.sentOne(lane);
-    this.host?.sent(r.seq);
-    const dup = this.resend.size > 0 && this.resend.delete(r.seq);
-    if (!wire.add(msg, r.seq, qos, dup)) {
-      // Beyond MQTT's 256 MiB packet limit: no broker can take it, and it would block the queue.
-      this.log.error({ seq: r.seq, topic: msg.topic, bytes: msg.payload.length }, 'record too large for an MQTT packet: dropped');
-      this.metrics.refused.inc({ reason: '0x95' });
-      this.drop(r.seq, gen);
-      return;
-    }
-    // QoS 1/2: the wire reports the PUBACK / PUBCOMP. QoS 0: the fence's PUBACK, or the write.
-    if (qos === 0) {
-      if (this.fence !== undefined) this.fence.add(r.seq);
-      else this.ackOnWrite.push(r.seq);
-    }
-  }
-
-  private onRefused(client: MqttClient, seq: number, topic: string, reason: number, gen: number): void {
-    if (gen !== this.generation) return;
-    if (refusalIsTransient(this.log, this.metrics.refused, seq, topic, reason)) {
-      this.closing = true;
-      client.end(true);
-    } else this.drop(seq, gen);
-  }
-
-  private sendFence(client: MqttClient): void {
-    if (!this.connected) return;
-    const gen = this.generation;
-    this.fence?.send(client, () => gen === this.generation, (seq) => this.onAck(seq, gen));
+    this.drain.detach();
   }
 
   /** Publishes at once on the live session, ahead of the outbox (births). False when down. */
@@ -441,7 +264,7 @@ export class Bridge {
 
   /** Lets a paused drain (mayDrain was false) look at the outbox again. */
   wake(): void {
-    this.passes.soonest();
+    this.drain.wake();
   }
 
   /** Ends this session now; the usual backoff then connects again (new Will, new bdSeq). */
@@ -450,24 +273,9 @@ export class Bridge {
     this.client?.end(true);
   }
 
-  /** Handled here for good (unsendable, nothing to send, refused): leaves the outbox in every mode. */
-  private drop(seq: number, gen: number): void {
-    if (gen === this.generation) this.host?.dropLocal(seq);
-    this.onAck(seq, gen);
-  }
-
-  private onAck(seq: number, gen: number): void {
-    if (gen !== this.generation) return;
-    const lane = this.inflight.get(seq);
-    if (lane === undefined) return;
-    this.confirmTimeout.progress();
-    this.acks.record(seq);
-    this.metrics.ackedOne(lane);
-  }
-
   private clearTimers(): void {
     if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    this.passes.cancel();
+    this.drain.cancel();
   }
 }

@@ -4,7 +4,7 @@
 // disconnects and walks to the next). This module is the policy only: which server the next
 // CONNECT goes to and after what delay. The bridge owns the sessions; every switch is simply its
 // usual new session (fresh mqtt.js client, NDEATH Will with a new bdSeq, births, then the outbox),
-// and its generation counter keeps acks of a left session from counting (bridge.ts onAck).
+// and acks of a left session never count (drain.ts binds every ack callback to its session).
 //
 // When to leave a server:
 // - connection lost: `retries` failed reconnects to it first (a broker restart is often quicker
@@ -100,17 +100,17 @@ export class ServerList {
   private readonly switches: Counter;
   private switchCount = 0;
 
-  constructor(private readonly o: ServerListOptions) {
-    this.entries = o.servers.map((session, index) => ({
+  constructor(private readonly options: ServerListOptions) {
+    this.entries = options.servers.map((session, index) => ({
       index,
       session,
-      guard: new UpstreamGuard(o.log, session.protocolVersion, displayUrl(session.url), o.metrics),
-      failures: new ConnectFailures(o.log, displayUrl(session.url), () => o.clock.monotonic(), o.failureLogIntervalMs),
+      guard: new UpstreamGuard(options.log, session.protocolVersion, displayUrl(session.url), options.metrics),
+      failures: new ConnectFailures(options.log, displayUrl(session.url), () => options.clock.monotonic(), options.failureLogIntervalMs),
       connectedMs: 0,
       lastLeft: undefined,
     }));
-    this.dwellMs = o.policy.dwellMs;
-    const r = o.metrics ?? new MetricsRegistry();
+    this.dwellMs = options.policy.dwellMs;
+    const r = options.metrics ?? new MetricsRegistry();
     this.switches = r.counter('fieldgate_upstream_switches_total', 'moves from one upstream server of upstream.servers to another, by reason (connection, host_offline, prefer_first)');
     r.gauge('fieldgate_upstream_server_live', '1 for the upstream server the live session is on, 0 for the others').collect(() =>
       this.entries.map((e) => [{ server: displayUrl(e.session.url) }, e.index === this.index && this.upSince !== undefined ? 1 : 0]),
@@ -135,9 +135,9 @@ export class ServerList {
   /** A CONNACK on the current server. */
   connected(): void {
     this.stopped = false; // a bridge started again after stop()
-    this.upSince = this.o.clock.monotonic();
+    this.upSince = this.options.clock.monotonic();
     this.failuresHere = 0;
-    if (this.index !== 0 && this.o.policy.preferFirst && this.size > 1) this.scheduleProbe(this.dwellMs);
+    if (this.index !== 0 && this.options.policy.preferFirst && this.size > 1) this.scheduleProbe(this.dwellMs);
   }
 
   /** The primary host's STATE on the current server says offline: leave it at the next reconnect. */
@@ -152,11 +152,11 @@ export class ServerList {
     this.upSince = undefined;
     this.ended = true;
     if (since === undefined) return;
-    const lasted = this.o.clock.monotonic() - since;
+    const lasted = this.options.clock.monotonic() - since;
     this.current.connectedMs += lasted;
     if (lasted >= STABLE_MS || (this.pending === undefined && lasted >= SETTLED_LOSS_MS)) {
       this.walked = 0;
-      if (this.index === 0) this.dwellMs = this.o.policy.dwellMs;
+      if (this.index === 0) this.dwellMs = this.options.policy.dwellMs;
     }
     if (this.returning && this.index === 0 && lasted < STABLE_MS) this.dwellMs = Math.min(MAX_DWELL_MS, this.dwellMs * 2);
     this.returning = false;
@@ -175,7 +175,7 @@ export class ServerList {
       // A penalty (upstream-guard.ts: sessions closed right after the same topic, taken as a
       // refusal) would hold the gateway on this server for reconnect.max; a crash-looping node
       // looks the same. Another server may accept: walk on (the round backoff bounds it).
-      const reason = this.pending ?? (this.o.policy.retries === 0 || penaltyMs !== undefined ? 'connection' : undefined);
+      const reason = this.pending ?? (this.options.policy.retries === 0 || penaltyMs !== undefined ? 'connection' : undefined);
       this.pending = undefined;
       if (reason !== undefined) return this.switchTo(reason === 'prefer_first' ? 0 : this.index + 1, reason);
       return { delayMs, switched: false };
@@ -184,7 +184,7 @@ export class ServerList {
     if (this.returning && this.index === 0) this.dwellMs = Math.min(MAX_DWELL_MS, this.dwellMs * 2);
     this.returning = false;
     this.failuresHere += 1;
-    if (this.failuresHere < Math.max(1, this.o.policy.retries)) return { delayMs, switched: false };
+    if (this.failuresHere < Math.max(1, this.options.policy.retries)) return { delayMs, switched: false };
     return this.switchTo(this.index + 1, 'connection');
   }
 
@@ -203,7 +203,7 @@ export class ServerList {
   }
 
   private connectedMs(e: ServerEntry): number {
-    const open = e.index === this.index && this.upSince !== undefined ? this.o.clock.monotonic() - this.upSince : 0;
+    const open = e.index === this.index && this.upSince !== undefined ? this.options.clock.monotonic() - this.upSince : 0;
     return e.connectedMs + open;
   }
 
@@ -217,14 +217,14 @@ export class ServerList {
     this.switches.inc({ reason });
     this.switchCount += 1;
     // The first round walks at once; after it every switch waits the growing backoff.
-    const delayMs = reason === 'prefer_first' || this.walked <= this.size ? 0 : backoffDelay(this.walked - this.size - 1, this.o.backoff, this.o.random);
-    this.o.log.warn({ code: 'FG_ERR_UPSTREAM_SWITCH', from: displayUrl(from.session.url), to: displayUrl(this.current.session.url), reason, delayMs }, 'upstream: moving to another server');
+    const delayMs = reason === 'prefer_first' || this.walked <= this.size ? 0 : backoffDelay(this.walked - this.size - 1, this.options.backoff, this.options.random);
+    this.options.log.warn({ code: 'FG_ERR_UPSTREAM_SWITCH', from: displayUrl(from.session.url), to: displayUrl(this.current.session.url), reason, delayMs }, 'upstream: moving to another server');
     return { delayMs, switched: true };
   }
 
   private scheduleProbe(afterMs: number): void {
     this.cancelProbe();
-    this.probeTimer = this.o.clock.setTimeout(() => {
+    this.probeTimer = this.options.clock.setTimeout(() => {
       this.probeTimer = undefined;
       void this.probe();
     }, afterMs);
@@ -237,11 +237,11 @@ export class ServerList {
     if (this.stopped || this.upSince === undefined || this.index === 0) return;
     if (!ok) return this.scheduleProbe(Math.min(this.dwellMs, PROBE_EVERY_MS));
     this.pending = 'prefer_first';
-    this.o.leave();
+    this.options.leave();
   }
 
   private cancelProbe(): void {
-    if (this.probeTimer !== undefined) this.o.clock.clearTimeout(this.probeTimer);
+    if (this.probeTimer !== undefined) this.options.clock.clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
   }
 }

@@ -1,17 +1,18 @@
 // Keeps one device alive: connects, polls on a fixed-rate schedule, turns readings into tag
 // updates, declares the device offline after `offlineAfter` failed polls and reconnects with
 // jittered exponential backoff. Each device has its own supervisor, timers and timeouts, so a
-// slow or dead device never delays another.
+// slow or dead device never delays another. What a reading does to its tag is device-tags.ts.
 import type { DeviceConfig } from '../config/sections/devices.js';
 import { FieldgateError, errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
+import { createContained } from './contained-driver.js';
+import { DeviceTags } from './device-tags.js';
 import type { Driver, DriverFactory } from './driver.js';
 import { FixedRateLoop } from './fixed-rate.js';
 import { pollGroups } from './poll-groups.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import { toRaw } from './scaling.js';
-import { TagState } from './tag-state.js';
 import type { DeviceSnapshot, DeviceState, DeviceStateChange, Reading, TagUpdate, TagValue } from './types.js';
 import { withTimeout } from './with-timeout.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
@@ -31,7 +32,7 @@ export interface SupervisorDeps {
 export class DeviceSupervisor {
   private readonly device: DeviceConfig;
   private readonly driver: Driver;
-  private readonly tags = new Map<string, TagState>();
+  private readonly tags: DeviceTags;
   private readonly log: Logger;
   private readonly labels: { device: string };
   private stateValue: DeviceState = 'stopped';
@@ -57,9 +58,7 @@ export class DeviceSupervisor {
     this.device = deps.device;
     this.labels = { device: deps.device.name };
     this.log = deps.logger.child({ device: deps.device.name, driver: deps.device.driver });
-    for (const tag of deps.device.tags) {
-      this.tags.set(tag.name, new TagState(deps.device.name, tag, tag.maxSilence ?? deps.device.maxSilence));
-    }
+    this.tags = new DeviceTags(deps.device, this.log);
     this.driver = createContained(deps.factory, {
       device: deps.device,
       logger: this.log,
@@ -108,7 +107,7 @@ export class DeviceSupervisor {
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       lastPollAt: this.lastPollAt,
       pollErrors: this.pollErrors,
-      tags: [...this.tags.values()].map((t) => ({ name: t.config.name, ...t.current() })),
+      tags: this.tags.snapshot(),
     };
   }
 
@@ -173,7 +172,7 @@ export class DeviceSupervisor {
         clock: this.deps.clock,
         interval: this.device.pollInterval,
         initialDelay: this.device.pollInterval,
-        tick: async () => this.emit([...this.tags.values()].map((t) => t.heartbeat(this.deps.clock.now()))),
+        tick: async () => this.emit(this.tags.all().map((t) => t.heartbeat(this.deps.clock.now()))),
       });
       this.heartbeatLoop.begin();
     }
@@ -219,7 +218,7 @@ export class DeviceSupervisor {
       if (hint !== undefined && !this.lastError.includes(hint)) this.lastError += `; ${hint}`;
       if (this.failures === 1) this.log.warn({ err: this.lastError }, 'poll failed');
       const now = this.deps.clock.now();
-      this.emit(this.groupTags(group).map((t) => t.fail(now, this.lastError)));
+      this.emit(this.tags.group(group).map((t) => t.fail(now, this.lastError)));
       if (this.failures >= this.device.offlineAfter) this.markOffline(this.lastError, true);
       return;
     }
@@ -232,7 +231,7 @@ export class DeviceSupervisor {
     this.attempt = 0;
     // Tag states take the readings before the device is announced online, so that whoever
     // builds a birth certificate from the snapshot sees current values.
-    const updates = this.collect(readings, group);
+    const updates = this.tags.collect(readings, this.deps.clock.now(), group);
     this.markOnline();
     this.emit(updates);
   }
@@ -242,7 +241,7 @@ export class DeviceSupervisor {
     try {
       // A subscribing driver has no polls: its last data is what "last poll" means for it.
       this.lastPollAt = this.deps.clock.now();
-      const updates = this.collect(readings);
+      const updates = this.tags.collect(readings, this.deps.clock.now());
       const waiting = this.awaitingFirst;
       if (waiting !== undefined) {
         for (const r of readings) if (this.tags.has(r.tag)) waiting.seen.add(r.tag);
@@ -268,7 +267,7 @@ export class DeviceSupervisor {
       const seen = this.awaitingFirst?.seen ?? new Set<string>();
       this.awaitingFirst = undefined;
       this.log.warn({ tags: this.tags.size, withValues: seen.size, waitedMs: waitMs }, 'device announced before every tag had a first value');
-      for (const t of this.tags.values()) if (!seen.has(t.config.name)) t.explainMissing(`no value from the device within ${waitMs} ms of connecting`);
+      for (const t of this.tags.all()) if (!seen.has(t.config.name)) t.explainMissing(`no value from the device within ${waitMs} ms of connecting`);
       this.markOnline();
     }, waitMs);
     this.awaitingFirst = { seen: new Set(), timer };
@@ -277,37 +276,6 @@ export class DeviceSupervisor {
   private endAwaitingFirst(): void {
     if (this.awaitingFirst !== undefined) this.deps.clock.clearTimeout(this.awaitingFirst.timer);
     this.awaitingFirst = undefined;
-  }
-
-  private collect(readings: Reading[], group?: readonly string[]): Array<TagUpdate | undefined> {
-    const now = this.deps.clock.now();
-    const inGroup = group === undefined ? undefined : new Set(group);
-    const seen = new Set<string>();
-    const updates: Array<TagUpdate | undefined> = [];
-    for (const r of readings) {
-      const tag = this.tags.get(r.tag);
-      // A driver that cannot read a subset answers for every tag: keep each group's pace.
-      if (tag === undefined || (inGroup !== undefined && !inGroup.has(r.tag))) continue;
-      seen.add(r.tag);
-      updates.push(this.acceptContained(tag, r, now));
-    }
-    for (const tag of this.groupTags(group)) if (!seen.has(tag.config.name)) updates.push(tag.heartbeat(now));
-    return updates;
-  }
-
-  private groupTags(group?: readonly string[]): TagState[] {
-    if (group === undefined) return [...this.tags.values()];
-    return group.map((n) => this.tags.get(n)).filter((t): t is TagState => t !== undefined);
-  }
-
-  /** A value the tag model cannot take (scaling, conversion) makes that one tag BAD (issue 12). */
-  private acceptContained(tag: TagState, r: Reading, now: number): TagUpdate | undefined {
-    try {
-      return tag.accept(r, now);
-    } catch (e) {
-      this.log.error({ code: 'FG_ERR_TAG_VALUE', tag: tag.config.name, err: errorMessage(e) }, 'tag value rejected: tag is BAD');
-      return tag.fail(now, `FG_ERR_TAG_VALUE: ${errorMessage(e)}`);
-    }
   }
 
   private emit(updates: Array<TagUpdate | undefined>): void {
@@ -327,7 +295,7 @@ export class DeviceSupervisor {
     if (this.stopping) return;
     this.endAwaitingFirst();
     const now = this.deps.clock.now();
-    this.emit([...this.tags.values()].map((t) => t.fail(now, error)));
+    this.emit(this.tags.all().map((t) => t.fail(now, error)));
     this.lastError = error;
     if (this.stateValue !== 'offline') this.setState('offline', error);
     if (!reconnect) return;
@@ -368,19 +336,5 @@ export class DeviceSupervisor {
     if (state === 'offline') this.log.warn({ err: error, previous }, 'device offline');
     else this.log.info({ previous }, `device ${state}`);
     this.deps.onState({ device: this.device.name, state, previous, at, ...(error !== undefined ? { error } : {}) });
-  }
-}
-
-/**
- * The driver, or a stand-in whose connect fails with the reason when `create` throws: a
- * driver that cannot be built keeps its device offline (and retrying), not the gateway down.
- */
-function createContained(factory: DriverFactory, ctx: Parameters<DriverFactory['create']>[0]): Driver {
-  try {
-    return factory.create(ctx);
-  } catch (e) {
-    const err = new FieldgateError('FG_ERR_DEVICE_FAULT', `driver ${factory.type} could not be created: ${errorMessage(e)}`, { cause: e });
-    ctx.logger.error({ code: err.code, err: err.message }, 'driver creation failed: device stays offline');
-    return { start: () => Promise.reject(err), stop: () => Promise.resolve() };
   }
 }

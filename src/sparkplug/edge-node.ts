@@ -2,15 +2,16 @@
 // command subscriptions (and after the primary host is online when one is configured), DATA
 // by exception through the outbox, DDEATH/DBIRTH as devices come and go, rebirth on request,
 // NDEATH on the way out. It produces messages; the bridge owns the socket (DESIGN.md).
+// Issue 16: what the host commands is commands.ts, what the runtime reports is recorded by
+// recorder.ts; this file keeps the session: births, encoding for the wire, primary host.
 import type { DeviceConfig } from '../config/sections/devices.js';
 import { metricsOfDevice } from './metric-model.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import type { Clock } from '../shared/clock.js';
-import type { DeviceStateChange, Quality, TagUpdate, TagValue } from '../runtime/types.js';
-import type { AppendQueue } from '../store/append-queue.js';
-import type { Outbox, OutboxRecord } from '../store/outbox.js';
-import { parseCommand } from './commands.js';
+import type { DeviceStateChange, Quality, TagUpdate } from '../runtime/types.js';
+import type { OutboxRecord } from '../store/outbox.js';
+import { Commands } from './commands.js';
+import type { EdgeNodeOptions, OutgoingSparkplug, SessionLink } from './edge-node-options.js';
 import { buildData, type DataMetric } from './data.js';
 import { BornDevices } from './born-devices.js';
 import { encodeContained } from './contained-encode.js';
@@ -20,60 +21,15 @@ import { MetricIndex } from './metric-index.js';
 import { buildNBirth, type BirthMetric } from './nbirth.js';
 import { buildNDeath } from './ndeath.js';
 import { NODE_METRICS, type NodeMetricValues } from './node-metrics.js';
-import { encodePayload, type SpPayload, type SpValue } from './payload.js';
-import { decodeRecord, encodeRecord, SPARKPLUG_RECORD_KIND, type SparkplugRecord, type StoredMetric } from './record.js';
-import { BdSeq, SeqCounter, type BdSeqStore } from './sequence.js';
+import { encodePayload, type SpPayload } from './payload.js';
+import { decodeRecord, SPARKPLUG_RECORD_KIND, type SparkplugRecord, type StoredMetric } from './record.js';
+import { SparkplugRecorder } from './recorder.js';
+import { BdSeq, SeqCounter } from './sequence.js';
 import { PrimaryHostTracker } from './state.js';
-import { deviceTopic, nodeTopic, parseTopic, stateTopic, type EdgeIdentity } from './topics.js';
-import { valuesEqual } from '../runtime/deadband.js';
-import { CommandLimits } from '../runtime/command-limits.js';
+import { deviceTopic, nodeTopic, parseTopic, stateTopic } from './topics.js';
 
-export interface DeviceSnapshot {
-  name: string;
-  state: string;
-  tags: Array<{ name: string; value: TagValue | null; quality: Quality | string; sourceTime: number }>;
-}
-
-/** What the edge node needs from the live upstream session. */
-export interface SessionLink {
-  /** Publish at once on this session, ahead of the outbox (births, NDEATH). */
-  publishNow(topic: string, payload: Buffer, qos: 0 | 1): void;
-  /** Births are out: the outbox may drain again. */
-  resumeDrain(): void;
-  /** End this session and connect again (primary host went offline). */
-  reconnect(): void;
-}
-
-export interface CommandJournal {
-  received(entry: { source: string; device: string | undefined; metric: string; value: string; receivedAt: number }): number;
-  completed(id: number, result: 'ok' | 'refused' | 'failed', error: string | undefined, at: number): void;
-}
-
-export interface EdgeNodeOptions {
-  identity: EdgeIdentity;
-  devices: readonly DeviceConfig[];
-  outbox: Outbox;
-  /** Group commit in front of the outbox (it also enforces maxAge on the append path). */
-  appendQueue: AppendQueue;
-  bdSeqStore: BdSeqStore;
-  journal?: CommandJournal;
-  primaryHost?: string | undefined;
-  /** The STATE tracker of the live session's server (issue 17: one per server); default one for all. */
-  primaryHostTracker?: () => PrimaryHostTracker;
-  /** Writes an engineering value to a device tag (the runtime's write). */
-  write: (device: string, tag: string, value: TagValue) => Promise<void>;
-  snapshot: () => DeviceSnapshot[];
-  nodeMetrics: () => NodeMetricValues;
-  clock: Clock;
-  logger: Logger;
-}
-
-export interface OutgoingSparkplug {
-  topic: string;
-  payload: Buffer;
-  qos: 0 | 1;
-  retain: false;
-}
+export type { CommandJournal } from './commands.js';
+export type { DeviceSnapshot, EdgeNodeOptions, OutgoingSparkplug, SessionLink } from './edge-node-options.js';
 
 export class EdgeNode {
   readonly index: MetricIndex;
@@ -84,22 +40,27 @@ export class EdgeNode {
   private link: SessionLink | undefined;
   private born = false;
   private readonly bornDevices = new BornDevices();
-  /** Outbox sequence of each device's last measured (non-null) value: does the backlog hold any? */
-  private readonly lastMeasuredSeq = new Map<string, number>();
   /** Outbox records at or below this sequence were produced before the current births. */
   private birthMark = 0;
-  private lastNodeValues = new Map<string, SpValue>();
-  private commandsReceived = 0;
-  private commandsFailed = 0;
-  private lastCommandResult = 'none';
-  /** Issue 19: commands and Rebirths bounded per source (this session's host). */
-  private readonly limits: CommandLimits;
+  /** Runtime events into the outbox (recorder.ts). */
+  private readonly recorder: SparkplugRecorder;
+  /** NCMD / DCMD: parsed, bounded, written, journalled (commands.ts). */
+  private readonly commands: Commands;
 
-  constructor(private readonly o: EdgeNodeOptions) {
-    this.index = new MetricIndex(NODE_METRICS, o.devices);
-    this.bdSeq = new BdSeq(o.bdSeqStore);
-    this.log = o.logger.child({ part: 'sparkplug' });
-    this.limits = new CommandLimits({ clock: o.clock, log: this.log });
+  constructor(private readonly options: EdgeNodeOptions) {
+    this.index = new MetricIndex(NODE_METRICS, options.devices);
+    this.bdSeq = new BdSeq(options.bdSeqStore);
+    this.log = options.logger.child({ part: 'sparkplug' });
+    this.recorder = new SparkplugRecorder({ identity: options.identity, appendQueue: options.appendQueue, nodeMetrics: () => options.nodeMetrics(), clock: options.clock, log: this.log });
+    this.commands = new Commands({
+      index: this.index,
+      journal: options.journal,
+      write: (device, tag, value) => options.write(device, tag, value),
+      clock: options.clock,
+      log: this.log,
+      rebirth: () => this.publishBirths('rebirth'),
+      settled: () => this.refreshNodeMetrics(),
+    });
   }
 
   get recordKind(): string {
@@ -114,12 +75,12 @@ export class EdgeNode {
 
   /** NCMD and DCMD at QoS 1 before any birth [tck-id-message-flow-edge-node-ncmd-subscribe]. */
   subscriptions(): Array<{ filter: string; qos: 1 }> {
-    const id = this.o.identity;
+    const id = this.options.identity;
     const subs: Array<{ filter: string; qos: 1 }> = [
       { filter: nodeTopic(id, 'NCMD'), qos: 1 },
       { filter: `spBv1.0/${id.group}/DCMD/${id.node}/+`, qos: 1 },
     ];
-    if (this.o.primaryHost !== undefined) subs.push({ filter: stateTopic(this.o.primaryHost), qos: 1 });
+    if (this.options.primaryHost !== undefined) subs.push({ filter: stateTopic(this.options.primaryHost), qos: 1 });
     return subs;
   }
 
@@ -129,12 +90,12 @@ export class EdgeNode {
     this.bornDevices.clear();
     // Without a primary host the births go out at once; with one they wait for its STATE
     // [tck-id-operational-behavior-edge-node-birth-sequence-wait].
-    if (this.o.primaryHost === undefined) this.publishBirths('connect');
-    else this.log.info({ primaryHost: this.o.primaryHost }, 'waiting for the primary host to be online before births');
+    if (this.options.primaryHost === undefined) this.publishBirths('connect');
+    else this.log.info({ primaryHost: this.options.primaryHost }, 'waiting for the primary host to be online before births');
   }
 
   sessionDown(): void {
-    this.limits.cancel();
+    this.commands.cancel();
     this.link = undefined;
     this.born = false;
     this.bornDevices.clear();
@@ -165,13 +126,7 @@ export class EdgeNode {
   // ---- from the runtime -------------------------------------------------------------------
 
   onUpdates(updates: readonly TagUpdate[]): void {
-    const byDevice = new Map<string, StoredMetric[]>();
-    for (const u of updates) {
-      const list = byDevice.get(u.device) ?? [];
-      list.push({ name: u.tag, value: u.value, quality: u.quality, timestamp: u.sourceTime, qualityChanged: u.reason === 'quality' || u.reason === 'initial' });
-      byDevice.set(u.device, list);
-    }
-    this.append([...byDevice].map(([device, metrics]) => ({ type: 'DDATA', device, metrics })));
+    this.recorder.updates(updates);
   }
 
   onDeviceState(change: DeviceStateChange): void {
@@ -197,33 +152,11 @@ export class EdgeNode {
 
   /** Node metrics that changed since the last call, as one NDATA record. */
   refreshNodeMetrics(): void {
-    const values = this.o.nodeMetrics();
-    const now = this.o.clock.now();
-    const changed: StoredMetric[] = [];
-    for (const def of NODE_METRICS) {
-      const v = values[def.name];
-      const last = this.lastNodeValues.get(def.name);
-      if (last !== undefined && valuesEqual(last as TagValue, v as TagValue)) continue;
-      this.lastNodeValues.set(def.name, v);
-      changed.push({ name: def.name, value: v as TagValue, quality: 'GOOD', timestamp: now, qualityChanged: false });
-    }
-    if (changed.length > 0) this.append([{ type: 'NDATA', metrics: changed }]);
+    this.recorder.nodeMetrics();
   }
 
   private append(records: SparkplugRecord[]): void {
-    const id = this.o.identity;
-    for (const r of records) {
-      this.o.appendQueue
-        .enqueue({ kind: SPARKPLUG_RECORD_KIND, topic: r.type === 'NDATA' ? nodeTopic(id, 'NDATA') : deviceTopic(id, r.type, r.device), payload: encodeRecord(r), qos: 0 })
-        .then((seq) => {
-          if (seq !== null && r.type === 'DDATA' && r.metrics.some((m) => m.value !== null)) this.lastMeasuredSeq.set(r.device, seq);
-        })
-        .catch((e: unknown) => {
-          // Disk full or I/O: the store has logged it once and shows it in /health (issue 19: a
-          // line per refused record would fill the journal too); the runtime keeps running.
-          this.log.debug({ err: errorMessage(e), code: (e as { code?: string }).code, type: r.type }, 'could not store Sparkplug data');
-        });
-    }
+    this.recorder.append(records);
   }
 
   // ---- to the wire ------------------------------------------------------------------------
@@ -253,8 +186,8 @@ export class EdgeNode {
   }
 
   private encodeRecord(r: SparkplugRecord, historical: boolean): OutgoingSparkplug | undefined {
-    const now = this.o.clock.now();
-    const id = this.o.identity;
+    const now = this.options.clock.now();
+    const id = this.options.identity;
     switch (r.type) {
       case 'NDATA':
       case 'DDATA': {
@@ -304,11 +237,11 @@ export class EdgeNode {
   private publishBirths(why: 'connect' | 'rebirth' | 'primary host online'): void {
     const link = this.link;
     if (link === undefined) return;
-    const now = this.o.clock.now();
-    const id = this.o.identity;
+    const now = this.options.clock.now();
+    const id = this.options.identity;
     this.born = false; // no DATA while the births are being written
     this.bornDevices.clear();
-    const values = this.o.nodeMetrics();
+    const values = this.options.nodeMetrics();
     const nodeMetrics: BirthMetric[] = this.index.node().map((m) => ({
       def: m.def,
       alias: m.alias,
@@ -316,7 +249,7 @@ export class EdgeNode {
       quality: 'GOOD',
       timestamp: now,
     }));
-    this.lastNodeValues = new Map(Object.entries(values));
+    this.recorder.announced(values);
     this.seq.reset();
     link.publishNow(nodeTopic(id, 'NBIRTH'), Buffer.from(encodePayload(buildNBirth({ timestamp: now, bdSeq: this.bdSeq.value, metrics: nodeMetrics }))), 0);
     // Only devices that are online now are born: a device still connecting (or offline) has no
@@ -325,9 +258,9 @@ export class EdgeNode {
     // Exception: with a backlog to replay, an offline device is born and dies at once, so that
     // the host knows the aliases its historical DATA uses (the birth then says BAD: the truth).
     // One snapshot for the whole birth sequence: it copies every tag of every device.
-    const snapshot = new Map(this.o.snapshot().map((d) => [d.name, d]));
-    const acked = this.o.outbox.ackedThrough();
-    const hasHistory = (device: string) => (this.lastMeasuredSeq.get(device) ?? 0) > acked;
+    const snapshot = new Map(this.options.snapshot().map((d) => [d.name, d]));
+    const acked = this.options.outbox.ackedThrough();
+    const hasHistory = (device: string) => this.recorder.hasHistory(device, acked);
     for (const device of this.index.devices()) {
       const online = snapshot.get(device)?.state === 'online';
       if (!online && !hasHistory(device)) continue;
@@ -338,14 +271,14 @@ export class EdgeNode {
       this.bornDevices.died(device);
       link.publishNow(deviceTopic(id, 'DDEATH', device), Buffer.from(encodePayload(buildDDeath({ timestamp: now, seq: this.seq.take() }))), 0);
     }
-    this.birthMark = this.o.outbox.stats().lastSeq;
+    this.birthMark = this.options.outbox.stats().lastSeq;
     this.born = true;
     this.log.info({ why, bdSeq: this.bdSeq.value, devices: this.index.devices().length, historicalThrough: this.birthMark }, 'births published');
     link.resumeDrain();
   }
 
   /** A DBIRTH from the device's current values; the device counts as born from here on. */
-  private dbirth(device: string, now: number, snap = this.o.snapshot().find((d) => d.name === device)): { message: OutgoingSparkplug } | undefined {
+  private dbirth(device: string, now: number, snap = this.options.snapshot().find((d) => d.name === device)): { message: OutgoingSparkplug } | undefined {
     const current = new Map((snap?.tags ?? []).map((t) => [t.name, t]));
     const metrics: BirthMetric[] = this.index.device(device).map((m) => {
       const t = current.get(m.def.name);
@@ -360,7 +293,7 @@ export class EdgeNode {
       this.badValue(device, m.alias, e);
     });
     this.bornDevices.born(device, metrics.map((m) => (bad.has(m) ? { ...m, value: null, quality: 'BAD' as const } : m)));
-    return { message: { topic: deviceTopic(this.o.identity, 'DBIRTH', device), payload, qos: 0, retain: false } };
+    return { message: { topic: deviceTopic(this.options.identity, 'DBIRTH', device), payload, qos: 0, retain: false } };
   }
 
   private badValue(device: string | undefined, alias: bigint, e: unknown): void {
@@ -369,7 +302,7 @@ export class EdgeNode {
   }
 
   private ndeath(bdSeq: number): OutgoingSparkplug {
-    return this.message(nodeTopic(this.o.identity, 'NDEATH'), buildNDeath({ bdSeq, timestamp: this.o.clock.now() }), 1);
+    return this.message(nodeTopic(this.options.identity, 'NDEATH'), buildNDeath({ bdSeq, timestamp: this.options.clock.now() }), 1);
   }
 
   private message(topic: string, payload: SpPayload, qos: 0 | 1): OutgoingSparkplug {
@@ -381,10 +314,10 @@ export class EdgeNode {
   onMessage(topic: string, payload: Buffer): void {
     const t = parseTopic(topic);
     if (t === undefined) return;
-    const id = this.o.identity;
+    const id = this.options.identity;
     if (t.kind === 'state') {
-      if (t.hostId !== this.o.primaryHost) return;
-      const s = (this.o.primaryHostTracker?.() ?? this.host).accept(payload);
+      if (t.hostId !== this.options.primaryHost) return;
+      const s = (this.options.primaryHostTracker?.() ?? this.host).accept(payload);
       if (s === undefined) {
         this.log.debug({ topic }, 'stale or malformed STATE ignored');
         return;
@@ -392,7 +325,7 @@ export class EdgeNode {
       if (s.online && !this.born) this.publishBirths('primary host online');
       else if (!s.online && this.link !== undefined) {
         // [tck-id-message-flow-edge-node-birth-publish-phid-offline]: NDEATH, disconnect, start over.
-        this.log.warn({ primaryHost: this.o.primaryHost }, 'primary host went offline: NDEATH and reconnect');
+        this.log.warn({ primaryHost: this.options.primaryHost }, 'primary host went offline: NDEATH and reconnect');
         const link = this.link;
         const death = this.ndeath(this.bdSeq.value);
         this.born = false;
@@ -403,79 +336,13 @@ export class EdgeNode {
     }
     if (t.group !== id.group || t.node !== id.node) return;
     // Refused before parsing: a flood costs a counter per message, not a decode and a write.
-    if ((t.type === 'NCMD' || t.type === 'DCMD') && !this.limits.admit('sparkplug')) return;
-    if (t.kind === 'node' && t.type === 'NCMD') this.onCommand(payload, undefined, 'NCMD');
-    else if (t.kind === 'device' && t.type === 'DCMD') this.onCommand(payload, t.device, 'DCMD');
-  }
-
-  private onCommand(payload: Buffer, device: string | undefined, source: 'NCMD' | 'DCMD'): void {
-    let actions;
-    try {
-      actions = parseCommand(payload, device, this.index);
-    } catch (e) {
-      this.log.warn({ source, device, err: errorMessage(e) }, 'malformed command payload ignored');
-      return;
-    }
-    for (const a of actions) {
-      const now = this.o.clock.now();
-      if (a.kind === 'rebirth') {
-        // One deferred Rebirth for any number of requests within the hold-off (issue 19).
-        if (!this.limits.rebirth(() => this.publishBirths('rebirth'))) continue;
-        this.log.info('rebirth requested');
-        this.journal(source, undefined, 'Node Control/Rebirth', 'true', 'ok', undefined, now);
-        // [tck-id-operational-behavior-data-commands-rebirth-action-1..3]: DATA stops at once,
-        // births follow with the same bdSeq.
-        this.publishBirths('rebirth');
-        continue;
-      }
-      this.commandsReceived += 1;
-      if (a.kind === 'refused') {
-        this.commandsFailed += 1;
-        this.lastCommandResult = `refused ${a.device ?? 'node'}/${a.metric}: ${a.reason}`;
-        this.log.warn({ source, device: a.device, metric: a.metric, reason: a.reason }, 'command refused');
-        this.journal(source, a.device, a.metric, '', 'refused', a.reason, now);
-        continue;
-      }
-      const entry = this.o.journal?.received({ source, device: a.device, metric: a.metric, value: printable(a.value), receivedAt: now });
-      this.o.write(a.device, a.metric, a.value as TagValue).then(
-        () => {
-          this.lastCommandResult = `ok ${a.device}/${a.metric}`;
-          if (entry !== undefined) this.o.journal?.completed(entry, 'ok', undefined, this.o.clock.now());
-          this.log.info({ device: a.device, metric: a.metric }, 'command written');
-          this.refreshNodeMetrics();
-        },
-        (e: unknown) => {
-          this.commandsFailed += 1;
-          this.lastCommandResult = `failed ${a.device}/${a.metric}: ${errorMessage(e)}`;
-          if (entry !== undefined) this.o.journal?.completed(entry, 'failed', errorMessage(e), this.o.clock.now());
-          this.log.warn({ device: a.device, metric: a.metric, err: errorMessage(e) }, 'command failed');
-          this.refreshNodeMetrics();
-        },
-      );
-    }
-  }
-
-  private journal(source: string, device: string | undefined, metric: string, value: string, result: 'ok' | 'refused', error: string | undefined, at: number): void {
-    const j = this.o.journal;
-    if (j === undefined) return;
-    const id = j.received({ source, device, metric, value, receivedAt: at });
-    j.completed(id, result, error, at);
+    if ((t.type === 'NCMD' || t.type === 'DCMD') && !this.commands.admit()) return;
+    if (t.kind === 'node' && t.type === 'NCMD') this.commands.handle(payload, undefined, 'NCMD');
+    else if (t.kind === 'device' && t.type === 'DCMD') this.commands.handle(payload, t.device, 'DCMD');
   }
 
   /** Command counters for the node metrics. */
   commandStats(): { received: number; failed: number; last: string; rateLimited: number; rebirthsDeferred: number } {
-    return {
-      received: this.commandsReceived,
-      failed: this.commandsFailed,
-      last: this.lastCommandResult,
-      rateLimited: this.limits.commandsRefused,
-      rebirthsDeferred: this.limits.rebirthsDeferred,
-    };
+    return this.commands.stats();
   }
-}
-
-function printable(v: SpValue): string {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (Array.isArray(v)) return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  return String(v);
 }

@@ -4,8 +4,9 @@
 import type { Logger } from '../observe/logger.js';
 import { silentLogger } from '../observe/logger.js';
 import type { StoreFaultSink } from './store-faults.js';
-import { FieldgateError, errorMessage } from '../errors.js';
-import type { Migration, SqliteDatabase } from './database.js';
+import { FieldgateError } from '../errors.js';
+import type { SqliteDatabase } from './database.js';
+import { translateOutboxError } from './outbox-errors.js';
 import { BudgetLog, type BudgetDrop } from './budget-log.js';
 import { OutboxReader } from './outbox-reader.js';
 import {
@@ -19,38 +20,7 @@ import {
   type OutboxStats,
 } from './outbox.js';
 
-export const OUTBOX_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'outbox rows and state',
-    up(db) {
-      db.exec(`
-        CREATE TABLE outbox (
-          seq INTEGER PRIMARY KEY,
-          kind TEXT NOT NULL,
-          topic TEXT NOT NULL,
-          payload BLOB NOT NULL,
-          qos INTEGER NOT NULL,
-          retain INTEGER NOT NULL,
-          created_at INTEGER NOT NULL,
-          bytes INTEGER NOT NULL
-        ) STRICT;
-        CREATE TABLE outbox_state (
-          id INTEGER PRIMARY KEY CHECK (id = 1),
-          last_seq INTEGER NOT NULL,
-          acked_through INTEGER NOT NULL,
-          dropped_budget INTEGER NOT NULL,
-          dropped_age INTEGER NOT NULL,
-          rejected INTEGER NOT NULL
-        ) STRICT;
-        INSERT INTO outbox_state VALUES (1, 0, 0, 0, 0, 0);
-      `);
-    },
-  },
-];
-
-export const OUTBOX_OWNER = 'outbox';
-
+export { OUTBOX_MIGRATIONS, OUTBOX_OWNER } from './outbox-schema.js';
 
 interface State {
   lastSeq: number;
@@ -315,32 +285,10 @@ export class SqliteOutbox implements Outbox {
       if (op !== 'read') this.faults?.succeeded('outbox');
       return result;
     } catch (e) {
-      const translated = this.translate(op, e);
+      const translated = translateOutboxError(op, e);
       if (translated !== e) this.faults?.failed('outbox', op, translated);
       throw translated;
     }
-  }
-
-  private translate(op: string, e: unknown): unknown {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'SQLITE_FULL') {
-      return new FieldgateError('FG_ERR_STORE_DISK_FULL', `outbox ${op} refused: the disk or the store's size limit is full (${errorMessage(e)}); nothing was accepted`, { cause: e });
-    }
-    if (code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_TRUNCATE') {
-      // EFBIG (file-size limit) and some full-disk paths arrive as write errors, not FULL.
-      return new FieldgateError(
-        'FG_ERR_STORE_IO',
-        `outbox ${op} failed: cannot write the store file (disk full, file-size limit or failing storage): ${errorMessage(e)} (${code}); nothing was accepted`,
-        { cause: e },
-      );
-    }
-    if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) {
-      return new FieldgateError('FG_ERR_STORE_DAMAGED', `outbox ${op} failed: the store file is damaged: ${errorMessage(e)} (${code})`, { cause: e });
-    }
-    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      return new FieldgateError('FG_ERR_STORE_IO', `outbox ${op} failed: ${errorMessage(e)} (${code})`, { cause: e });
-    }
-    return e;
   }
 
   private assertOpen(): void {
