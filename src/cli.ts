@@ -10,6 +10,7 @@ import { configJsonSchema } from './config/schema.js';
 import { driverBrowseOptions, driverBrowseUsage, driverCommandsUsage, findDriverCommand, runDriverBrowse, runDriverCommand } from './driver-commands.js';
 import { parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
+import { HOST_FLAGS } from './host/flags.js';
 import { run } from './run-command.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -79,13 +80,7 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'boolean' },
         // `fieldgate host export|write` (issue 14): known here so the parse passes; src/host/cli.ts
         // parses the raw arguments itself.
-        node: { type: 'string' },
-        device: { type: 'string' },
-        metric: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string' },
-        timeout: { type: 'string' },
+        ...HOST_FLAGS,
       },
     });
   } catch (e) {

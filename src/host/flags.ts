@@ -1,0 +1,11 @@
+// The flags of `fieldgate host export|write` (issue 14). src/cli.ts parses the whole command
+// line first and must know them too; a small module so it does not load the host to do so.
+export const HOST_FLAGS = {
+  node: { type: 'string' },
+  device: { type: 'string' },
+  metric: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  format: { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
