@@ -64,8 +64,9 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        config: { type: 'string', short: 'c' },
-        'log-level': { type: 'string' },
+        // --config, --log-level and the flags of `fieldgate host export|write` (issue 14), which
+        // src/host/cli.ts parses again from the raw arguments.
+        ...HOST_FLAGS,
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         root: { type: 'string' },
@@ -78,9 +79,6 @@ async function main(argv: string[]): Promise<number> {
         tag: { type: 'string' },
         'http-port': { type: 'string' },
         host: { type: 'boolean' },
-        // `fieldgate host export|write` (issue 14): known here so the parse passes; src/host/cli.ts
-        // parses the raw arguments itself.
-        ...HOST_FLAGS,
       },
     });
   } catch (e) {

@@ -45,11 +45,7 @@ export async function hostCommand(argv: string[], logLevel: LogLevel | undefined
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        ...HOST_FLAGS,
-        'log-level': { type: 'string' },
-      },
+      options: HOST_FLAGS,
     });
   } catch (e) {
     process.stderr.write(`fieldgate host: ${errorMessage(e)}\n\n${HOST_USAGE}`);
