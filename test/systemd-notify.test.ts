@@ -14,6 +14,7 @@ import { encodeNotify, takeNotifyEnvironment } from '../src/observe/sd-notify.js
 import { CLI, ROOT } from './helpers/cli.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { loopbackBroker, siteYaml, statusPageOn } from './helpers/site-yaml.js';
 
 interface UnixDgramSocket {
   bind(path: string): void;
@@ -88,20 +89,13 @@ async function siteFile(): Promise<{ file: string; dir: string; brokerPort: numb
   const brokerPort = await freePort();
   const httpPort = await freePort();
   const file = join(dir, 'site.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-site: { group: g, node: n }
-observe: { http: { host: 127.0.0.1, port: ${httpPort} } }
-broker: { listeners: [ { host: 127.0.0.1, port: ${brokerPort} } ] }
-store: { path: ${join(dir, 'fg.db')} }
-devices:
+  const d1 = `
   - name: d1
     driver: simulator
     pollInterval: 200ms
     tags: [ { name: t, signal: { kind: counter, start: 0, step: 1 } } ]
-`,
-  );
+`;
+  writeFileSync(file, siteYaml({ site: '{ group: g, node: n }', observe: statusPageOn(httpPort), broker: loopbackBroker(brokerPort), store: `{ path: ${join(dir, 'fg.db')} }`, devices: d1 }));
   return { file, dir, brokerPort, httpPort };
 }
 

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, ROOT } from './helpers/cli.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { loopbackBroker, siteYaml, statusPageOn } from './helpers/site-yaml.js';
 
 const UNIT = join(ROOT, 'systemd', 'fieldgate.service');
 const unitText = readFileSync(UNIT, 'utf8');
@@ -127,12 +128,12 @@ describe('systemd/fieldgate.service', () => {
     const site = join(dir, 'site.yaml');
     writeFileSync(
       site,
-      `version: 1
-site: { group: g, node: n }
-observe: { http: { host: 127.0.0.1, port: ${httpPort} } }
-broker: { listeners: [ { host: 127.0.0.1, port: ${brokerPort} } ] }
-store: { path: ${join(dir, 'fg.db')} }
-devices:
+      siteYaml({
+        site: '{ group: g, node: n }',
+        observe: statusPageOn(httpPort),
+        broker: loopbackBroker(brokerPort),
+        store: `{ path: ${join(dir, 'fg.db')} }`,
+        devices: `
   - name: d1
     driver: simulator
     pollInterval: 100ms
@@ -145,6 +146,7 @@ devices:
       parse: { kind: regex, pattern: '^W,(?<w>[\\d.]+)$' }
     tags: [ { name: weight, group: w } ]
 `,
+      }),
     );
     // A serial line (socat's pseudo-terminal pair) that the unprivileged gateway may open, as
     // dialout may open /dev/ttyUSB0: termios ioctls and the port lock are in the trace too.

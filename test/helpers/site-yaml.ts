@@ -30,3 +30,9 @@ export function simulatedPump(...extraTags: string[]): string {
 ${tags.map((t) => `      - ${t}`).join('\n')}
 `;
 }
+
+/** `broker:` with one plain listener on a loopback port the test chose. */
+export const loopbackBroker = (port: number): string => `{ listeners: [ { host: 127.0.0.1, port: ${port} } ] }`;
+
+/** `observe:` with the status page on a loopback port the test chose, plus `extra` keys. */
+export const statusPageOn = (port: number, extra = ''): string => `{ http: { host: 127.0.0.1, port: ${port} }${extra === '' ? '' : `, ${extra}`} }`;
