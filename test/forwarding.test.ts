@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -13,15 +13,13 @@ import { silentLogger } from '../src/observe/logger.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
 import { siteYaml } from './helpers/site-yaml.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 async function connect(url: string): Promise<MqttClient> {
   const c = mqtt.connect(url, { reconnectPeriod: 0 });
-  cleanups.push(() => new Promise((r) => c.end(true, {}, () => r())));
+  cleanups.push(() => new Promise<void>((r) => c.end(true, {}, () => r())));
   await new Promise<void>((resolve, reject) => {
     c.once('connect', () => resolve());
     c.once('error', reject);

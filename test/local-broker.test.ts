@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -15,11 +15,9 @@ import { encodePayload } from '../src/sparkplug/payload.js';
 import { decodeIndependently } from './sparkplug/independent-decoder.js';
 import { hashPassword } from '../src/broker/index.js';
 import { untilValue } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 async function gateway(extra = '') {
   const dir = mkdtempSync(join(tmpdir(), 'fg-local-'));
@@ -62,7 +60,7 @@ ${extra}`,
 
 async function client(port: number, username: string, password: string): Promise<{ c: MqttClient; got: Array<{ topic: string; payload: Buffer; retain: boolean }> }> {
   const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username, password, protocolVersion: 5, reconnectPeriod: 0 });
-  cleanups.push(() => new Promise((r) => c.end(true, {}, () => r())));
+  cleanups.push(() => new Promise<void>((r) => c.end(true, {}, () => r())));
   const got: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
   c.on('message', (topic, payload, packet) => got.push({ topic, payload, retain: packet.retain }));
   await new Promise<void>((resolve, reject) => {

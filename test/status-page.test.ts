@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -20,11 +20,9 @@ import { STATUS_PAGE_HTML } from '../src/observe/status-page/page.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
 import { openSse, type SseStream } from './status-page-sse.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 const SITE = (upstreamUrl: string | undefined, dir: string) => `version: 1
 site: { group: plant, node: edge-1 }

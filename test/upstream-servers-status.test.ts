@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -13,11 +13,9 @@ import type { StatusSnapshot } from '../src/observe/status-model.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('upstream.servers in a running gateway', () => {
   it('moves past a dead first server, and the status page and metrics show the list and the live one', async () => {

@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -12,11 +12,9 @@ import { silentLogger } from '../src/observe/logger.js';
 import { watch } from '../src/watch.js';
 import { until } from './helpers/until.js';
 import { siteYaml, simulatedPump } from './helpers/site-yaml.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 type Line = { topic: string; type?: string; metrics?: Array<Record<string, unknown>> };
 

@@ -1,16 +1,14 @@
 // QoS 0 records leave the outbox only when the broker has them: the fence's PUBACK, not the
 // socket write, is what acknowledges them. aedes holds every PUBLISH (and so its PUBACK) on
 // request, which is how the test keeps the fence unanswered.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import type { Bridge } from './bridge.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 function qos0Outbox(n: number): MemoryOutbox {
   const outbox = new MemoryOutbox({ maxBytes: 1 << 24, maxAgeMs: 3_600_000, onFull: 'reject-new' });

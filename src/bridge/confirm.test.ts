@@ -4,7 +4,7 @@
 // the reference Deduper's acks().
 import mqtt from 'mqtt';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { createLogger } from '../observe/logger.js';
@@ -13,11 +13,9 @@ import { MemoryOutbox } from '../store/memory-outbox.js';
 import { extractDedupKey } from './dedup-key.js';
 import { Deduper } from './deduper.js';
 import { parseHostAck } from './host-confirm.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 function qos0Outbox(n: number): MemoryOutbox {
   const outbox = new MemoryOutbox({ maxBytes: 1 << 24, maxAgeMs: 3_600_000, onFull: 'reject-new' });

@@ -5,16 +5,14 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import { captureLogger } from '../../test/helpers/log-capture.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 /** What RabbitMQ 3.10 does: 3.1.1 served, an MQTT 5 CONNECT closed without a CONNACK. */
 async function rabbitLike(): Promise<{ url: string; versions: number[]; close: () => Promise<void> }> {

@@ -4,8 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { decodeIndependently } from '../sparkplug/independent-decoder.js';
 import { startGateway } from '../sparkplug/gateway-fixture.js';
 
@@ -99,12 +100,9 @@ export function nullBirths(messages: Captured[]): string[] {
  * A scratch dir for a lifecycle test file (removed after it) and the per-test cleanups, run
  * newest first after each test; a failing cleanup is ignored (the peer may be gone already).
  */
-export function useLifecycleScratch(): { dir: string; cleanups: Array<() => Promise<void>> } {
+export function useLifecycleScratch(): { dir: string; cleanups: Array<() => unknown> } {
   const dir = mkdtempSync(join(tmpdir(), 'fg-lifecycle-'));
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-  });
+  const cleanups = useCleanups({ ignoreErrors: true });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return { dir, cleanups };
 }

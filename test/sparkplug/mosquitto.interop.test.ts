@@ -5,18 +5,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { startCli } from '../helpers/cli.js';
 import { birthMetric, TestHost } from './host.js';
 import { siteYaml, startGateway } from './gateway-fixture.js';
 import { encodePayload } from '../../src/sparkplug/payload.js';
 import { DataType } from '../../src/sparkplug/datatypes.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('Sparkplug through Mosquitto (MQTT 5)', () => {
   it('births, DATA with consecutive seq, and NDEATH on an intentional stop', async () => {
