@@ -4,7 +4,8 @@
 // "connected, 20 in flight", the outbox growing, the CPU idle, until a restart. This watches
 // for progress: records in flight and no confirmation for `timeoutMs` ends the session, and
 // the usual reconnect replays what was in flight (the dedup key makes repeats harmless).
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { WatchTimer } from './watch-timer.js';
 
 /** Default: long enough for a busy broker over a slow link, short enough to recover in seconds. */
 export const CONFIRM_TIMEOUT_MS = 8_000;
@@ -20,14 +21,16 @@ export interface ConfirmTimeoutHooks {
 
 export class ConfirmTimeout {
   private lastProgress = 0;
-  private timer: TimerHandle | undefined;
+  private readonly timer: WatchTimer;
 
-  constructor(private readonly h: ConfirmTimeoutHooks) {}
+  constructor(private readonly h: ConfirmTimeoutHooks) {
+    this.timer = new WatchTimer(h.clock, () => h.timeoutMs, () => this.check());
+  }
 
   /** A session began: watch it. */
   start(): void {
     this.lastProgress = this.h.clock.monotonic();
-    this.schedule();
+    this.timer.schedule();
   }
 
   /** A confirmation arrived (or the window emptied): the session is alive. */
@@ -36,24 +39,18 @@ export class ConfirmTimeout {
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.h.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
-  private schedule(): void {
-    // Checked a few times per timeout: cheap, and no timer per record.
-    this.timer = this.h.clock.setTimeout(() => this.check(), Math.max(50, Math.floor(this.h.timeoutMs / 4)));
-  }
-
-  private check(): void {
-    this.timer = undefined;
+  /** One look; false when it ended the session. */
+  private check(): boolean {
     const now = this.h.clock.monotonic();
     if (this.h.waiting() === 0) this.lastProgress = now;
     const waited = now - this.lastProgress;
     if (waited >= this.h.timeoutMs) {
       this.h.stuck(waited); // the session ends; the next one calls start() again
-      return;
+      return false;
     }
-    this.schedule();
+    return true;
   }
 }

@@ -7,7 +7,8 @@
 // session has sent records, and that stays so for `timeoutMs`. Then the session ends and the
 // usual reconnect sends every unconfirmed record again (the consumer's dedup drops the rest).
 // A consumer that is merely slow advances `through` and never triggers it.
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { WatchTimer } from './watch-timer.js';
 
 /** Long enough for any record in flight and a paced backlog head, short enough to unstick soon. */
 export const HOST_GAP_TIMEOUT_MS = 10_000;
@@ -24,30 +25,27 @@ export interface HostGapHooks {
 export class HostGapWatch {
   private seq: number | undefined;
   private since = 0;
-  private timer: TimerHandle | undefined;
+  private readonly timer: WatchTimer;
   /** Sessions ended for a gap (a metric-free count for tests and the status page). */
   resends = 0;
 
-  constructor(private readonly h: HostGapHooks) {}
+  constructor(private readonly h: HostGapHooks) {
+    this.timer = new WatchTimer(h.clock, () => h.timeoutMs, () => this.check());
+  }
 
   /** A session began. */
   start(): void {
     this.stop();
     this.seq = undefined;
-    this.schedule();
+    this.timer.schedule();
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.h.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
-  private schedule(): void {
-    this.timer = this.h.clock.setTimeout(() => this.check(), Math.max(50, Math.floor(this.h.timeoutMs / 4)));
-  }
-
-  private check(): void {
-    this.timer = undefined;
+  /** One look; false when it ended the session. */
+  private check(): boolean {
     const now = this.h.clock.monotonic();
     const g = this.h.gap();
     if (g !== this.seq) {
@@ -56,8 +54,8 @@ export class HostGapWatch {
     } else if (g !== undefined && now - this.since >= this.h.timeoutMs) {
       this.resends += 1;
       this.h.stuck(g, now - this.since);
-      return; // the session ends; the next one calls start()
+      return false; // the session ends; the next one calls start()
     }
-    this.schedule();
+    return true;
   }
 }

@@ -9,7 +9,8 @@
 // repeats). The wait doubles after each such restart without progress, up to `maxMs`, so a
 // consumer that is simply down is not sent the whole outbox every minute.
 import type { Logger } from '../observe/logger.js';
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { WatchTimer } from './watch-timer.js';
 
 export const HOST_RESEND_AFTER_MS = 60_000;
 export const HOST_RESEND_MAX_MS = 15 * 60_000;
@@ -31,30 +32,26 @@ export class HostStall {
   private wait: number;
   private mark = Number.NaN;
   private since = 0;
-  private timer: TimerHandle | undefined;
+  private readonly timer: WatchTimer;
 
   constructor(private readonly h: HostStallHooks) {
     this.wait = h.afterMs;
+    this.timer = new WatchTimer(h.clock, () => h.afterMs, () => this.check());
   }
 
   /** A session began: watch it (the wait carries over; progress resets it). */
   start(): void {
     this.stop();
     this.since = this.h.clock.monotonic();
-    this.schedule();
+    this.timer.schedule();
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.h.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
-  private schedule(): void {
-    this.timer = this.h.clock.setTimeout(() => this.check(), Math.max(50, Math.floor(this.h.afterMs / 4)));
-  }
-
-  private check(): void {
-    this.timer = undefined;
+  /** One look; false when it ended the session. */
+  private check(): boolean {
     const now = this.h.clock.monotonic();
     const p = this.h.progress();
     if (p !== this.mark) {
@@ -68,8 +65,8 @@ export class HostStall {
       this.wait = Math.min(this.wait * 2, this.h.maxMs);
       this.since = now;
       this.h.restart();
-      return;
+      return false;
     }
-    this.schedule();
+    return true;
   }
 }
