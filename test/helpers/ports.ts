@@ -1,5 +1,5 @@
 // Loopback ports for peers that need a number before they start (mosquitto, RabbitMQ).
-import net, { type AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** A port the OS just handed out and released: free unless someone races for it. */
 export async function freePort(): Promise<number> {
@@ -17,4 +17,21 @@ export function canConnect(port: number): Promise<boolean> {
     c.once('connect', () => { c.destroy(); resolve(true); });
     c.once('error', () => resolve(false));
   });
+}
+
+/** Listens on a port the OS picks on loopback; resolves with the port. */
+export async function listenLoopback(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A proxied connection's two sockets end together: on a close or an error of either, `onEnd` runs and both are destroyed. */
+export function tieSockets(client: Socket, upstream: Socket, onEnd?: () => void): void {
+  const end = (): void => {
+    onEnd?.();
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('close', end).on('error', end);
+  upstream.on('close', end).on('error', end);
 }

@@ -5,11 +5,12 @@
 // rabbitmq with HOME=/var/lib/rabbitmq, so the cookie is shared). Nodes 2 and 3 join node 1.
 // Nothing here touches a system RabbitMQ: other names, other ports, other epmd.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { canConnect, freePort } from './ports.js';
+import { rabbitNodeDir, rabbitmqUser } from './rabbitmq.js';
 
 const run = promisify(execFile);
 
@@ -82,34 +83,15 @@ export class RabbitCluster {
   static async start(size = 3, timeoutMs = 120_000): Promise<RabbitCluster> {
     const root = mkdtempSync(join(tmpdir(), 'fg-rabbit-cluster-'));
     const epmdPort = await freePort();
-    const uid = Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim());
-    chownSync(root, uid, gid);
+    const owner = rabbitmqUser();
+    chownSync(root, owner.uid, owner.gid);
     const nodes: ClusterNode[] = [];
     for (let i = 1; i <= size; i++) {
       const dir = join(root, `n${i}`);
       const [mqttPort, amqpPort, distPort] = [await freePort(), await freePort(), await freePort()];
       mkdirSync(dir);
-      writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${amqpPort}`, `mqtt.listeners.tcp.default = ${mqttPort}`, 'mqtt.allow_anonymous = true', 'loopback_users = none', ''].join('\n'));
-      writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n');
-      for (const d of ['mnesia', 'log']) mkdirSync(join(dir, d));
-      for (const p of [dir, join(dir, 'mnesia'), join(dir, 'log'), join(dir, 'rabbitmq.conf'), join(dir, 'enabled_plugins')]) chownSync(p, uid, gid);
       const name = `fg${process.pid}n${i}@localhost`;
-      nodes.push(
-        new ClusterNode(name, mqttPort, amqpPort, dir, {
-          ...process.env,
-          RABBITMQ_NODENAME: name,
-          RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
-          RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-          RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-          RABBITMQ_LOG_BASE: join(dir, 'log'),
-          RABBITMQ_PID_FILE: join(dir, 'pid'),
-          RABBITMQ_FEATURE_FLAGS_FILE: join(dir, 'feature_flags'),
-          RABBITMQ_DIST_PORT: String(distPort),
-          ERL_EPMD_PORT: String(epmdPort),
-          ERL_EPMD_ADDRESS: '127.0.0.1',
-        }),
-      );
+      nodes.push(new ClusterNode(name, mqttPort, amqpPort, dir, rabbitNodeDir(dir, { name, mqttPort, amqpPort, distPort, epmdPort, owner })));
     }
     const cluster = new RabbitCluster(nodes, root, epmdPort);
     try {
