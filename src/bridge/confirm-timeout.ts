@@ -5,7 +5,7 @@
 // for progress: records in flight and no confirmation for `timeoutMs` ends the session, and
 // the usual reconnect replays what was in flight (the dedup key makes repeats harmless).
 import type { Clock } from '../shared/clock.js';
-import { WatchTimer } from './watch-timer.js';
+import { SessionWatchdog } from './session-watchdog.js';
 
 /** Default: long enough for a busy broker over a slow link, short enough to recover in seconds. */
 export const CONFIRM_TIMEOUT_MS = 8_000;
@@ -19,18 +19,17 @@ export interface ConfirmTimeoutHooks {
   stuck: (waitedMs: number) => void;
 }
 
-export class ConfirmTimeout {
+export class ConfirmTimeout extends SessionWatchdog {
   private lastProgress = 0;
-  private readonly timer: WatchTimer;
 
   constructor(private readonly h: ConfirmTimeoutHooks) {
-    this.timer = new WatchTimer(h.clock, () => h.timeoutMs, () => this.check());
+    super(h.clock, () => h.timeoutMs);
   }
 
   /** A session began: watch it. */
   start(): void {
     this.lastProgress = this.h.clock.monotonic();
-    this.timer.schedule();
+    this.schedule();
   }
 
   /** A confirmation arrived (or the window emptied): the session is alive. */
@@ -38,12 +37,7 @@ export class ConfirmTimeout {
     this.lastProgress = this.h.clock.monotonic();
   }
 
-  stop(): void {
-    this.timer.stop();
-  }
-
-  /** One look; false when it ended the session. */
-  private check(): boolean {
+  protected check(): boolean {
     const now = this.h.clock.monotonic();
     if (this.h.waiting() === 0) this.lastProgress = now;
     const waited = now - this.lastProgress;

@@ -8,7 +8,7 @@
 // usual reconnect sends every unconfirmed record again (the consumer's dedup drops the rest).
 // A consumer that is merely slow advances `through` and never triggers it.
 import type { Clock } from '../shared/clock.js';
-import { WatchTimer } from './watch-timer.js';
+import { SessionWatchdog } from './session-watchdog.js';
 
 /** Long enough for any record in flight and a paced backlog head, short enough to unstick soon. */
 export const HOST_GAP_TIMEOUT_MS = 10_000;
@@ -22,30 +22,24 @@ export interface HostGapHooks {
   stuck: (seq: number, waitedMs: number) => void;
 }
 
-export class HostGapWatch {
+export class HostGapWatch extends SessionWatchdog {
   private seq: number | undefined;
   private since = 0;
-  private readonly timer: WatchTimer;
   /** Sessions ended for a gap (a metric-free count for tests and the status page). */
   resends = 0;
 
   constructor(private readonly h: HostGapHooks) {
-    this.timer = new WatchTimer(h.clock, () => h.timeoutMs, () => this.check());
+    super(h.clock, () => h.timeoutMs);
   }
 
   /** A session began. */
   start(): void {
     this.stop();
     this.seq = undefined;
-    this.timer.schedule();
+    this.schedule();
   }
 
-  stop(): void {
-    this.timer.stop();
-  }
-
-  /** One look; false when it ended the session. */
-  private check(): boolean {
+  protected check(): boolean {
     const now = this.h.clock.monotonic();
     const g = this.h.gap();
     if (g !== this.seq) {

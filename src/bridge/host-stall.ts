@@ -10,7 +10,7 @@
 // consumer that is simply down is not sent the whole outbox every minute.
 import type { Logger } from '../observe/logger.js';
 import type { Clock } from '../shared/clock.js';
-import { WatchTimer } from './watch-timer.js';
+import { SessionWatchdog } from './session-watchdog.js';
 
 export const HOST_RESEND_AFTER_MS = 60_000;
 export const HOST_RESEND_MAX_MS = 15 * 60_000;
@@ -28,30 +28,24 @@ export interface HostStallHooks {
   restart: () => void;
 }
 
-export class HostStall {
+export class HostStall extends SessionWatchdog {
   private wait: number;
   private mark = Number.NaN;
   private since = 0;
-  private readonly timer: WatchTimer;
 
   constructor(private readonly h: HostStallHooks) {
+    super(h.clock, () => h.afterMs);
     this.wait = h.afterMs;
-    this.timer = new WatchTimer(h.clock, () => h.afterMs, () => this.check());
   }
 
   /** A session began: watch it (the wait carries over; progress resets it). */
   start(): void {
     this.stop();
     this.since = this.h.clock.monotonic();
-    this.timer.schedule();
+    this.schedule();
   }
 
-  stop(): void {
-    this.timer.stop();
-  }
-
-  /** One look; false when it ended the session. */
-  private check(): boolean {
+  protected check(): boolean {
     const now = this.h.clock.monotonic();
     const p = this.h.progress();
     if (p !== this.mark) {
