@@ -4,17 +4,13 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../all.js';
-import { parseConfigText } from '../../src/config/load.js';
-import { createLogger, silentLogger } from '../../src/observe/logger.js';
-import { MetricsRegistry } from '../../src/observe/metrics.js';
-import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { OpcuaTestServer, type ServerInfo } from './testing/server-fixture.js';
 import { browse } from './browse.js';
 import { CutProxy } from './cut-proxy.js';
 import { runCli } from '../../test/helpers/cli.js';
+import { startRuntime } from '../../test/helpers/runtime-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-opcua-'));
 const server = new OpcuaTestServer({ pki: join(dir, 'server-pki'), users: { operator: 's3cret' } });
@@ -36,27 +32,9 @@ afterAll(async () => {
 });
 
 function run(device: string) {
-  const cfg = parseConfigText(`version: 1\nsite: { group: g, node: n }\nobserve: { http: { enabled: false } }\ndevices:\n${device}`, 'test.yaml', builtinDrivers);
-  const logger = process.env.FG_TEST_LOG ? createLogger({ level: 'debug', pretty: false, destination: process.stderr }) : silentLogger();
-  const rt = new Runtime({ devices: cfg.devices, drivers: new DriverRegistry(builtinDrivers), logger, metrics: new MetricsRegistry() });
-  runtime = rt;
-  const updates: TagUpdate[] = [];
-  const states: DeviceStateChange[] = [];
-  const waiters: Array<() => void> = [];
-  const poke = () => waiters.splice(0).forEach((w) => w());
-  rt.onUpdates((us) => (updates.push(...us), poke()));
-  rt.onDeviceState((c) => (states.push(c), poke()));
-  const until = (pred: () => boolean, ms: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}; states: ${states.map((s) => `${s.state}${s.error ? `(${s.error})` : ''}`).join(', ')}; last updates: ${updates.slice(-5).map((u) => `${u.tag}=${String(u.value)} ${u.quality}`).join(', ')}`)),
-        ms,
-      );
-      const check = () => (pred() ? (clearTimeout(timer), resolve()) : waiters.push(check));
-      check();
-    });
-  rt.start();
-  return { rt, updates, states, until };
+  const t = startRuntime(device, ({ states, updates }) => `states: ${states.map((s) => `${s.state}${s.error ? `(${s.error})` : ''}`).join(', ')}; last updates: ${updates.slice(-5).map((u) => `${u.tag}=${String(u.value)} ${u.quality}`).join(', ')}`);
+  runtime = t.rt;
+  return t;
 }
 
 const of = (us: TagUpdate[], tag: string) => us.filter((u) => u.tag === tag);
