@@ -6,14 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
 import { siteYaml } from './helpers/site-yaml.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
 
@@ -33,8 +30,10 @@ describe('forwarding between the local broker and the upstream', () => {
     const upstream = await AedesUpstream.start();
     cleanups.push(() => upstream.close());
     const dir = mkdtempSync(join(tmpdir(), 'fg-fwd-'));
-    const config = parseConfigText(
-      siteYaml({
+    // site/cmd/# (where commands land) is under the forwarded site/#: the config check allows
+    // it because the forwarded side is plants/edge-1/site, not central/edge-1; the origin tag
+    // is what stops the command going back up.
+    const gw = await runGateway(siteYaml({
         store: `{ path: ${join(dir, 'fg.db')} }`,
         local: '{ sparkplug: false }',
         upstream: `
@@ -43,16 +42,7 @@ describe('forwarding between the local broker and the upstream', () => {
   forward: [ { from: 'site/#', to: 'plants/edge-1/site', qos: 1 } ]
   commands: [ { from: 'central/edge-1/#', to: 'site/cmd', qos: 1 } ]
 `,
-      }),
-      join(dir, 'site.yaml'),
-      builtinDrivers,
-    );
-    // site/cmd/# (where commands land) is under the forwarded site/#: the config check allows
-    // it because the forwarded side is plants/edge-1/site, not central/edge-1; the origin tag
-    // is what stops the command going back up.
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-    await gw.start();
-    cleanups.push(() => gw.stop());
+      }), dir, cleanups);
     const local = await connect(`mqtt://127.0.0.1:${gw.localBroker!.addresses()[0]!.port}`);
     const got: string[] = [];
     local.on('message', (t, p) => got.push(`${t} ${p.toString()}`));

@@ -6,16 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
 import { DataType } from '../src/sparkplug/datatypes.js';
 import { encodePayload } from '../src/sparkplug/payload.js';
 import { decodeIndependently } from './sparkplug/independent-decoder.js';
 import { hashPassword } from '../src/broker/index.js';
 import { untilValue } from './helpers/until.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
 
@@ -23,8 +20,7 @@ async function gateway(extra = '') {
   const dir = mkdtempSync(join(tmpdir(), 'fg-local-'));
   const viewerHash = await hashPassword('viewer-pw');
   const operatorHash = await hashPassword('operator-pw');
-  const config = parseConfigText(
-    `version: 1
+  const gw = await runGateway(`version: 1
 site: { group: plant, node: edge-1 }
 observe: { http: { enabled: false } }
 store: { path: ${join(dir, 'fg.db')} }
@@ -47,13 +43,7 @@ devices:
     tags:
       - { name: count, type: uint32, signal: { kind: counter } }
       - { name: sp, type: int16, unit: bar, writable: true, signal: { kind: constant, value: 5 } }
-${extra}`,
-    join(dir, 'site.yaml'),
-    builtinDrivers,
-  );
-  const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-  await gw.start();
-  cleanups.push(() => gw.stop());
+${extra}`, dir, cleanups);
   const port = gw.localBroker!.addresses()[0]!.port;
   return { gw, port, dir };
 }

@@ -9,7 +9,6 @@ import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
 import { HealthRegistry } from '../src/observe/health.js';
 import { ObserveServer } from '../src/observe/http-server.js';
 import { silentLogger } from '../src/observe/logger.js';
@@ -21,6 +20,7 @@ import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
 import { openSse, type SseStream } from './status-page-sse.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
 
@@ -50,10 +50,7 @@ devices:
 
 async function gateway(upstreamUrl?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-status-'));
-  const config = parseConfigText(SITE(upstreamUrl, dir), join(dir, 'site.yaml'), builtinDrivers);
-  const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-  await gw.start();
-  cleanups.push(() => gw.stop());
+  const gw = await runGateway(SITE(upstreamUrl, dir), dir, cleanups);
   return { gw, base: `http://127.0.0.1:${gw.observeAddress!.port}` };
 }
 

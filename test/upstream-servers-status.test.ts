@@ -5,15 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
 import type { StatusSnapshot } from '../src/observe/status-model.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
 
@@ -35,10 +32,7 @@ upstream:
 devices:
   - { name: pump, driver: simulator, pollInterval: 100ms, tags: [ { name: count, type: uint32, signal: { kind: counter } } ] }
 `;
-    const config = parseConfigText(yaml, join(dir, 'site.yaml'), builtinDrivers, { env: {} });
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-    await gw.start();
-    cleanups.push(() => gw.stop());
+    const gw = await runGateway(yaml, dir, cleanups, { env: {} });
     const base = `http://127.0.0.1:${gw.observeAddress?.port ?? 0}`;
     await until(() => live.received.some((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1'), 10_000, 'births on the second server');
     const s = (await (await fetch(`${base}/status.json`)).json()) as StatusSnapshot;

@@ -6,7 +6,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
+import type { TagUpdate } from '../../src/runtime/types.js';
 import { PtyPair } from './testing/pty-fixture.js';
 import { startRuntime } from '../../test/helpers/runtime-harness.js';
 import { serialDriver } from './index.js';
