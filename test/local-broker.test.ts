@@ -13,6 +13,7 @@ import { hashPassword } from '../src/broker/index.js';
 import { untilValue } from './helpers/until.js';
 import { useCleanups } from './helpers/cleanups.js';
 import { runGateway } from './helpers/gateway.js';
+import { simulatedPump } from './helpers/site-yaml.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
 
@@ -36,14 +37,7 @@ broker:
     - { user: operator, topic: 'spBv1.0/plant/DCMD/#', access: write }
     - { user: operator, topic: 'spBv1.0/plant/NCMD/#', access: write }
 local: { values: { enabled: true } }
-devices:
-  - name: pump
-    driver: simulator
-    pollInterval: 100ms
-    tags:
-      - { name: count, type: uint32, signal: { kind: counter } }
-      - { name: sp, type: int16, unit: bar, writable: true, signal: { kind: constant, value: 5 } }
-${extra}`, dir, cleanups);
+devices:${simulatedPump('{ name: sp, type: int16, unit: bar, writable: true, signal: { kind: constant, value: 5 } }')}${extra}`, dir, cleanups);
   const port = gw.localBroker!.addresses()[0]!.port;
   return { gw, port, dir };
 }

@@ -35,3 +35,18 @@ export function tieSockets(client: Socket, upstream: Socket, onEnd?: () => void)
   client.on('close', end).on('error', end);
   upstream.on('close', end).on('error', end);
 }
+
+/**
+ * A client that connects and sends nothing (idle-socket tests): resolves once it is connected,
+ * or closed at once (refused), with when it closed; `track` collects it for the test's cleanup.
+ */
+export function openIdle(port: number, localAddress: string, track: Socket[]): Promise<{ s: Socket; closedAt: Promise<number> }> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress });
+    track.push(s);
+    s.on('error', () => undefined);
+    const closedAt = new Promise<number>((r) => s.once('close', () => r(Date.now())));
+    s.once('connect', () => resolve({ s, closedAt }));
+    s.once('close', () => resolve({ s, closedAt }));
+  });
+}

@@ -5,12 +5,12 @@
 // rabbitmq with HOME=/var/lib/rabbitmq, so the cookie is shared). Nodes 2 and 3 join node 1.
 // Nothing here touches a system RabbitMQ: other names, other ports, other epmd.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { canConnect, freePort } from './ports.js';
-import { rabbitNodeDir, rabbitmqUser } from './rabbitmq.js';
+import { killEpmdOn, rabbitNodeDir, rabbitmqUser } from './rabbitmq.js';
 
 const run = promisify(execFile);
 
@@ -142,14 +142,7 @@ export class RabbitCluster {
       }),
     );
     // The shared epmd on our private port: ours only (its environment names that port).
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
-        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${this.epmdPort}`)) process.kill(Number(pid), 'SIGTERM');
-      } catch {
-        // gone, or not ours to read
-      }
-    }
+    killEpmdOn(this.epmdPort);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -42,6 +42,18 @@ export function rabbitNodeDir(
   };
 }
 
+/** Ends the epmd whose environment names `port` (ours only: other epmds are left alone). */
+export function killEpmdOn(port: number): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${port}`)) process.kill(Number(pid), 'SIGTERM');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+}
+
 export class RabbitMq {
   private constructor(
     readonly mqttPort: number,
@@ -174,14 +186,7 @@ export class RabbitMq {
       // no epmd left, or it refused
     }
     // `epmd -kill` does not always take: end the epmd whose environment names our port (ours only).
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
-        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${this.epmdPort}`)) process.kill(Number(pid), 'SIGTERM');
-      } catch {
-        // gone, or not ours to read
-      }
-    }
+    killEpmdOn(this.epmdPort);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
