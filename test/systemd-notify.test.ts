@@ -84,18 +84,20 @@ function startGateway(config: string, env: Record<string, string>, nodeArgs: str
   return out;
 }
 
-async function siteFile(): Promise<{ file: string; dir: string; brokerPort: number; httpPort: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fg-sd-'));
-  const brokerPort = await freePort();
-  const httpPort = await freePort();
-  const file = join(dir, 'site.yaml');
-  const d1 = `
+/** One simulated device: enough for the gateway to be "ready". */
+const D1 = `
   - name: d1
     driver: simulator
     pollInterval: 200ms
     tags: [ { name: t, signal: { kind: counter, start: 0, step: 1 } } ]
 `;
-  writeFileSync(file, siteYaml({ site: '{ group: g, node: n }', observe: statusPageOn(httpPort), broker: loopbackBroker(brokerPort), store: `{ path: ${join(dir, 'fg.db')} }`, devices: d1 }));
+
+async function siteFile(): Promise<{ file: string; dir: string; brokerPort: number; httpPort: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-sd-'));
+  const brokerPort = await freePort();
+  const httpPort = await freePort();
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, siteYaml({ site: '{ group: g, node: n }', observe: statusPageOn(httpPort), broker: loopbackBroker(brokerPort), store: `{ path: ${join(dir, 'fg.db')} }`, devices: D1 }));
   return { file, dir, brokerPort, httpPort };
 }
 

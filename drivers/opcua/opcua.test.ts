@@ -40,6 +40,20 @@ function run(device: string) {
 const of = (us: TagUpdate[], tag: string) => us.filter((u) => u.tag === tag);
 const online = (states: DeviceStateChange[]) => states.at(-1)?.state === 'online';
 
+/** A subscribed counter with a short reconnect back-off: the device of the loss and restart tests. */
+const reconnectingCounter = (endpoint: string) => `  - name: plc
+    driver: opcua
+    timeout: 10s
+    backoff: { initial: 200ms, max: 500ms }
+    connection:
+      endpoint: ${endpoint}
+      pki: ${join(dir, 'client-pki')}
+      publishingInterval: 100ms
+      samplingInterval: 50ms
+    tags:
+      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
+`;
+
 describe('opcua driver against a node-opcua server', () => {
   it('subscribe mode: monitored items push values; source timestamps kept; Bad and Uncertain status mapped; server deadband and queue size honoured', async () => {
     const t = run(`  - name: plc
@@ -208,18 +222,7 @@ describe('opcua driver against a node-opcua server', () => {
     const proxy = new CutProxy(info.port);
     await proxy.start();
     try {
-      const t = run(`  - name: plc
-    driver: opcua
-    timeout: 10s
-    backoff: { initial: 200ms, max: 500ms }
-    connection:
-      endpoint: opc.tcp://127.0.0.1:${proxy.port}
-      pki: ${join(dir, 'client-pki')}
-      publishingInterval: 100ms
-      samplingInterval: 50ms
-    tags:
-      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
-`);
+      const t = run(reconnectingCounter(`opc.tcp://127.0.0.1:${proxy.port}`));
       await t.until(() => online(t.states) && of(t.updates, 'counter').length >= 3, 10_000, 'values');
       proxy.pull();
       await t.until(() => t.states.at(-1)?.state === 'offline', 10_000, 'offline');
@@ -238,18 +241,7 @@ describe('opcua driver against a node-opcua server', () => {
   }, 40_000);
 
   it('server restart: the device goes offline, reconnects by itself and the subscription delivers again', async () => {
-    const t = run(`  - name: plc
-    driver: opcua
-    timeout: 10s
-    backoff: { initial: 200ms, max: 500ms }
-    connection:
-      endpoint: ${info.endpoint}
-      pki: ${join(dir, 'client-pki')}
-      publishingInterval: 100ms
-      samplingInterval: 50ms
-    tags:
-      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
-`);
+    const t = run(reconnectingCounter(info.endpoint));
     await t.until(() => online(t.states) && of(t.updates, 'counter').length >= 3, 10_000, 'values');
     await server.stop();
     await t.until(() => t.states.at(-1)?.state === 'offline', 10_000, 'offline');
