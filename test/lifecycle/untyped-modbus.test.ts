@@ -32,9 +32,7 @@ describe('untyped Modbus tags (issue 12)', () => {
   });
 
   it('run: every tag GOOD, the DBIRTH carries values, no uncaught exception', async () => {
-    const server = new TestModbusServer();
-    await server.start();
-    cleanups.push(() => server.stop());
+    const server = await TestModbusServer.started(cleanups);
     const unit = server.unit(1);
     unit.coil[0] = 1;
     unit.discrete[4] = 1;
