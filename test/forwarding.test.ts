@@ -27,8 +27,7 @@ async function connect(url: string): Promise<MqttClient> {
 
 describe('forwarding between the local broker and the upstream', () => {
   it('forwards local topics up, brings commands down, and never loops', async () => {
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-fwd-'));
     // site/cmd/# (where commands land) is under the forwarded site/#: the config check allows
     // it because the forwarded side is plants/edge-1/site, not central/edge-1; the origin tag

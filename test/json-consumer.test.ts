@@ -21,8 +21,7 @@ describe('feeding a JSON consumer (docs/json-consumers.md)', () => {
     const page = readFileSync(join(ROOT, 'docs', 'json-consumers.md'), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(page)?.[1];
     if (example === undefined) throw new Error('no yaml block in docs/json-consumers.md');
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-json-'));
     const text = example
       .replace('mqtt://central.example:1883', `mqtt://127.0.0.1:${upstream.port}`)

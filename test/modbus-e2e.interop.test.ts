@@ -42,8 +42,7 @@ describe('pymodbus → fieldgate → Mosquitto', () => {
     cleanups.push(() => peer.stop());
     const mosq = await Mosquitto.start();
     cleanups.push(() => mosq.close());
-    const host = await TestHost.connect(mosq.url);
-    cleanups.push(() => host.close());
+    const host = await TestHost.connected(mosq.url, cleanups);
     const devices = `
   - name: plc
     driver: modbus

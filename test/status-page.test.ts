@@ -76,8 +76,7 @@ const tag = (s: StatusSnapshot, dev: string, name: string) => device(s, dev).tag
 
 describe('status page data over real HTTP', () => {
   it('/status.json shows devices, tags, the upstream link and Sparkplug state, the backlog draining and the broker clients', async () => {
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const { gw, base } = await gateway(upstream.url);
 
     const live = await statusUntil(base, (s) => s.upstream?.connected === true && s.upstream.born && device(s, 'pump').state === 'online', 'upstream born, pump online');

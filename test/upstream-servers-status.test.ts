@@ -19,8 +19,7 @@ describe('upstream.servers in a running gateway', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fg-servers-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const dead = `mqtt://user:s3cret-pw@127.0.0.1:${await freePort()}`;
-    const live = await AedesUpstream.start();
-    cleanups.push(() => live.close());
+    const live = await AedesUpstream.started(cleanups);
     const yaml = `version: 1
 site: { group: plant, node: edge-1, nodeMetricsInterval: 1h }
 observe: { http: { host: 127.0.0.1, port: 0 } }

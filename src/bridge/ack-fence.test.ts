@@ -18,8 +18,7 @@ function qos0Outbox(n: number): MemoryOutbox {
 
 describe('ack fence for QoS 0 records', () => {
   it('keeps QoS 0 records until the fence is acknowledged, then deletes them', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
     const bridge: Bridge = makeBridge(outbox, broker.url, { fenceTopic: 'fieldgate/fence/g/node' });
@@ -40,8 +39,7 @@ describe('ack fence for QoS 0 records', () => {
   });
 
   it('without a fence topic a QoS 0 record counts as sent once written', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(3);
     broker.hold = true;
     const bridge = makeBridge(outbox, broker.url);

@@ -35,8 +35,7 @@ async function consumer(url: string): Promise<mqtt.MqttClient> {
 
 describe('confirm: qos1', () => {
   it('sends QoS 0 records at QoS 1 and deletes each on its own PUBACK (no fence)', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
     const bridge = makeBridge(outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
@@ -55,8 +54,7 @@ describe('confirm: qos1', () => {
 
 describe('confirm: host', () => {
   it('deletes nothing on PUBACK, only up to the consumer ack of the current epoch; resends the rest after a reconnect', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(10);
     const metrics = new MetricsRegistry();
     const bridge = makeBridge(outbox, broker.url, { confirm: 'host', metrics });
@@ -115,8 +113,7 @@ describe('confirm: host', () => {
   });
 
   it('the edge honours `above` (records past a gap the consumer will never get)', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(6);
     const bridge = makeBridge(outbox, broker.url, { confirm: 'host' });
     cleanups.push(() => bridge.stop());
@@ -132,8 +129,7 @@ describe('confirm: host', () => {
     // Issue 13: after a broker restart the edge may resend before a non-persistent consumer is
     // back; the broker drops those records and no ack will ever come. Before host-stall.ts the
     // stable session kept them in the outbox for good.
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(20);
     const lines: string[] = [];
     const logger = createLogger({ destination: new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }) });

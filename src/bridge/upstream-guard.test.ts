@@ -62,8 +62,7 @@ describe('upstream guard', () => {
   });
 
   it('logs once, with the fix, a command on spBv1/0/... (RabbitMQ without mqtt.sparkplug)', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const { lines, logger } = captureLogger('info');
     const outbox = new MemoryOutbox({ maxBytes: 1 << 20, maxAgeMs: 3_600_000, onFull: 'reject-new' });
     const got: string[] = [];

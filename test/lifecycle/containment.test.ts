@@ -49,8 +49,7 @@ const buggy = defineDriver<{ mode: 'no-readings' | 'create-throws' }, unknown>({
 
 describe('containment (issue 12)', () => {
   it('a device whose read path throws goes offline with FG_ERR_DEVICE_FAULT; the gateway and its neighbour go on', async () => {
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-contain-'));
     const drivers = [...builtinDrivers, buggy];
     const devices = `

@@ -14,10 +14,8 @@ import { useCleanups } from '../helpers/cleanups.js';
 const cleanups = useCleanups({ ignoreErrors: true });
 
 async function world() {
-  const broker = await AedesUpstream.start();
-  cleanups.push(() => broker.close());
-  const host = await TestHost.connect(broker.url);
-  cleanups.push(() => host.close());
+  const broker = await AedesUpstream.started(cleanups);
+  const host = await TestHost.connected(broker.url, cleanups);
   const gw = await startGateway({ url: broker.url });
   cleanups.push(gw.stop);
   await host.waitFor((m) => m.type === 'DDATA');

@@ -13,8 +13,7 @@ const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('upstream confirmation timeout', () => {
   it('ends a session whose PUBACKs never come and delivers again on the next one', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const gw = await startGateway({ url: broker.url });
     cleanups.push(gw.stop);
     await until(() => broker.received.some((r) => r.topic.includes('/DDATA/')), 10_000, 'first DDATA');

@@ -15,10 +15,8 @@ const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('Sparkplug NDEATH on kill -9', () => {
   it('the broker publishes the Will with the NBIRTH bdSeq, and a restart births with the next one', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
-    const host = await TestHost.connect(broker.url);
-    cleanups.push(() => host.close());
+    const broker = await AedesUpstream.started(cleanups);
+    const host = await TestHost.connected(broker.url, cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-kill-'));
     const file = join(dir, 'site.yaml');
     writeFileSync(file, siteYaml({ url: broker.url, dir }));

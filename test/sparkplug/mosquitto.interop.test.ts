@@ -20,8 +20,7 @@ describe('Sparkplug through Mosquitto (MQTT 5)', () => {
   it('births, DATA with consecutive seq, and NDEATH on an intentional stop', async () => {
     const mosq = await Mosquitto.start();
     cleanups.push(() => mosq.close());
-    const host = await TestHost.connect(mosq.url);
-    cleanups.push(() => host.close());
+    const host = await TestHost.connected(mosq.url, cleanups);
     const gw = await startGateway({ url: mosq.url, protocolVersion: 5 });
     cleanups.push(gw.stop);
     const nbirth = await host.waitFor((m) => m.type === 'NBIRTH');
@@ -44,8 +43,7 @@ describe('Sparkplug through Mosquitto (MQTT 5)', () => {
   it('kill -9: Mosquitto delivers the NDEATH Will with the session bdSeq', async () => {
     const mosq = await Mosquitto.start();
     cleanups.push(() => mosq.close());
-    const host = await TestHost.connect(mosq.url);
-    cleanups.push(() => host.close());
+    const host = await TestHost.connected(mosq.url, cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-kill-mosq-'));
     const file = join(dir, 'site.yaml');
     writeFileSync(file, siteYaml({ url: mosq.url, dir, protocolVersion: 5 }));

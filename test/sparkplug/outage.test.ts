@@ -42,8 +42,7 @@ const cleanups = useCleanups({ ignoreErrors: true });
 
 describe.each(confirmModes())('Sparkplug after an upstream outage, confirm: %s', (mode) => {
   it('births first, then the outage values as historical, in order, exactly once', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     if (mode === 'host') cleanups.push(ackWhatTheBrokerReceived(broker));
     const gw = await startGateway({ url: broker.url, confirm: mode });
     cleanups.push(gw.stop);

@@ -13,10 +13,8 @@ const state = (online: boolean, timestamp: number) => JSON.stringify({ online, t
 
 describe('Sparkplug primary host', () => {
   it('waits for the right host, ignores stale STATE, and restarts the session when the host goes offline', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
-    const host = await TestHost.connect(broker.url);
-    cleanups.push(() => host.close());
+    const broker = await AedesUpstream.started(cleanups);
+    const host = await TestHost.connected(broker.url, cleanups);
     const gw = await startGateway({ url: broker.url, primaryHost: 'scada' });
     cleanups.push(gw.stop);
 

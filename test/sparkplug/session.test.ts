@@ -12,10 +12,8 @@ import { useCleanups } from '../helpers/cleanups.js';
 const cleanups = useCleanups({ ignoreErrors: true });
 
 async function world(opts: { primaryHost?: string; devices?: string } = {}) {
-  const broker = await AedesUpstream.start();
-  cleanups.push(() => broker.close());
-  const host = await TestHost.connect(broker.url);
-  cleanups.push(() => host.close());
+  const broker = await AedesUpstream.started(cleanups);
+  const host = await TestHost.connected(broker.url, cleanups);
   return { broker, host, opts };
 }
 
