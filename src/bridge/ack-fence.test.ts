@@ -3,9 +3,8 @@
 // request, which is how the test keeps the fence unanswered.
 import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
-import type { Bridge } from './bridge.js';
 import { useCleanups } from '../../test/helpers/cleanups.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
@@ -21,9 +20,7 @@ describe('ack fence for QoS 0 records', () => {
     const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
-    const bridge: Bridge = makeBridge(outbox, broker.url, { fenceTopic: 'fieldgate/fence/g/node' });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { fenceTopic: 'fieldgate/fence/g/node' });
     await until(() => broker.heldCount >= 1, 5000, 'the fence held by the broker');
     await new Promise((r) => setTimeout(r, 200));
     // Written to the socket long ago, but the broker has not confirmed: still in the outbox.
@@ -42,9 +39,7 @@ describe('ack fence for QoS 0 records', () => {
     const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(3);
     broker.hold = true;
-    const bridge = makeBridge(outbox, broker.url);
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url);
     await until(() => outbox.stats().depth === 0, 5000, 'records counted as sent on write');
     broker.release();
   });

@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { makeBridge, startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { createLogger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
@@ -38,9 +38,7 @@ describe('confirm: qos1', () => {
     const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
-    const bridge = makeBridge(outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
     await until(() => broker.heldCount >= 5, 5000, 'five records held by the broker');
     await new Promise((r) => setTimeout(r, 200));
     expect(outbox.stats().depth).toBe(5);
@@ -133,9 +131,7 @@ describe('confirm: host', () => {
     const outbox = qos0Outbox(20);
     const lines: string[] = [];
     const logger = createLogger({ destination: new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }) });
-    const bridge = makeBridge(outbox, broker.url, { confirm: 'host', hostResendAfterMs: 400, logger });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { confirm: 'host', hostResendAfterMs: 400, logger });
     await until(() => broker.received.filter((r) => r.topic.startsWith('t/')).length >= 20, 5000, 'all 20 sent, nobody listening');
     // The consumer: record i carries payload i - 1; it acks the gap-free prefix it has.
     const central = await consumer(broker.url);

@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import { captureLogger } from '../../test/helpers/log-capture.js';
 import { useCleanups } from '../../test/helpers/cleanups.js';
@@ -47,9 +47,7 @@ describe('upstream guard', () => {
     const { lines, logger } = captureLogger('info');
     const outbox = new MemoryOutbox({ maxBytes: 1 << 20, maxAgeMs: 3_600_000, onFull: 'reject-new' });
     const session = { url: broker.url, protocolVersion: 5 as const, clientId: 'fg-guard', keepaliveMs: 30_000, connectTimeoutMs: 5_000 };
-    const bridge = makeBridge(outbox, broker.url, { logger, session, backoff: { minMs: 2_000, maxMs: 2_000, jitter: 0 } });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { logger, session, backoff: { minMs: 2_000, maxMs: 2_000, jitter: 0 } });
     // No backoff step in between: connected well before the 2 s minimum delay.
     await until(() => bridge.isConnected, 1500, "connected over 3.1.1");
     bridge.reconnectNow();
@@ -66,9 +64,7 @@ describe('upstream guard', () => {
     const { lines, logger } = captureLogger('info');
     const outbox = new MemoryOutbox({ maxBytes: 1 << 20, maxAgeMs: 3_600_000, onFull: 'reject-new' });
     const got: string[] = [];
-    const bridge = makeBridge(outbox, broker.url, { logger, subscriptions: [{ filter: 'spBv1/0/#', qos: 1 }], onMessage: (t) => got.push(t) });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { logger, subscriptions: [{ filter: 'spBv1/0/#', qos: 1 }], onMessage: (t) => got.push(t) });
     await until(() => broker.subscribed.has('spBv1/0/#'), 5000, 'subscribed');
     const central = mqtt.connect(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
     cleanups.push(async () => void central.end(true));
