@@ -2,7 +2,7 @@
 // systemd listens on), the built CLI as a child process with NOTIFY_SOCKET and WATCHDOG_USEC,
 // and the broker/HTTP ports probed over TCP at the moment READY=1 arrives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { encodeNotify, takeNotifyEnvironment } from '../src/observe/sd-notify.js
 import { CLI, ROOT } from './helpers/cli.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
-import { loopbackBroker, siteYaml, statusPageOn } from './helpers/site-yaml.js';
+import { loopbackBroker, statusPageOn, writeSite } from './helpers/site-yaml.js';
 
 interface UnixDgramSocket {
   bind(path: string): void;
@@ -96,8 +96,7 @@ async function siteFile(): Promise<{ file: string; dir: string; brokerPort: numb
   const dir = mkdtempSync(join(tmpdir(), 'fg-sd-'));
   const brokerPort = await freePort();
   const httpPort = await freePort();
-  const file = join(dir, 'site.yaml');
-  writeFileSync(file, siteYaml({ site: '{ group: g, node: n }', observe: statusPageOn(httpPort), broker: loopbackBroker(brokerPort), store: `{ path: ${join(dir, 'fg.db')} }`, devices: D1 }));
+  const file = writeSite(dir, { site: '{ group: g, node: n }', observe: statusPageOn(httpPort), broker: loopbackBroker(brokerPort), store: `{ path: ${join(dir, 'fg.db')} }`, devices: D1 });
   return { file, dir, brokerPort, httpPort };
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { loopbackBroker, siteYaml, statusPageOn } from '../helpers/site-yaml.js';
+import { loopbackBroker, statusPageOn, writeSite } from '../helpers/site-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-host-write-'));
 const procs: RunningCli[] = [];
@@ -22,7 +22,6 @@ afterAll(async () => {
 describe('fieldgate host write', () => {
   it('sends a DCMD to a fieldgate gateway and sees the echo in DDATA', async () => {
     const local = await freePort();
-    const site = join(dir, 'site.yaml');
     const pump = `
   - name: pump
     driver: simulator
@@ -33,7 +32,7 @@ describe('fieldgate host write', () => {
       - { name: ticks, type: uint32, signal: { kind: counter, start: 0, step: 1 } }
 `;
     const observe = statusPageOn(await freePort(), 'logLevel: warn');
-    writeFileSync(site, siteYaml({ site: '{ group: wg, node: wn }', observe, broker: loopbackBroker(local), store: `{ path: ${join(dir, 'site.db')} }`, devices: pump }));
+    const site = writeSite(dir, { site: '{ group: wg, node: wn }', observe, broker: loopbackBroker(local), store: `{ path: ${join(dir, 'site.db')} }`, devices: pump });
     const hostHttp = await freePort();
     const hostFile = join(dir, 'host.yaml');
     // The host on the gateway's own broker (as config/host-demo.yaml beside the demo).
