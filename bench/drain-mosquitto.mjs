@@ -10,12 +10,12 @@
 // on core 1, so the figure is what one core of a small box drains, not what two shared cores do.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { openStore } from '../dist/src/store/open-store.js';
 import { Bridge } from '../dist/src/bridge/bridge.js';
+import { freePort, waitPort } from './lib/net.mjs';
 
 const N = Number(process.env.FG_N ?? 1_000_000);
 const INFLIGHT = Number(process.env.FG_INFLIGHT ?? 2000);
@@ -24,27 +24,6 @@ const PROTOCOL = Number(process.env.FG_PROTOCOL ?? 4);
 const CONFIRM = process.env.FG_CONFIRM ?? 'qos1';
 const dir = mkdtempSync(join(tmpdir(), 'fg-bench-drain-'));
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitPort(port) {
-  for (let i = 0; i < 250; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => { c.destroy(); resolve(true); });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('mosquitto did not start');
-}
-
 const port = await freePort();
 writeFileSync(join(dir, 'm.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'max_inflight_messages 0', 'max_queued_messages 0', 'persistence false', 'user root', 'log_dest none', ''].join('\n'));
 const pinned = process.env.FG_PIN !== '0' && spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
@@ -52,7 +31,7 @@ const pinned = process.env.FG_PIN !== '0' && spawnSync('taskset', ['-a', '-p', '
 const mosq = pinned
   ? spawn('taskset', ['-c', '1', 'mosquitto', '-c', join(dir, 'm.conf')], { stdio: 'ignore' })
   : spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
-await waitPort(port);
+await waitPort(port, { error: 'mosquitto did not start' });
 const url = `mqtt://127.0.0.1:${port}`;
 
 let received = 0;

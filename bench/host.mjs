@@ -9,12 +9,12 @@
 //      FG_PIN=0 to leave the cores unpinned.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import Database from 'better-sqlite3';
 import { encodePayload } from '../dist/src/sparkplug/payload.js';
+import { freePort, waitPort } from './lib/net.mjs';
 
 const NODES = Number(process.env.FG_NODES ?? 100);
 const METRICS = Number(process.env.FG_METRICS ?? 50);
@@ -25,25 +25,6 @@ const dir = mkdtempSync(join(tmpdir(), 'fg-bench-host-'));
 const CLI = new URL('../dist/src/cli.js', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-async function waitPort(port) {
-  for (let i = 0; i < 250; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(20);
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 const pinned = (core, cmd, args) => (PIN ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
 function rawInserts(file, rows, perStatement = 64) {

@@ -10,6 +10,7 @@ import { configJsonSchema } from './config/schema.js';
 import { driverBrowseOptions, driverBrowseUsage, driverCommandsUsage, findDriverCommand, runDriverBrowse, runDriverCommand } from './driver-commands.js';
 import { parsePortFlag, type DemoPorts } from './demo-ports.js';
 import { errorMessage, isFieldgateError } from './errors.js';
+import { HOST_FLAGS } from './host/flags.js';
 import { run } from './run-command.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './observe/logger.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -63,8 +64,9 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        config: { type: 'string', short: 'c' },
-        'log-level': { type: 'string' },
+        // --config, --log-level and the flags of `fieldgate host export|write` (issue 14), which
+        // src/host/cli.ts parses again from the raw arguments.
+        ...HOST_FLAGS,
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         root: { type: 'string' },
@@ -77,15 +79,6 @@ async function main(argv: string[]): Promise<number> {
         tag: { type: 'string' },
         'http-port': { type: 'string' },
         host: { type: 'boolean' },
-        // `fieldgate host export|write` (issue 14): known here so the parse passes; src/host/cli.ts
-        // parses the raw arguments itself.
-        node: { type: 'string' },
-        device: { type: 'string' },
-        metric: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string' },
-        timeout: { type: 'string' },
       },
     });
   } catch (e) {

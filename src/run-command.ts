@@ -3,6 +3,7 @@
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
+import { exitOnCrash } from './shared/exit-on-crash.js';
 import { redactSecrets } from './shared/redact.js';
 import { applyDemoPorts, busyPortHint, type DemoPorts } from './demo-ports.js';
 import { errorMessage } from './errors.js';
@@ -56,16 +57,7 @@ export async function run(file: string, logLevel: LogLevel | undefined, demoPort
       },
     );
   };
-  // A bug that escapes every handler leaves state we cannot reason about: log it and exit
-  // non-zero so systemd restarts a clean process (the outbox keeps what was accepted).
-  process.on('uncaughtException', (e) => {
-    logger.fatal({ err: e }, 'uncaught exception');
-    process.exit(EXIT_RUNTIME);
-  });
-  process.on('unhandledRejection', (e) => {
-    logger.fatal({ err: e }, 'unhandled promise rejection');
-    process.exit(EXIT_RUNTIME);
-  });
+  exitOnCrash(logger, EXIT_RUNTIME);
   const onSigint = (): void => stop('SIGINT');
   const onSigterm = (): void => stop('SIGTERM');
   process.on('SIGINT', onSigint);

@@ -16,6 +16,7 @@ import { CLI, ROOT } from './helpers/cli.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { until } from './helpers/until.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { simulatedPump } from './helpers/site-yaml.js';
 
 interface UnixDgramSocket {
   bind(path: string): void;
@@ -58,14 +59,7 @@ site: { group: plant, node: edge-1, nodeMetricsInterval: 1s }
 observe: { http: { enabled: false } }
 store: { path: ${join(dir, 'fg.db')} }
 upstream: { url: '${mosq.url}', reconnect: { min: 100ms, max: 1s } }
-devices:
-  - name: pump
-    driver: simulator
-    pollInterval: 100ms
-    tags:
-      - { name: count, type: uint32, signal: { kind: counter } }
-      - { name: sp, type: int16, writable: true, signal: { kind: constant, value: 5 } }
-`,
+devices:${simulatedPump('{ name: sp, type: int16, writable: true, signal: { kind: constant, value: 5 } }')}`,
     );
     const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: String(WATCHDOG_MS * 1000) };
     delete env.WATCHDOG_PID;

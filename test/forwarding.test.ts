@@ -5,23 +5,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
 import { siteYaml } from './helpers/site-yaml.js';
+import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 async function connect(url: string): Promise<MqttClient> {
   const c = mqtt.connect(url, { reconnectPeriod: 0 });
-  cleanups.push(() => new Promise((r) => c.end(true, {}, () => r())));
+  cleanups.push(() => new Promise<void>((r) => c.end(true, {}, () => r())));
   await new Promise<void>((resolve, reject) => {
     c.once('connect', () => resolve());
     c.once('error', reject);
@@ -32,11 +27,12 @@ async function connect(url: string): Promise<MqttClient> {
 
 describe('forwarding between the local broker and the upstream', () => {
   it('forwards local topics up, brings commands down, and never loops', async () => {
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-fwd-'));
-    const config = parseConfigText(
-      siteYaml({
+    // site/cmd/# (where commands land) is under the forwarded site/#: the config check allows
+    // it because the forwarded side is plants/edge-1/site, not central/edge-1; the origin tag
+    // is what stops the command going back up.
+    const gw = await runGateway(siteYaml({
         store: `{ path: ${join(dir, 'fg.db')} }`,
         local: '{ sparkplug: false }',
         upstream: `
@@ -45,16 +41,7 @@ describe('forwarding between the local broker and the upstream', () => {
   forward: [ { from: 'site/#', to: 'plants/edge-1/site', qos: 1 } ]
   commands: [ { from: 'central/edge-1/#', to: 'site/cmd', qos: 1 } ]
 `,
-      }),
-      join(dir, 'site.yaml'),
-      builtinDrivers,
-    );
-    // site/cmd/# (where commands land) is under the forwarded site/#: the config check allows
-    // it because the forwarded side is plants/edge-1/site, not central/edge-1; the origin tag
-    // is what stops the command going back up.
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-    await gw.start();
-    cleanups.push(() => gw.stop());
+      }), dir, cleanups);
     const local = await connect(`mqtt://127.0.0.1:${gw.localBroker!.addresses()[0]!.port}`);
     const got: string[] = [];
     local.on('message', (t, p) => got.push(`${t} ${p.toString()}`));

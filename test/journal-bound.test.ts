@@ -9,12 +9,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
 import { until } from './helpers/until.js';
 import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
 const cleanups = useCleanups();
 
@@ -24,8 +21,7 @@ describe('command journal flood', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'fg.db');
     const maxBytes = 1024 * 1024;
-    const config = parseConfigText(
-      `version: 1
+    const gw = await runGateway(`version: 1
 site: { group: plant, node: edge-1 }
 observe: { http: { enabled: false } }
 store: { path: ${path}, maxBytes: 1MiB }
@@ -40,13 +36,7 @@ devices:
     pollInterval: 1s
     tags:
       - { name: label, type: string, writable: true, signal: { kind: states, values: [a] } }
-`,
-      join(dir, 'site.yaml'),
-      builtinDrivers,
-    );
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-    await gw.start();
-    cleanups.push(() => gw.stop());
+`, dir, cleanups);
     const port = gw.localBroker!.addresses()[0]!.port;
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
     cleanups.push(() => client.endAsync());

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { parseConfigText } from '../src/config/load.js';
 import { Gateway } from '../src/gateway.js';
@@ -12,19 +12,16 @@ import { silentLogger } from '../src/observe/logger.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { ROOT } from './helpers/cli.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('feeding a JSON consumer (docs/json-consumers.md)', () => {
   it('the worked example delivers one JSON document per tag update upstream', async () => {
     const page = readFileSync(join(ROOT, 'docs', 'json-consumers.md'), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(page)?.[1];
     if (example === undefined) throw new Error('no yaml block in docs/json-consumers.md');
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-json-'));
     const text = example
       .replace('mqtt://central.example:1883', `mqtt://127.0.0.1:${upstream.port}`)

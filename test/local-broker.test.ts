@@ -5,28 +5,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
+import { describe, expect, it } from 'vitest';
 import { DataType } from '../src/sparkplug/datatypes.js';
 import { encodePayload } from '../src/sparkplug/payload.js';
 import { decodeIndependently } from './sparkplug/independent-decoder.js';
 import { hashPassword } from '../src/broker/index.js';
 import { untilValue } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
+import { simulatedPump } from './helpers/site-yaml.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 async function gateway(extra = '') {
   const dir = mkdtempSync(join(tmpdir(), 'fg-local-'));
   const viewerHash = await hashPassword('viewer-pw');
   const operatorHash = await hashPassword('operator-pw');
-  const config = parseConfigText(
-    `version: 1
+  const gw = await runGateway(`version: 1
 site: { group: plant, node: edge-1 }
 observe: { http: { enabled: false } }
 store: { path: ${join(dir, 'fg.db')} }
@@ -42,27 +37,14 @@ broker:
     - { user: operator, topic: 'spBv1.0/plant/DCMD/#', access: write }
     - { user: operator, topic: 'spBv1.0/plant/NCMD/#', access: write }
 local: { values: { enabled: true } }
-devices:
-  - name: pump
-    driver: simulator
-    pollInterval: 100ms
-    tags:
-      - { name: count, type: uint32, signal: { kind: counter } }
-      - { name: sp, type: int16, unit: bar, writable: true, signal: { kind: constant, value: 5 } }
-${extra}`,
-    join(dir, 'site.yaml'),
-    builtinDrivers,
-  );
-  const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-  await gw.start();
-  cleanups.push(() => gw.stop());
+devices:${simulatedPump('{ name: sp, type: int16, unit: bar, writable: true, signal: { kind: constant, value: 5 } }')}${extra}`, dir, cleanups);
   const port = gw.localBroker!.addresses()[0]!.port;
   return { gw, port, dir };
 }
 
 async function client(port: number, username: string, password: string): Promise<{ c: MqttClient; got: Array<{ topic: string; payload: Buffer; retain: boolean }> }> {
   const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username, password, protocolVersion: 5, reconnectPeriod: 0 });
-  cleanups.push(() => new Promise((r) => c.end(true, {}, () => r())));
+  cleanups.push(() => new Promise<void>((r) => c.end(true, {}, () => r())));
   const got: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
   c.on('message', (topic, payload, packet) => got.push({ topic, payload, retain: packet.retain }));
   await new Promise<void>((resolve, reject) => {

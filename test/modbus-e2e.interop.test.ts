@@ -2,18 +2,16 @@
 // Sparkplug edge node, outbox, bridge) → Debian's Mosquitto over MQTT 5 → a host decoding with
 // the official proto. The values in the DBIRTH equal what pymodbus encoded in its registers, and
 // a DCMD write lands in the server's holding registers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startPymodbus, type PeerTag } from '../drivers/modbus/testing/peers.js';
 import { encodePayload } from '../src/sparkplug/payload.js';
 import { DataType } from '../src/sparkplug/datatypes.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { birthMetric, TestHost } from './sparkplug/host.js';
 import { startGateway } from './sparkplug/gateway-fixture.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 /** The value of a birth metric, read from the field its datatype uses. */
 function metricValue(m: Record<string, unknown>): unknown {
@@ -44,8 +42,7 @@ describe('pymodbus → fieldgate → Mosquitto', () => {
     cleanups.push(() => peer.stop());
     const mosq = await Mosquitto.start();
     cleanups.push(() => mosq.close());
-    const host = await TestHost.connect(mosq.url);
-    cleanups.push(() => host.close());
+    const host = await TestHost.connected(mosq.url, cleanups);
     const devices = `
   - name: plc
     driver: modbus

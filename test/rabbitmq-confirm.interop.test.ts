@@ -15,7 +15,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bridge } from '../src/bridge/bridge.js';
@@ -29,6 +28,7 @@ import { until } from './helpers/bridge-fixture.js';
 import { RabbitMq } from './helpers/rabbitmq.js';
 import { sample } from './helpers/records.js';
 import { WireLogProxy } from './helpers/wire-log-proxy.js';
+import { captureLogger } from './helpers/log-capture.js';
 
 const RUNS = Number(process.env.FG_RABBIT_RUNS ?? 1);
 const N = 6000;
@@ -45,19 +45,6 @@ afterAll(async () => {
   await rabbit?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function capture(): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({
-    destination: new Writable({
-      write(c: Buffer, _e, cb) {
-        for (const l of c.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
-        cb();
-      },
-    }),
-  });
-  return { lines, logger };
-}
 
 /** The bridge exactly as `upstream: { url }` configures it (fast reconnects aside). */
 function defaultBridge(url: string, outbox: ReturnType<typeof openStore>['outbox'], extra: Record<string, unknown> = {}, logger?: ReturnType<typeof createLogger>, metrics?: MetricsRegistry): Bridge {
@@ -105,7 +92,7 @@ async function crashRun(mode: 'qos1' | 'host', queue: string, label: string, lat
   if (late) await (await AmqpConsumer.start(rabbit.amqpPort, queue, '#.DDATA.#')).stop();
   let consumer = late ? undefined : await AmqpConsumer.start(rabbit.amqpPort, queue, '#.DDATA.#');
   let acks = mode === 'host' && consumer !== undefined ? publishAcks(consumer) : undefined;
-  const { lines, logger } = capture();
+  const { lines, logger } = captureLogger('info');
   // Every PUBLISH and PUBACK on the wire, so a missing value can be traced to its PUBACK.
   const wire = new WireLogProxy(rabbit.mqttPort, 5);
   await wire.start();
@@ -233,7 +220,7 @@ describe('RabbitMQ refusing a topic', () => {
     rabbit.ctl('set_topic_permissions', '-p', '/', 'guest', 'amq.topic', '^(?!fieldgate\\.fence).*$', '.*');
     const store = openStore({ path: join(dir, 'refused.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
     store.outbox.append(Array.from({ length: 50 }, (_, i) => sample('d1', i + 1, 0)));
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogger('info');
     const metrics = new MetricsRegistry();
     const bridge = new Bridge({
       ...bridgeOptionsFromConfig(upstreamSchema.parse({ url: rabbit.url, protocolVersion: 4, confirm: 'fence', reconnect: { min: '1s', max: '20s' } }), { group: 'g', node: 'node' }),

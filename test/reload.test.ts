@@ -61,8 +61,7 @@ const kind = (topic: string): string => topic.split('/')[2] ?? '';
 describe('SIGHUP reload (issue 20)', () => {
   it('applies a changed file live and refuses an invalid one without changing anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fg-reload-'));
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const brokerPort = await freePort();
     const file = join(dir, 'site.yaml');
     const httpPort = await freePort();
@@ -137,10 +136,8 @@ describe('SIGHUP reload (issue 20)', () => {
 
   it('moves to a new upstream cleanly: NDEATH to the old one, births and data to the new one, local clients untouched', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fg-reload-'));
-    const first = await AedesUpstream.start();
-    cleanups.push(() => first.close());
-    const second = await AedesUpstream.start();
-    cleanups.push(() => second.close());
+    const first = await AedesUpstream.started(cleanups);
+    const second = await AedesUpstream.started(cleanups);
     const brokerPort = await freePort();
     const file = join(dir, 'site.yaml');
     writeFileSync(file, siteFile({ dir, brokerPort, upstreamPort: first.port, tags: ['t1'], withB: false, plantAcl: false }));

@@ -6,10 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { ConfigError, parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
 import { HealthRegistry } from '../src/observe/health.js';
 import { ObserveServer } from '../src/observe/http-server.js';
 import { silentLogger } from '../src/observe/logger.js';
@@ -20,11 +19,10 @@ import { STATUS_PAGE_HTML } from '../src/observe/status-page/page.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { until } from './helpers/until.js';
 import { openSse, type SseStream } from './status-page-sse.js';
+import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 const SITE = (upstreamUrl: string | undefined, dir: string) => `version: 1
 site: { group: plant, node: edge-1 }
@@ -52,10 +50,7 @@ devices:
 
 async function gateway(upstreamUrl?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'fg-status-'));
-  const config = parseConfigText(SITE(upstreamUrl, dir), join(dir, 'site.yaml'), builtinDrivers);
-  const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-  await gw.start();
-  cleanups.push(() => gw.stop());
+  const gw = await runGateway(SITE(upstreamUrl, dir), dir, cleanups);
   return { gw, base: `http://127.0.0.1:${gw.observeAddress!.port}` };
 }
 
@@ -81,8 +76,7 @@ const tag = (s: StatusSnapshot, dev: string, name: string) => device(s, dev).tag
 
 describe('status page data over real HTTP', () => {
   it('/status.json shows devices, tags, the upstream link and Sparkplug state, the backlog draining and the broker clients', async () => {
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const { gw, base } = await gateway(upstream.url);
 
     const live = await statusUntil(base, (s) => s.upstream?.connected === true && s.upstream.born && device(s, 'pump').state === 'online', 'upstream born, pump online');

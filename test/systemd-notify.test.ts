@@ -2,7 +2,7 @@
 // systemd listens on), the built CLI as a child process with NOTIFY_SOCKET and WATCHDOG_USEC,
 // and the broker/HTTP ports probed over TCP at the moment READY=1 arrives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { encodeNotify, takeNotifyEnvironment } from '../src/observe/sd-notify.js
 import { CLI, ROOT } from './helpers/cli.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { loopbackBroker, statusPageOn, writeSite } from './helpers/site-yaml.js';
 
 interface UnixDgramSocket {
   bind(path: string): void;
@@ -90,25 +91,19 @@ function startGateway(config: string, env: Record<string, string>, nodeArgs: str
   return out;
 }
 
-async function siteFile(): Promise<{ file: string; dir: string; brokerPort: number; httpPort: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fg-sd-'));
-  const brokerPort = await freePort();
-  const httpPort = await freePort();
-  const file = join(dir, 'site.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-site: { group: g, node: n }
-observe: { http: { host: 127.0.0.1, port: ${httpPort} } }
-broker: { listeners: [ { host: 127.0.0.1, port: ${brokerPort} } ] }
-store: { path: ${join(dir, 'fg.db')} }
-devices:
+/** One simulated device: enough for the gateway to be "ready". */
+const D1 = `
   - name: d1
     driver: simulator
     pollInterval: 200ms
     tags: [ { name: t, signal: { kind: counter, start: 0, step: 1 } } ]
-`,
-  );
+`;
+
+async function siteFile(): Promise<{ file: string; dir: string; brokerPort: number; httpPort: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-sd-'));
+  const brokerPort = await freePort();
+  const httpPort = await freePort();
+  const file = writeSite(dir, { site: '{ group: g, node: n }', observe: statusPageOn(httpPort), broker: loopbackBroker(brokerPort), store: `{ path: ${join(dir, 'fg.db')} }`, devices: D1 });
   return { file, dir, brokerPort, httpPort };
 }
 

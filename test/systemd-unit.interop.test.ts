@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, ROOT } from './helpers/cli.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { loopbackBroker, statusPageOn, writeSite } from './helpers/site-yaml.js';
 
 const UNIT = join(ROOT, 'systemd', 'fieldgate.service');
 const unitText = readFileSync(UNIT, 'utf8');
@@ -124,15 +125,12 @@ describe('systemd/fieldgate.service', () => {
     chmodSync(dir, 0o777);
     const brokerPort = await freePort();
     const httpPort = await freePort();
-    const site = join(dir, 'site.yaml');
-    writeFileSync(
-      site,
-      `version: 1
-site: { group: g, node: n }
-observe: { http: { host: 127.0.0.1, port: ${httpPort} } }
-broker: { listeners: [ { host: 127.0.0.1, port: ${brokerPort} } ] }
-store: { path: ${join(dir, 'fg.db')} }
-devices:
+    const site = writeSite(dir, {
+      site: '{ group: g, node: n }',
+      observe: statusPageOn(httpPort),
+      broker: loopbackBroker(brokerPort),
+      store: `{ path: ${join(dir, 'fg.db')} }`,
+      devices: `
   - name: d1
     driver: simulator
     pollInterval: 100ms
@@ -145,7 +143,7 @@ devices:
       parse: { kind: regex, pattern: '^W,(?<w>[\\d.]+)$' }
     tags: [ { name: weight, group: w } ]
 `,
-    );
+    });
     // A serial line (socat's pseudo-terminal pair) that the unprivileged gateway may open, as
     // dialout may open /dev/ttyUSB0: termios ioctls and the port lock are in the trace too.
     const socat = spawn('socat', [`pty,raw,echo=0,mode=666,link=${join(dir, 'tty-gateway')}`, `pty,raw,echo=0,link=${join(dir, 'tty-scale')}`], { stdio: 'ignore' });

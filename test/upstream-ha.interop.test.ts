@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { chromium } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../drivers/all.js';
 import { extractDedupKey, type DedupKey } from '../src/bridge/dedup-key.js';
 import { parseConfigText } from '../src/config/load.js';
@@ -21,11 +21,9 @@ import { decodePayload } from '../src/sparkplug/payload.js';
 import type { UpstreamPath } from '../src/upstream.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 interface Got {
   topic: string;

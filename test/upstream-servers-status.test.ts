@@ -4,28 +4,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
+import { describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../src/observe/status-model.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { freePort } from './helpers/ports.js';
 import { until } from './helpers/until.js';
+import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('upstream.servers in a running gateway', () => {
   it('moves past a dead first server, and the status page and metrics show the list and the live one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fg-servers-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const dead = `mqtt://user:s3cret-pw@127.0.0.1:${await freePort()}`;
-    const live = await AedesUpstream.start();
-    cleanups.push(() => live.close());
+    const live = await AedesUpstream.started(cleanups);
     const yaml = `version: 1
 site: { group: plant, node: edge-1, nodeMetricsInterval: 1h }
 observe: { http: { host: 127.0.0.1, port: 0 } }
@@ -37,10 +31,7 @@ upstream:
 devices:
   - { name: pump, driver: simulator, pollInterval: 100ms, tags: [ { name: count, type: uint32, signal: { kind: counter } } ] }
 `;
-    const config = parseConfigText(yaml, join(dir, 'site.yaml'), builtinDrivers, { env: {} });
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-    await gw.start();
-    cleanups.push(() => gw.stop());
+    const gw = await runGateway(yaml, dir, cleanups, { env: {} });
     const base = `http://127.0.0.1:${gw.observeAddress?.port ?? 0}`;
     await until(() => live.received.some((r) => r.topic === 'spBv1.0/plant/NBIRTH/edge-1'), 10_000, 'births on the second server');
     const s = (await (await fetch(`${base}/status.json`)).json()) as StatusSnapshot;

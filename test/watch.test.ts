@@ -4,33 +4,21 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../drivers/all.js';
-import { parseConfigText } from '../src/config/load.js';
-import { Gateway } from '../src/gateway.js';
-import { silentLogger } from '../src/observe/logger.js';
+import { describe, expect, it } from 'vitest';
 import { watch } from '../src/watch.js';
 import { until } from './helpers/until.js';
 import { siteYaml, simulatedPump } from './helpers/site-yaml.js';
+import { useCleanups } from './helpers/cleanups.js';
+import { runGateway } from './helpers/gateway.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 type Line = { topic: string; type?: string; metrics?: Array<Record<string, unknown>> };
 
 describe('fieldgate watch (issue 20)', () => {
   it('prints quality and datatype, resolves aliases, and says to use --rebirth for unknown ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fg-watch-'));
-    const config = parseConfigText(
-      siteYaml({ store: `{ path: ${join(dir, 'fg.db')} }`, devices: simulatedPump('{ name: level, scale: 0.1, decimals: 1, signal: { kind: counter, start: 539 } }') }),
-      join(dir, 'site.yaml'),
-      builtinDrivers,
-    );
-    const gw = new Gateway({ config, drivers: builtinDrivers, logger: silentLogger() });
-    await gw.start();
-    cleanups.push(() => gw.stop());
+    const gw = await runGateway(siteYaml({ store: `{ path: ${join(dir, 'fg.db')} }`, devices: simulatedPump('{ name: level, scale: 0.1, decimals: 1, signal: { kind: counter, start: 539 } }') }), dir, cleanups);
     const url = `mqtt://127.0.0.1:${gw.localBroker?.addresses()[0]?.port ?? 0}`;
     await new Promise((r) => setTimeout(r, 300)); // the births are out before anyone watches
 

@@ -16,9 +16,7 @@ const cleanups = useCleanups();
 
 describe('poll groups (issue 20)', () => {
   it('reads each group at its own interval, the group in one request, as one device', async () => {
-    const server = new TestModbusServer();
-    await server.start();
-    cleanups.push(() => server.stop());
+    const server = await TestModbusServer.started(cleanups);
     const unit = server.unit(1);
     unit.holding[0] = 41;
     unit.holding[100] = 0x0001;

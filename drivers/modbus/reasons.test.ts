@@ -40,9 +40,7 @@ const tagOf = (s: StatusSnapshot, device: string, tag: string) => s.devices.find
 
 describe('why a tag is bad (issue 20)', () => {
   it('names the exception, the range, the setting to check, and keeps the last good value with its age', async () => {
-    const server = new TestModbusServer();
-    await server.start();
-    cleanups.push(() => server.stop());
+    const server = await TestModbusServer.started(cleanups);
     const unit = server.unit(1);
     unit.holding[0] = 539;
     unit.holding[1] = 9999; // far outside 0..100

@@ -4,17 +4,13 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { builtinDrivers } from '../all.js';
-import { parseConfigText } from '../../src/config/load.js';
-import { createLogger, silentLogger } from '../../src/observe/logger.js';
-import { MetricsRegistry } from '../../src/observe/metrics.js';
-import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
 import { OpcuaTestServer, type ServerInfo } from './testing/server-fixture.js';
 import { browse } from './browse.js';
 import { CutProxy } from './cut-proxy.js';
 import { runCli } from '../../test/helpers/cli.js';
+import { startRuntime } from '../../test/helpers/runtime-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-opcua-'));
 const server = new OpcuaTestServer({ pki: join(dir, 'server-pki'), users: { operator: 's3cret' } });
@@ -36,31 +32,27 @@ afterAll(async () => {
 });
 
 function run(device: string) {
-  const cfg = parseConfigText(`version: 1\nsite: { group: g, node: n }\nobserve: { http: { enabled: false } }\ndevices:\n${device}`, 'test.yaml', builtinDrivers);
-  const logger = process.env.FG_TEST_LOG ? createLogger({ level: 'debug', pretty: false, destination: process.stderr }) : silentLogger();
-  const rt = new Runtime({ devices: cfg.devices, drivers: new DriverRegistry(builtinDrivers), logger, metrics: new MetricsRegistry() });
-  runtime = rt;
-  const updates: TagUpdate[] = [];
-  const states: DeviceStateChange[] = [];
-  const waiters: Array<() => void> = [];
-  const poke = () => waiters.splice(0).forEach((w) => w());
-  rt.onUpdates((us) => (updates.push(...us), poke()));
-  rt.onDeviceState((c) => (states.push(c), poke()));
-  const until = (pred: () => boolean, ms: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}; states: ${states.map((s) => `${s.state}${s.error ? `(${s.error})` : ''}`).join(', ')}; last updates: ${updates.slice(-5).map((u) => `${u.tag}=${String(u.value)} ${u.quality}`).join(', ')}`)),
-        ms,
-      );
-      const check = () => (pred() ? (clearTimeout(timer), resolve()) : waiters.push(check));
-      check();
-    });
-  rt.start();
-  return { rt, updates, states, until };
+  const t = startRuntime(device, ({ states, updates }) => `states: ${states.map((s) => `${s.state}${s.error ? `(${s.error})` : ''}`).join(', ')}; last updates: ${updates.slice(-5).map((u) => `${u.tag}=${String(u.value)} ${u.quality}`).join(', ')}`);
+  runtime = t.rt;
+  return t;
 }
 
 const of = (us: TagUpdate[], tag: string) => us.filter((u) => u.tag === tag);
 const online = (states: DeviceStateChange[]) => states.at(-1)?.state === 'online';
+
+/** A subscribed counter with a short reconnect back-off: the device of the loss and restart tests. */
+const reconnectingCounter = (endpoint: string) => `  - name: plc
+    driver: opcua
+    timeout: 10s
+    backoff: { initial: 200ms, max: 500ms }
+    connection:
+      endpoint: ${endpoint}
+      pki: ${join(dir, 'client-pki')}
+      publishingInterval: 100ms
+      samplingInterval: 50ms
+    tags:
+      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
+`;
 
 describe('opcua driver against a node-opcua server', () => {
   it('subscribe mode: monitored items push values; source timestamps kept; Bad and Uncertain status mapped; server deadband and queue size honoured', async () => {
@@ -230,18 +222,7 @@ describe('opcua driver against a node-opcua server', () => {
     const proxy = new CutProxy(info.port);
     await proxy.start();
     try {
-      const t = run(`  - name: plc
-    driver: opcua
-    timeout: 10s
-    backoff: { initial: 200ms, max: 500ms }
-    connection:
-      endpoint: opc.tcp://127.0.0.1:${proxy.port}
-      pki: ${join(dir, 'client-pki')}
-      publishingInterval: 100ms
-      samplingInterval: 50ms
-    tags:
-      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
-`);
+      const t = run(reconnectingCounter(`opc.tcp://127.0.0.1:${proxy.port}`));
       await t.until(() => online(t.states) && of(t.updates, 'counter').length >= 3, 10_000, 'values');
       proxy.pull();
       await t.until(() => t.states.at(-1)?.state === 'offline', 10_000, 'offline');
@@ -260,18 +241,7 @@ describe('opcua driver against a node-opcua server', () => {
   }, 40_000);
 
   it('server restart: the device goes offline, reconnects by itself and the subscription delivers again', async () => {
-    const t = run(`  - name: plc
-    driver: opcua
-    timeout: 10s
-    backoff: { initial: 200ms, max: 500ms }
-    connection:
-      endpoint: ${info.endpoint}
-      pki: ${join(dir, 'client-pki')}
-      publishingInterval: 100ms
-      samplingInterval: 50ms
-    tags:
-      - { name: counter, type: uint32, nodeId: 'ns=1;s=Counter' }
-`);
+    const t = run(reconnectingCounter(info.endpoint));
     await t.until(() => online(t.states) && of(t.updates, 'counter').length >= 3, 10_000, 'values');
     await server.stop();
     await t.until(() => t.states.at(-1)?.state === 'offline', 10_000, 'offline');

@@ -3,12 +3,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../all.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { createLogger, silentLogger } from '../../src/observe/logger.js';
+import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
-import { DriverRegistry } from '../../src/runtime/registry.js';
 import { Runtime } from '../../src/runtime/runtime.js';
-import type { DeviceStateChange, TagUpdate } from '../../src/runtime/types.js';
+import type { TagUpdate } from '../../src/runtime/types.js';
 import { PtyPair } from './testing/pty-fixture.js';
+import { startRuntime } from '../../test/helpers/runtime-harness.js';
 import { serialDriver } from './index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { DeviceConfig } from '../../src/config/sections/devices.js';
@@ -28,31 +28,14 @@ function site(device: string): string {
 }
 
 function run(yaml: string) {
-  const cfg = parseConfigText(site(yaml), 'test.yaml', builtinDrivers);
-  const metrics = new MetricsRegistry();
-  const rt = new Runtime({ devices: cfg.devices, drivers: new DriverRegistry(builtinDrivers), logger: process.env.FG_TEST_LOG ? createLogger({ level: 'debug', pretty: false, destination: process.stderr }) : silentLogger(), metrics });
-  runtime = rt;
-  const updates: TagUpdate[] = [];
-  const states: DeviceStateChange[] = [];
-  const waiters: Array<() => void> = [];
-  const poke = () => waiters.splice(0).forEach((w) => w());
-  rt.onUpdates((us) => (updates.push(...us), poke()));
-  rt.onDeviceState((c) => (states.push(c), poke()));
-  /** Resolves once `pred` holds, checked on every update and state change; fails after `ms`. */
-  const until = (pred: () => boolean, ms: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; states: ${states.map((s) => s.state).join(',')}; metrics: ${metrics.render().split('\n').filter((l) => l.startsWith('fieldgate_serial')).join(' ')}; last: ${JSON.stringify(updates.slice(-4), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`)), ms);
-      const check = () => {
-        if (pred()) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      check();
-    });
-  const frames = (result: string) => metrics.counter('fieldgate_serial_frames_total', '').get({ device: cfg.devices[0]?.name ?? '', result });
-  rt.start();
-  return { rt, updates, states, until, frames };
+  const t = startRuntime(
+    yaml,
+    ({ states, metrics, updates }) =>
+      `states: ${states.map((s) => s.state).join(',')}; metrics: ${metrics.render().split('\n').filter((l) => l.startsWith('fieldgate_serial')).join(' ')}; last: ${JSON.stringify(updates.slice(-4), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+  );
+  runtime = t.rt;
+  const frames = (result: string) => t.metrics.counter('fieldgate_serial_frames_total', '').get({ device: t.devices[0]?.name ?? '', result });
+  return { ...t, frames };
 }
 
 const good = (us: TagUpdate[], tag: string) => us.filter((u) => u.tag === tag && u.quality === 'GOOD');

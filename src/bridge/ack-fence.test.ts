@@ -1,16 +1,13 @@
 // QoS 0 records leave the outbox only when the broker has them: the fence's PUBACK, not the
 // socket write, is what acknowledges them. aedes holds every PUBLISH (and so its PUBACK) on
 // request, which is how the test keeps the fence unanswered.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
-import type { Bridge } from './bridge.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 function qos0Outbox(n: number): MemoryOutbox {
   const outbox = new MemoryOutbox({ maxBytes: 1 << 24, maxAgeMs: 3_600_000, onFull: 'reject-new' });
@@ -20,13 +17,10 @@ function qos0Outbox(n: number): MemoryOutbox {
 
 describe('ack fence for QoS 0 records', () => {
   it('keeps QoS 0 records until the fence is acknowledged, then deletes them', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
-    const bridge: Bridge = makeBridge(outbox, broker.url, { fenceTopic: 'fieldgate/fence/g/node' });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { fenceTopic: 'fieldgate/fence/g/node' });
     await until(() => broker.heldCount >= 1, 5000, 'the fence held by the broker');
     await new Promise((r) => setTimeout(r, 200));
     // Written to the socket long ago, but the broker has not confirmed: still in the outbox.
@@ -42,13 +36,10 @@ describe('ack fence for QoS 0 records', () => {
   });
 
   it('without a fence topic a QoS 0 record counts as sent once written', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(3);
     broker.hold = true;
-    const bridge = makeBridge(outbox, broker.url);
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url);
     await until(() => outbox.stats().depth === 0, 5000, 'records counted as sent on write');
     broker.release();
   });

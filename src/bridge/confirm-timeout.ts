@@ -4,7 +4,8 @@
 // "connected, 20 in flight", the outbox growing, the CPU idle, until a restart. This watches
 // for progress: records in flight and no confirmation for `timeoutMs` ends the session, and
 // the usual reconnect replays what was in flight (the dedup key makes repeats harmless).
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { SessionWatchdog } from './session-watchdog.js';
 
 /** Default: long enough for a busy broker over a slow link, short enough to recover in seconds. */
 export const CONFIRM_TIMEOUT_MS = 8_000;
@@ -18,11 +19,12 @@ export interface ConfirmTimeoutHooks {
   stuck: (waitedMs: number) => void;
 }
 
-export class ConfirmTimeout {
+export class ConfirmTimeout extends SessionWatchdog {
   private lastProgress = 0;
-  private timer: TimerHandle | undefined;
 
-  constructor(private readonly h: ConfirmTimeoutHooks) {}
+  constructor(private readonly h: ConfirmTimeoutHooks) {
+    super(h.clock, () => h.timeoutMs);
+  }
 
   /** A session began: watch it. */
   start(): void {
@@ -35,25 +37,14 @@ export class ConfirmTimeout {
     this.lastProgress = this.h.clock.monotonic();
   }
 
-  stop(): void {
-    if (this.timer !== undefined) this.h.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    // Checked a few times per timeout: cheap, and no timer per record.
-    this.timer = this.h.clock.setTimeout(() => this.check(), Math.max(50, Math.floor(this.h.timeoutMs / 4)));
-  }
-
-  private check(): void {
-    this.timer = undefined;
+  protected check(): boolean {
     const now = this.h.clock.monotonic();
     if (this.h.waiting() === 0) this.lastProgress = now;
     const waited = now - this.lastProgress;
     if (waited >= this.h.timeoutMs) {
       this.h.stuck(waited); // the session ends; the next one calls start() again
-      return;
+      return false;
     }
-    this.schedule();
+    return true;
   }
 }

@@ -4,20 +4,18 @@
 // the reference Deduper's acks().
 import mqtt from 'mqtt';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { makeBridge, startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { createLogger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import { extractDedupKey } from './dedup-key.js';
 import { Deduper } from './deduper.js';
 import { parseHostAck } from './host-confirm.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 function qos0Outbox(n: number): MemoryOutbox {
   const outbox = new MemoryOutbox({ maxBytes: 1 << 24, maxAgeMs: 3_600_000, onFull: 'reject-new' });
@@ -37,13 +35,10 @@ async function consumer(url: string): Promise<mqtt.MqttClient> {
 
 describe('confirm: qos1', () => {
   it('sends QoS 0 records at QoS 1 and deletes each on its own PUBACK (no fence)', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
-    const bridge = makeBridge(outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
     await until(() => broker.heldCount >= 5, 5000, 'five records held by the broker');
     await new Promise((r) => setTimeout(r, 200));
     expect(outbox.stats().depth).toBe(5);
@@ -57,8 +52,7 @@ describe('confirm: qos1', () => {
 
 describe('confirm: host', () => {
   it('deletes nothing on PUBACK, only up to the consumer ack of the current epoch; resends the rest after a reconnect', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(10);
     const metrics = new MetricsRegistry();
     const bridge = makeBridge(outbox, broker.url, { confirm: 'host', metrics });
@@ -117,8 +111,7 @@ describe('confirm: host', () => {
   });
 
   it('the edge honours `above` (records past a gap the consumer will never get)', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(6);
     const bridge = makeBridge(outbox, broker.url, { confirm: 'host' });
     cleanups.push(() => bridge.stop());
@@ -134,14 +127,11 @@ describe('confirm: host', () => {
     // Issue 13: after a broker restart the edge may resend before a non-persistent consumer is
     // back; the broker drops those records and no ack will ever come. Before host-stall.ts the
     // stable session kept them in the outbox for good.
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(20);
     const lines: string[] = [];
     const logger = createLogger({ destination: new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }) });
-    const bridge = makeBridge(outbox, broker.url, { confirm: 'host', hostResendAfterMs: 400, logger });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { confirm: 'host', hostResendAfterMs: 400, logger });
     await until(() => broker.received.filter((r) => r.topic.startsWith('t/')).length >= 20, 5000, 'all 20 sent, nobody listening');
     // The consumer: record i carries payload i - 1; it acks the gap-free prefix it has.
     const central = await consumer(broker.url);

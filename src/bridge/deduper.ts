@@ -7,6 +7,7 @@
 // commit of what `accept` let through, publish every message `acks()` returns, retained at
 // QoS 1; after the consumer's own (re)connect publish `acks({ all: true })`. That is the whole
 // protocol: a custom back end is `accept`, commit, `acks`, publish.
+import { absorbHead, addSeq } from '../shared/seq-ranges.js';
 import type { DedupKey } from './dedup-key.js';
 
 interface Stream {
@@ -72,7 +73,7 @@ export class Deduper {
       this.streams.set(id, s);
     }
     s.touched = ++this.tick;
-    const ok = insert(s, key.seq);
+    const ok = addSeq(s, key.seq);
     if (ok) {
       this.accepted += 1;
       while (s.ranges.length > this.maxRanges) {
@@ -81,7 +82,7 @@ export class Deduper {
         s.stuckAt ??= s.through;
         s.through = first[1];
         this.forcedGaps += 1;
-        absorb(s);
+        absorbHead(s);
       }
     } else {
       this.dropped += 1;
@@ -123,42 +124,5 @@ export class Deduper {
   /** Highest gap-free sequence per stream, for a consumer that persists its position. */
   highWater(node: string, epoch: string): number | undefined {
     return this.streams.get(`${node}\u0000${epoch}`)?.through;
-  }
-}
-
-function insert(s: Stream, seq: number): boolean {
-  if (seq <= s.through) return false;
-  const r = s.ranges;
-  // Binary search for the first range whose end is >= seq - 1.
-  let lo = 0;
-  let hi = r.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((r[mid] as [number, number])[1] < seq - 1) lo = mid + 1;
-    else hi = mid;
-  }
-  const at = r[lo];
-  if (at !== undefined && seq >= at[0] && seq <= at[1]) return false;
-  if (at !== undefined && at[1] === seq - 1) {
-    at[1] = seq;
-    const next = r[lo + 1];
-    if (next !== undefined && next[0] === seq + 1) {
-      at[1] = next[1];
-      r.splice(lo + 1, 1);
-    }
-  } else if (at !== undefined && at[0] === seq + 1) {
-    at[0] = seq;
-  } else {
-    r.splice(lo, 0, [seq, seq]);
-  }
-  absorb(s);
-  return true;
-}
-
-function absorb(s: Stream): void {
-  const head = s.ranges[0];
-  if (head !== undefined && head[0] <= s.through + 1) {
-    s.through = Math.max(s.through, head[1]);
-    s.ranges.shift();
   }
 }

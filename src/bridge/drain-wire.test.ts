@@ -5,7 +5,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { Aedes, type PublishPacket } from 'aedes';
 import mqtt, { type MqttClient, type Packet } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { makeBridge, startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import type { QoS } from '../store/outbox.js';
 import type { Bridge } from './bridge.js';
@@ -136,9 +136,7 @@ describe('the drain wire beside mqtt.js', () => {
     const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 1e9, onFull: 'drop-oldest' });
     outbox.append(records(500, (i) => (i % 3 === 2 ? 2 : 1)));
     broker.state.holdFrom = 1;
-    const bridge: Bridge = makeBridge(outbox, broker.url, { inflight: 100 });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { inflight: 100 });
     await until(() => broker.held.length === 100, 5000, 'a full window held unacknowledged');
     expect(outbox.stats().depth).toBe(500);
     broker.state.holdFrom = Infinity;
@@ -169,9 +167,7 @@ describe('the drain wire beside mqtt.js', () => {
     // outstanding, more than a batch, so only the time limit commits them (18,876 is not a
     // multiple of anything a batch could end on by chance).
     broker.state.holdFrom = 18_877;
-    const bridge: Bridge = makeBridge(outbox, broker.url, { inflight: 1000 });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { inflight: 1000 });
     await until(() => outbox.stats().ackedThrough === 18_876, 10_000, 'every released record durably acknowledged');
     // A batch is a quarter window (250); the 2 ms limit cuts some short, never most.
     expect(transactions).toBeLessThan(20_000 / 25);

@@ -6,18 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
 import { makeBridge } from '../../test/helpers/bridge-fixture.js';
 import { sample } from '../../test/helpers/records.js';
 import { until } from '../../test/helpers/until.js';
 import { openStore } from '../store/open-store.js';
 import type { UpstreamSessionConfig } from './upstream-options.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 const N = 30;
 const session = (url: string): UpstreamSessionConfig => ({ url, protocolVersion: 4, clientId: `fg-failover-${process.pid}`, keepaliveMs: 30_000, connectTimeoutMs: 2000 });

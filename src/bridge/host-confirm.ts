@@ -13,6 +13,7 @@ import { MetricsRegistry } from '../observe/metrics.js';
 import type { Clock } from '../shared/clock.js';
 import type { Outbox } from '../store/outbox.js';
 import { HOST_GAP_TIMEOUT_MS, HostGapWatch } from './host-gap.js';
+import { parseJsonObject } from '../shared/json-object.js';
 
 /** One lag sample per this many ms at most: the seconds figure is exact to about this. */
 const SAMPLE_MS = 100;
@@ -35,14 +36,9 @@ export function hostAckTopic(prefix: string, node: string): string {
 
 /** Parses an ack payload; undefined when it is not `{"epoch": string, "through": integer >= 0}`. */
 export function parseHostAck(payload: Buffer): HostAck | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const { epoch, through, above } = v as { epoch?: unknown; through?: unknown; above?: unknown };
+  const v = parseJsonObject(payload);
+  if (v === undefined) return undefined;
+  const { epoch, through, above } = v;
   if (typeof epoch !== 'string' || epoch === '' || !isSeq(through)) return undefined;
   const ranges: Array<[number, number]> = [];
   if (Array.isArray(above)) {

@@ -7,7 +7,8 @@
 // session has sent records, and that stays so for `timeoutMs`. Then the session ends and the
 // usual reconnect sends every unconfirmed record again (the consumer's dedup drops the rest).
 // A consumer that is merely slow advances `through` and never triggers it.
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { SessionWatchdog } from './session-watchdog.js';
 
 /** Long enough for any record in flight and a paced backlog head, short enough to unstick soon. */
 export const HOST_GAP_TIMEOUT_MS = 10_000;
@@ -21,14 +22,15 @@ export interface HostGapHooks {
   stuck: (seq: number, waitedMs: number) => void;
 }
 
-export class HostGapWatch {
+export class HostGapWatch extends SessionWatchdog {
   private seq: number | undefined;
   private since = 0;
-  private timer: TimerHandle | undefined;
   /** Sessions ended for a gap (a metric-free count for tests and the status page). */
   resends = 0;
 
-  constructor(private readonly h: HostGapHooks) {}
+  constructor(private readonly h: HostGapHooks) {
+    super(h.clock, () => h.timeoutMs);
+  }
 
   /** A session began. */
   start(): void {
@@ -37,17 +39,7 @@ export class HostGapWatch {
     this.schedule();
   }
 
-  stop(): void {
-    if (this.timer !== undefined) this.h.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    this.timer = this.h.clock.setTimeout(() => this.check(), Math.max(50, Math.floor(this.h.timeoutMs / 4)));
-  }
-
-  private check(): void {
-    this.timer = undefined;
+  protected check(): boolean {
     const now = this.h.clock.monotonic();
     const g = this.h.gap();
     if (g !== this.seq) {
@@ -56,8 +48,8 @@ export class HostGapWatch {
     } else if (g !== undefined && now - this.since >= this.h.timeoutMs) {
       this.resends += 1;
       this.h.stuck(g, now - this.since);
-      return; // the session ends; the next one calls start()
+      return false; // the session ends; the next one calls start()
     }
-    this.schedule();
+    return true;
   }
 }

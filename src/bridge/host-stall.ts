@@ -9,7 +9,8 @@
 // repeats). The wait doubles after each such restart without progress, up to `maxMs`, so a
 // consumer that is simply down is not sent the whole outbox every minute.
 import type { Logger } from '../observe/logger.js';
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { SessionWatchdog } from './session-watchdog.js';
 
 export const HOST_RESEND_AFTER_MS = 60_000;
 export const HOST_RESEND_MAX_MS = 15 * 60_000;
@@ -27,13 +28,13 @@ export interface HostStallHooks {
   restart: () => void;
 }
 
-export class HostStall {
+export class HostStall extends SessionWatchdog {
   private wait: number;
   private mark = Number.NaN;
   private since = 0;
-  private timer: TimerHandle | undefined;
 
   constructor(private readonly h: HostStallHooks) {
+    super(h.clock, () => h.afterMs);
     this.wait = h.afterMs;
   }
 
@@ -44,17 +45,7 @@ export class HostStall {
     this.schedule();
   }
 
-  stop(): void {
-    if (this.timer !== undefined) this.h.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    this.timer = this.h.clock.setTimeout(() => this.check(), Math.max(50, Math.floor(this.h.afterMs / 4)));
-  }
-
-  private check(): void {
-    this.timer = undefined;
+  protected check(): boolean {
     const now = this.h.clock.monotonic();
     const p = this.h.progress();
     if (p !== this.mark) {
@@ -68,8 +59,8 @@ export class HostStall {
       this.wait = Math.min(this.wait * 2, this.h.maxMs);
       this.since = now;
       this.h.restart();
-      return;
+      return false;
     }
-    this.schedule();
+    return true;
   }
 }

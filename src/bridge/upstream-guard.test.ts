@@ -3,32 +3,16 @@
 // one line with the fix. (The refused-topic backoff is tested against RabbitMQ itself,
 // test/rabbitmq-confirm.interop.test.ts.)
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
-import { createLogger } from '../observe/logger.js';
+import { startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
+import { captureLogger } from '../../test/helpers/log-capture.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-function capture(): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({
-    destination: new Writable({
-      write(c: Buffer, _e, cb) {
-        for (const l of c.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
-        cb();
-      },
-    }),
-  });
-  return { lines, logger };
-}
+const cleanups = useCleanups({ ignoreErrors: true });
 
 /** What RabbitMQ 3.10 does: 3.1.1 served, an MQTT 5 CONNECT closed without a CONNACK. */
 async function rabbitLike(): Promise<{ url: string; versions: number[]; close: () => Promise<void> }> {
@@ -60,12 +44,10 @@ describe('upstream guard', () => {
   it('falls back to MQTT 3.1.1 at once when an MQTT 5 CONNECT is closed without CONNACK, says so once, and stays on 3.1.1', async () => {
     const broker = await rabbitLike();
     cleanups.push(() => broker.close());
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogger('info');
     const outbox = new MemoryOutbox({ maxBytes: 1 << 20, maxAgeMs: 3_600_000, onFull: 'reject-new' });
     const session = { url: broker.url, protocolVersion: 5 as const, clientId: 'fg-guard', keepaliveMs: 30_000, connectTimeoutMs: 5_000 };
-    const bridge = makeBridge(outbox, broker.url, { logger, session, backoff: { minMs: 2_000, maxMs: 2_000, jitter: 0 } });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { logger, session, backoff: { minMs: 2_000, maxMs: 2_000, jitter: 0 } });
     // No backoff step in between: connected well before the 2 s minimum delay.
     await until(() => bridge.isConnected, 1500, "connected over 3.1.1");
     bridge.reconnectNow();
@@ -78,14 +60,11 @@ describe('upstream guard', () => {
   });
 
   it('logs once, with the fix, a command on spBv1/0/... (RabbitMQ without mqtt.sparkplug)', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
-    const { lines, logger } = capture();
+    const broker = await AedesUpstream.started(cleanups);
+    const { lines, logger } = captureLogger('info');
     const outbox = new MemoryOutbox({ maxBytes: 1 << 20, maxAgeMs: 3_600_000, onFull: 'reject-new' });
     const got: string[] = [];
-    const bridge = makeBridge(outbox, broker.url, { logger, subscriptions: [{ filter: 'spBv1/0/#', qos: 1 }], onMessage: (t) => got.push(t) });
-    cleanups.push(() => bridge.stop());
-    bridge.start();
+    const bridge = startBridge(cleanups, outbox, broker.url, { logger, subscriptions: [{ filter: 'spBv1/0/#', qos: 1 }], onMessage: (t) => got.push(t) });
     await until(() => broker.subscribed.has('spBv1/0/#'), 5000, 'subscribed');
     const central = mqtt.connect(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
     cleanups.push(async () => void central.end(true));

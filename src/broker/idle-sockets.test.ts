@@ -6,6 +6,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeClients, connectClient, sleep, startBroker } from '../../test/helpers/broker.js';
 import { makeTlsFiles } from '../../test/helpers/tls-fixture.js';
+import { openIdle } from '../../test/helpers/ports.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
@@ -17,16 +18,7 @@ afterEach(async () => {
   broker = undefined;
 });
 
-function idle(port: number, localAddress = '127.0.0.1'): Promise<{ s: net.Socket; closedAt: Promise<number> }> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress });
-    floods.push(s);
-    s.on('error', () => undefined);
-    const closedAt = new Promise<number>((r) => s.once('close', () => r(Date.now())));
-    s.once('connect', () => resolve({ s, closedAt }));
-    s.once('close', () => resolve({ s, closedAt }));
-  });
-}
+const idle = (port: number, localAddress = '127.0.0.1') => openIdle(port, localAddress, floods);
 
 describe('idle sockets on every listener (issue 18)', () => {
   it('TCP, TLS and WebSocket sockets that never finish are closed within connectTimeout', async () => {

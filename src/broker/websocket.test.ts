@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { collect, connectClient, useBroker } from '../../test/helpers/broker.js';
+import { clientFrame, wsHandshake } from '../../test/helpers/ws-raw.js';
 import type { Broker } from './index.js';
 
 let broker: Broker | undefined;
@@ -12,37 +12,6 @@ async function startWs() {
   const s = await startBroker({ listeners: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0, protocol: 'ws', path: '/mqtt' }] });
   broker = s.broker;
   return { ...s, wsPort: s.broker.addresses()[1]!.port };
-}
-
-/** A masked client frame (RFC 6455 §5.3). */
-function clientFrame(opcode: number, payload: Buffer, mask = true, fin = true): Buffer {
-  const key = randomBytes(4);
-  const body = Buffer.from(payload);
-  if (mask) for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (key[i & 3] as number);
-  const len = body.length < 126 ? Buffer.from([body.length | (mask ? 0x80 : 0)]) : Buffer.from([126 | (mask ? 0x80 : 0), body.length >> 8, body.length & 0xff]);
-  return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode]), len, mask ? key : Buffer.alloc(0), body]);
-}
-
-async function handshake(port: number, path = '/mqtt', protocol = 'mqtt'): Promise<{ s: net.Socket; response: string; rest: Buffer[] }> {
-  const s = net.connect(port, '127.0.0.1');
-  await new Promise((r) => s.once('connect', r));
-  s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
-  const rest: Buffer[] = [];
-  const response = await new Promise<string>((resolve) => {
-    let acc = Buffer.alloc(0);
-    const onData = (d: Buffer) => {
-      acc = Buffer.concat([acc, d]);
-      const end = acc.indexOf('\r\n\r\n');
-      if (end >= 0) {
-        s.off('data', onData);
-        if (acc.length > end + 4) rest.push(acc.subarray(end + 4));
-        s.on('data', (more: Buffer) => rest.push(more));
-        resolve(acc.subarray(0, end).toString());
-      }
-    };
-    s.on('data', onData);
-  });
-  return { s, response, rest };
 }
 
 describe('WebSocket listener', () => {
@@ -63,12 +32,12 @@ describe('WebSocket listener', () => {
 
   it('selects the mqtt subprotocol, answers pings, and joins a packet split across frames', async () => {
     const { wsPort } = await startWs();
-    const { s, response, rest } = await handshake(wsPort);
+    const { s, response, rest } = await wsHandshake(wsPort);
     expect(response).toMatch(/^HTTP\/1\.1 101/);
     expect(response).toMatch(/Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/); // RFC 6455 §1.3 example
     expect(response).toMatch(/Sec-WebSocket-Protocol: mqtt/);
     const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'frames', clean: true, keepalive: 30 });
-    s.write(clientFrame(0x2, connect.subarray(0, 5), true, false));
+    s.write(clientFrame(0x2, connect.subarray(0, 5), { fin: false }));
     s.write(clientFrame(0x0, connect.subarray(5)));
     s.write(clientFrame(0x9, Buffer.from('hi')));
     await new Promise((r) => setTimeout(r, 100));
@@ -83,10 +52,10 @@ describe('WebSocket listener', () => {
   it('refuses a wrong path, a missing subprotocol, text frames and unmasked frames, one connection at a time', async () => {
     const { wsPort, url } = await startWs();
     const good = await connectClient(url, { clientId: 'good' });
-    expect((await handshake(wsPort, '/other')).response).toMatch(/^HTTP\/1\.1 404/);
-    expect((await handshake(wsPort, '/mqtt', 'chat')).response).toMatch(/^HTTP\/1\.1 400/);
-    for (const bad of [clientFrame(0x1, Buffer.from('text')), clientFrame(0x2, Buffer.from([0xc0, 0]), false)]) {
-      const { s } = await handshake(wsPort);
+    expect((await wsHandshake(wsPort, { path: '/other' })).response).toMatch(/^HTTP\/1\.1 404/);
+    expect((await wsHandshake(wsPort, { protocol: 'chat' })).response).toMatch(/^HTTP\/1\.1 400/);
+    for (const bad of [clientFrame(0x1, Buffer.from('text')), clientFrame(0x2, Buffer.from([0xc0, 0]), { mask: false })]) {
+      const { s } = await wsHandshake(wsPort);
       s.write(bad);
       await new Promise((r) => s.once('close', r));
     }

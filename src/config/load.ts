@@ -47,15 +47,18 @@ export interface LoadOptions {
   readFile?: (path: string) => string;
 }
 
-export function loadConfigFile(file: string, drivers: readonly DriverSchema[], options: LoadOptions = {}): GatewayConfig {
-  let text: string;
+/** The text of a site or host file; a file that cannot be read is a ConfigError at 1:1. */
+export function readConfigText(file: string, options: LoadOptions = {}): string {
   try {
-    text = (options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
+    return (options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read the file (${reason})` }]);
   }
-  return parseConfigText(text, file, drivers, options);
+}
+
+export function loadConfigFile(file: string, drivers: readonly DriverSchema[], options: LoadOptions = {}): GatewayConfig {
+  return parseConfigText(readConfigText(file, options), file, drivers, options);
 }
 
 export function parseConfigText(text: string, file: string, drivers: readonly DriverSchema[], options: LoadOptions = {}): GatewayConfig {

@@ -7,7 +7,9 @@ import { ConfigError } from '../config/load.js';
 import type { HostFile } from '../config/sections/host.js';
 import { errorMessage, isFieldgateError } from '../errors.js';
 import { createLogger, type LogLevel } from '../observe/logger.js';
+import { exitOnCrash } from '../shared/exit-on-crash.js';
 import { exportHistory, parseTime, type ExportFormat } from './export.js';
+import { HOST_FLAGS } from './flags.js';
 import { Host } from './host.js';
 import { loadHostConfigFile } from './config.js';
 import { openHistory } from './open-history.js';
@@ -43,17 +45,7 @@ export async function hostCommand(argv: string[], logLevel: LogLevel | undefined
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        node: { type: 'string' },
-        device: { type: 'string' },
-        metric: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string' },
-        timeout: { type: 'string' },
-        'log-level': { type: 'string' },
-      },
+      options: HOST_FLAGS,
     });
   } catch (e) {
     process.stderr.write(`fieldgate host: ${errorMessage(e)}\n\n${HOST_USAGE}`);
@@ -133,14 +125,7 @@ async function run(cfg: HostFile, level: LogLevel | undefined): Promise<number> 
       },
     );
   };
-  process.on('uncaughtException', (e) => {
-    logger.fatal({ err: e }, 'uncaught exception');
-    process.exit(EXIT_RUNTIME);
-  });
-  process.on('unhandledRejection', (e) => {
-    logger.fatal({ err: e }, 'unhandled promise rejection');
-    process.exit(EXIT_RUNTIME);
-  });
+  exitOnCrash(logger, EXIT_RUNTIME);
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   try {

@@ -1,19 +1,11 @@
 // Reading a host file (issue 14): the same YAML reader as the site file, another schema.
-import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { ConfigError, parseYamlWithSchema, type LoadOptions } from '../config/load.js';
+import { parseYamlWithSchema, readConfigText, type LoadOptions } from '../config/load.js';
 import { flatten, table, type Json, type Row } from '../config/reference.js';
 import { hostFileSchema, hostJsonSchema, type HostFile } from '../config/sections/host.js';
 
 export function loadHostConfigFile(file: string, options: LoadOptions = {}): HostFile {
-  let text: string;
-  try {
-    text = (options.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read the file (${reason})` }]);
-  }
-  return parseYamlWithSchema(text, file, hostFileSchema, options) as HostFile;
+  return parseYamlWithSchema(readConfigText(file, options), file, hostFileSchema, options) as HostFile;
 }
 
 /**

@@ -1,8 +1,10 @@
 // The persistent form of one (edge node, outbox epoch) dedup stream: the highest gap-free
 // outbox sequence (`through`, what the confirmation carries) plus the ranges seen above it.
-// The same rule as the reference deduper (src/bridge/deduper.ts, docs/dedup.md), with a
+// The same rule as the reference deduper (src/shared/seq-ranges.ts, docs/dedup.md), with a
 // serialised form so it commits in the same transaction as the samples it admits (issue 14).
-export type Range = [number, number];
+import { addSeq, hasSeq, type Range } from '../shared/seq-ranges.js';
+
+export type { Range };
 
 export class RangeSet {
   constructor(
@@ -26,48 +28,11 @@ export class RangeSet {
   }
 
   has(seq: number): boolean {
-    if (seq <= this.through) return true;
-    const i = this.search(seq);
-    const at = this.ranges[i];
-    return at !== undefined && seq >= at[0] && seq <= at[1];
-  }
-
-  /** Index of the first range whose end is >= seq - 1. */
-  private search(seq: number): number {
-    const r = this.ranges;
-    let lo = 0;
-    let hi = r.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((r[mid] as Range)[1] < seq - 1) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return hasSeq(this, seq);
   }
 
   /** True the first time `seq` is added. */
   add(seq: number): boolean {
-    if (this.has(seq)) return false;
-    const r = this.ranges;
-    const lo = this.search(seq);
-    const at = r[lo];
-    if (at !== undefined && at[1] === seq - 1) {
-      at[1] = seq;
-      const next = r[lo + 1];
-      if (next !== undefined && next[0] === seq + 1) {
-        at[1] = next[1];
-        r.splice(lo + 1, 1);
-      }
-    } else if (at !== undefined && at[0] === seq + 1) {
-      at[0] = seq;
-    } else {
-      r.splice(lo, 0, [seq, seq]);
-    }
-    const head = r[0];
-    if (head !== undefined && head[0] <= this.through + 1) {
-      this.through = Math.max(this.through, head[1]);
-      r.shift();
-    }
-    return true;
+    return addSeq(this, seq);
   }
 }

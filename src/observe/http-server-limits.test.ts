@@ -8,6 +8,7 @@ import { HealthRegistry } from './health.js';
 import { ObserveServer } from './http-server.js';
 import { silentLogger } from './logger.js';
 import { MetricsRegistry } from './metrics.js';
+import { openIdle } from '../../test/helpers/ports.js';
 
 let server: ObserveServer | undefined;
 const sockets: net.Socket[] = [];
@@ -17,21 +18,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function open(port: number, localAddress: string): Promise<{ s: net.Socket; closed: Promise<number> }> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress });
-    sockets.push(s);
-    s.on('error', () => undefined);
-    // Read what the server sends, as any real client does. Node's own headers check (every
-    // connectionsCheckingInterval) may beat ObserveServer's deadline timer and answer
-    // "408 Request Timeout" before closing; a socket that never reads those bytes never
-    // sees the FIN behind them, so it never emits 'close' (the CI flake, see below).
-    s.resume();
-    const closed = new Promise<number>((r) => s.once('close', () => r(Date.now())));
-    s.once('connect', () => resolve({ s, closed }));
-    s.once('close', () => resolve({ s, closed }));
-  });
-}
+const open = (port: number, localAddress: string) => openIdle(port, localAddress, sockets);
 
 function get(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,10 +39,10 @@ describe('observe port deadlines and caps (issue 18)', () => {
     slow.s.write('GET /health HTTP/1.1\r\nHost: x\r\n'); // never finishes its headers
     const flood = await Promise.all(Array.from({ length: 300 }, () => open(port, '127.0.0.5')));
     expect(await get(port)).toBe(200);
-    const refusedAtOnce = (await Promise.all(flood.map((f) => Promise.race([f.closed, new Promise<number>((r) => setTimeout(() => r(0), 300))])))).filter((t) => t > 0).length;
+    const refusedAtOnce = (await Promise.all(flood.map((f) => Promise.race([f.closedAt, new Promise<number>((r) => setTimeout(() => r(0), 300))])))).filter((t) => t > 0).length;
     expect(refusedAtOnce).toBeGreaterThanOrEqual(300 - 32);
     for (const x of [idle, slow]) {
-      const at = await Promise.race([x.closed, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
+      const at = await Promise.race([x.closedAt, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
       expect(at).toBeGreaterThan(0);
       expect(at - t0).toBeLessThan(4000);
     }
@@ -76,7 +63,7 @@ describe('observe port deadlines and caps (issue 18)', () => {
     const end = Date.now() + 1300;
     while (Date.now() < end); // no CPU for 1.3 s
     for (const x of [idle, slow]) {
-      const at = await Promise.race([x.closed, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
+      const at = await Promise.race([x.closedAt, new Promise<number>((r) => setTimeout(() => r(0), 6000))]);
       expect(at).toBeGreaterThan(0);
       expect(at - t0).toBeLessThan(4000);
     }

@@ -1,6 +1,7 @@
 // Primary host STATE (spec 3.0, 4.3.3): JSON {"online": bool, "timestamp": ms} on
 // spBv1.0/STATE/<host id>, retained. A STATE older than the last one seen is stale and ignored
 // [tck-id-operational-behavior-edge-node-birth-sequence-wait] (the edge's reading of 5.9).
+import { parseJsonObject } from '../shared/json-object.js';
 
 export interface HostState {
   online: boolean;
@@ -9,14 +10,9 @@ export interface HostState {
 
 /** Parses a STATE payload; undefined when it is not a Sparkplug 3.0 STATE. */
 export function parseState(payload: Buffer): HostState | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const { online, timestamp } = v as { online?: unknown; timestamp?: unknown };
+  const v = parseJsonObject(payload);
+  if (v === undefined) return undefined;
+  const { online, timestamp } = v;
   if (typeof online !== 'boolean' || typeof timestamp !== 'number' || !Number.isFinite(timestamp)) return undefined;
   return { online, timestamp };
 }

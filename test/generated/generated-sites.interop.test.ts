@@ -3,10 +3,10 @@
 // then ~1 s more against real peers. Counterexamples are printed as site files and become
 // named regression tests in regressions.test.ts.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runLanes } from './run-site.js';
 import { siteArbitrary } from './site-arbitrary.js';
-import { startWorld, type World } from './peers.js';
+import { useWorld } from './peers.js';
 
 const FILES = Number(process.env.FG_GEN_FILES ?? 2000);
 const LANES = Number(process.env.FG_GEN_LANES ?? 10);
@@ -14,22 +14,12 @@ const LANES = Number(process.env.FG_GEN_LANES ?? 10);
 // lands or not on its own merits; FG_GEN_SEED=random explores new files.
 const SEED = process.env.FG_GEN_SEED === 'random' ? Date.now() % 1_000_000 : Number(process.env.FG_GEN_SEED ?? 77);
 
-let world: World;
-const uncaught: unknown[] = [];
-const onUncaught = (e: unknown) => uncaught.push(e);
-beforeAll(async () => {
-  process.on('uncaughtException', onUncaught);
-  world = await startWorld(LANES, true);
-}, 60_000);
-afterAll(async () => {
-  process.off('uncaughtException', onUncaught);
-  await world?.stop();
-});
+const { world, uncaught } = useWorld(LANES, 60_000);
 
 describe(`generated site files, ${FILES} of them (issue 12)`, () => {
   it('every file validate accepts runs: tags GOOD or with a reason, births with values, lifecycle kept', async () => {
     const perLane = Math.ceil(FILES / LANES);
-    const lanes = world.lanes.map((peers, i) => fc.sample(siteArbitrary(peers), { seed: SEED + i, numRuns: perLane }));
+    const lanes = world().lanes.map((peers, i) => fc.sample(siteArbitrary(peers), { seed: SEED + i, numRuns: perLane }));
     let done = 0;
     const results = await runLanes(lanes, { runMs: 1000, settleMs: 8000 }, (site, out) => {
       done += 1;

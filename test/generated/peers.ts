@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { TestModbusServer } from '../../drivers/modbus/testing/tcp-server.js';
 import { OpcuaTestServer } from '../../drivers/opcua/testing/server-fixture.js';
 import { PtyPair } from '../../drivers/serial/testing/pty-fixture.js';
@@ -52,4 +53,23 @@ export async function startWorld(lanes: number, withOpcua: boolean): Promise<Wor
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The peers of one test file, started before its tests (within `startMs`) and stopped after;
+ * every uncaught exception meanwhile is collected in `uncaught` (a generated file must cause none).
+ */
+export function useWorld(lanes: number, startMs: number): { world: () => World; uncaught: unknown[] } {
+  let world: World | undefined;
+  const uncaught: unknown[] = [];
+  const onUncaught = (e: unknown) => uncaught.push(e);
+  beforeAll(async () => {
+    process.on('uncaughtException', onUncaught);
+    world = await startWorld(lanes, true);
+  }, startMs);
+  afterAll(async () => {
+    process.off('uncaughtException', onUncaught);
+    await world?.stop();
+  });
+  return { world: () => world as World, uncaught };
 }

@@ -46,6 +46,13 @@ export class AedesUpstream {
 
   private constructor(private readonly broker: Aedes) {}
 
+  /** A started broker whose close() goes on the test's cleanups. */
+  static async started(cleanups: Array<() => unknown>, options: AedesOptions = {}): Promise<AedesUpstream> {
+    const broker = await AedesUpstream.start(options);
+    cleanups.push(() => broker.close());
+    return broker;
+  }
+
   static async start(options: AedesOptions = {}, transport: TransportOptions = {}): Promise<AedesUpstream> {
     let self: AedesUpstream | undefined;
     const broker = await Aedes.createBroker({

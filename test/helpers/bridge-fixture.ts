@@ -14,4 +14,12 @@ export function makeBridge(outbox: Outbox, url: string, overrides: Partial<Bridg
   });
 }
 
+/** makeBridge, started, its stop() on the test's cleanups. */
+export function startBridge(cleanups: Array<() => unknown>, outbox: Outbox, url: string, overrides: Partial<BridgeOptions> = {}): Bridge {
+  const bridge = makeBridge(outbox, url, overrides);
+  cleanups.push(() => bridge.stop());
+  bridge.start();
+  return bridge;
+}
+
 export { until } from './until.js';

@@ -5,10 +5,14 @@ import { afterEach } from 'vitest';
  * (servers, stores, temp dirs) instead of a copy per file. Call at the top of a file or a
  * describe block, where an afterEach would go.
  */
-export function useCleanups(): Array<() => unknown> {
+export function useCleanups(options: { ignoreErrors?: boolean } = {}): Array<() => unknown> {
   const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
+    for (const c of cleanups.splice(0).reverse()) {
+      // ignoreErrors: a cleanup whose peer is already gone (killed on purpose) must not fail the test.
+      if (options.ignoreErrors === true) await Promise.resolve(c()).catch(() => undefined);
+      else await c();
+    }
   });
   return cleanups;
 }

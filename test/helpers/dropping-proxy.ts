@@ -1,6 +1,7 @@
 // A TCP proxy between an MQTT broker and one client that can drop chosen PUBLISH packets on
 // their way to the client: a message lost between broker and consumer, as a seq-gap test needs.
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
+import { listenLoopback, tieSockets } from './ports.js';
 
 /** Splits a byte stream into whole MQTT packets (fixed header + Remaining Length). */
 function takePackets(buf: Buffer): { packets: Buffer[]; rest: Buffer } {
@@ -61,15 +62,9 @@ export class DroppingProxy {
           client.write(p);
         }
       });
-      const end = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', end).on('error', end);
-      upstream.on('close', end).on('error', end);
+      tieSockets(client, upstream);
     });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server?.address() as AddressInfo).port;
+    this.port = await listenLoopback(this.server);
   }
 
   async close(): Promise<void> {

@@ -1,18 +1,10 @@
 // Valid packets of every client-to-server type, and ways to break them, for the broker fuzz
 // test. Seeded, so a failure can be replayed.
 import mqttPacket, { type Packet } from 'mqtt-packet';
+import { seededRandom } from '../../drivers/simulator/signals.js';
 
-/** Mulberry32: small, fast, good enough to pick mutations reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 (the simulator's): small, fast, good enough to pick mutations reproducibly. */
+export const prng: (seed: number) => () => number = seededRandom;
 
 function corpus(v: 4 | 5): Buffer[] {
   const o = { protocolVersion: v };

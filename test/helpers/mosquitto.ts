@@ -68,19 +68,20 @@ export class Mosquitto {
 
   /** The outage: SIGTERM (mosquitto saves its sessions), then the caller decides when to `launchAgain`. */
   async stopBroker(): Promise<void> {
-    const p = this.proc;
-    if (p === undefined || p.exitCode !== null) return;
-    const exited = new Promise<void>((r) => p.once('exit', () => r()));
-    p.kill('SIGTERM');
-    await exited;
+    await this.signal('SIGTERM');
   }
 
   /** A crash: kill -9, nothing saved (without persistence the broker forgets everything). */
   async kill9(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Sends `signal` to a running broker and waits for it to exit. */
+  private async signal(signal: NodeJS.Signals): Promise<void> {
     const p = this.proc;
     if (p === undefined || p.exitCode !== null) return;
     const exited = new Promise<void>((r) => p.once('exit', () => r()));
-    p.kill('SIGKILL');
+    p.kill(signal);
     await exited;
   }
 

@@ -5,22 +5,14 @@
 // rabbitmq with HOME=/var/lib/rabbitmq, so the cookie is shared). Nodes 2 and 3 join node 1.
 // Nothing here touches a system RabbitMQ: other names, other ports, other epmd.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './ports.js';
+import { canConnect, freePort } from './ports.js';
+import { killEpmdOn, rabbitNodeDir, rabbitmqUser } from './rabbitmq.js';
 
 const run = promisify(execFile);
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  });
-}
 
 export class ClusterNode {
   proc: ChildProcess | undefined;
@@ -91,34 +83,15 @@ export class RabbitCluster {
   static async start(size = 3, timeoutMs = 120_000): Promise<RabbitCluster> {
     const root = mkdtempSync(join(tmpdir(), 'fg-rabbit-cluster-'));
     const epmdPort = await freePort();
-    const uid = Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim());
-    chownSync(root, uid, gid);
+    const owner = rabbitmqUser();
+    chownSync(root, owner.uid, owner.gid);
     const nodes: ClusterNode[] = [];
     for (let i = 1; i <= size; i++) {
       const dir = join(root, `n${i}`);
       const [mqttPort, amqpPort, distPort] = [await freePort(), await freePort(), await freePort()];
       mkdirSync(dir);
-      writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${amqpPort}`, `mqtt.listeners.tcp.default = ${mqttPort}`, 'mqtt.allow_anonymous = true', 'loopback_users = none', ''].join('\n'));
-      writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n');
-      for (const d of ['mnesia', 'log']) mkdirSync(join(dir, d));
-      for (const p of [dir, join(dir, 'mnesia'), join(dir, 'log'), join(dir, 'rabbitmq.conf'), join(dir, 'enabled_plugins')]) chownSync(p, uid, gid);
       const name = `fg${process.pid}n${i}@localhost`;
-      nodes.push(
-        new ClusterNode(name, mqttPort, amqpPort, dir, {
-          ...process.env,
-          RABBITMQ_NODENAME: name,
-          RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
-          RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-          RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-          RABBITMQ_LOG_BASE: join(dir, 'log'),
-          RABBITMQ_PID_FILE: join(dir, 'pid'),
-          RABBITMQ_FEATURE_FLAGS_FILE: join(dir, 'feature_flags'),
-          RABBITMQ_DIST_PORT: String(distPort),
-          ERL_EPMD_PORT: String(epmdPort),
-          ERL_EPMD_ADDRESS: '127.0.0.1',
-        }),
-      );
+      nodes.push(new ClusterNode(name, mqttPort, amqpPort, dir, rabbitNodeDir(dir, { name, mqttPort, amqpPort, distPort, epmdPort, owner })));
     }
     const cluster = new RabbitCluster(nodes, root, epmdPort);
     try {
@@ -169,14 +142,7 @@ export class RabbitCluster {
       }),
     );
     // The shared epmd on our private port: ours only (its environment names that port).
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
-        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${this.epmdPort}`)) process.kill(Number(pid), 'SIGTERM');
-      } catch {
-        // gone, or not ours to read
-      }
-    }
+    killEpmdOn(this.epmdPort);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

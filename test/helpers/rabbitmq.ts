@@ -3,17 +3,55 @@
 // MQTT 3.1.1 only, QoS <= 1. Starting takes ~10-15 s: reuse one node per test file.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { canConnect, freePort } from './ports.js';
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  });
+/** The uid and gid of the rabbitmq user: started as root, the Debian wrapper runs the node as it. */
+export function rabbitmqUser(): { uid: number; gid: number } {
+  return {
+    uid: Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim()),
+  };
+}
+
+/**
+ * Writes one node's files into `dir` (MQTT plugin, anonymous MQTT, AMQP and MQTT on the given
+ * loopback ports), owned by the rabbitmq user, and returns the environment that runs the node there.
+ */
+export function rabbitNodeDir(
+  dir: string,
+  o: { name: string; mqttPort: number; amqpPort: number; distPort: number; epmdPort: number; owner: { uid: number; gid: number } },
+): NodeJS.ProcessEnv {
+  writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${o.amqpPort}`, `mqtt.listeners.tcp.default = ${o.mqttPort}`, 'mqtt.allow_anonymous = true', 'loopback_users = none', ''].join('\n'));
+  writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n');
+  for (const d of ['mnesia', 'log']) mkdirSync(join(dir, d));
+  for (const p of [dir, join(dir, 'mnesia'), join(dir, 'log'), join(dir, 'rabbitmq.conf'), join(dir, 'enabled_plugins')]) chownSync(p, o.owner.uid, o.owner.gid);
+  return {
+    ...process.env,
+    RABBITMQ_NODENAME: o.name,
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_PID_FILE: join(dir, 'pid'),
+    RABBITMQ_FEATURE_FLAGS_FILE: join(dir, 'feature_flags'),
+    RABBITMQ_DIST_PORT: String(o.distPort),
+    ERL_EPMD_PORT: String(o.epmdPort),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+  };
+}
+
+/** Ends the epmd whose environment names `port` (ours only: other epmds are left alone). */
+export function killEpmdOn(port: number): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${port}`)) process.kill(Number(pid), 'SIGTERM');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
 }
 
 export class RabbitMq {
@@ -112,27 +150,7 @@ export class RabbitMq {
   static async start(timeoutMs = 45_000): Promise<RabbitMq> {
     const dir = mkdtempSync(join(tmpdir(), 'fg-rabbit-'));
     const [mqttPort, amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${amqpPort}`, `mqtt.listeners.tcp.default = ${mqttPort}`, 'mqtt.allow_anonymous = true', 'loopback_users = none', ''].join('\n'));
-    writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n');
-    for (const d of ['mnesia', 'log']) mkdirSync(join(dir, d));
-    // Started as root, the Debian wrapper runs the node as user rabbitmq: it must own the dir.
-    const uid = Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim());
-    for (const p of [dir, join(dir, 'mnesia'), join(dir, 'log'), join(dir, 'rabbitmq.conf'), join(dir, 'enabled_plugins')]) chownSync(p, uid, gid);
-    const env = {
-      ...process.env,
-      HOME: dir,
-      RABBITMQ_NODENAME: `fg${process.pid}@localhost`,
-      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
-      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-      RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-      RABBITMQ_LOG_BASE: join(dir, 'log'),
-      RABBITMQ_PID_FILE: join(dir, 'pid'),
-      RABBITMQ_FEATURE_FLAGS_FILE: join(dir, 'feature_flags'),
-      RABBITMQ_DIST_PORT: String(distPort),
-      ERL_EPMD_PORT: String(epmdPort),
-      ERL_EPMD_ADDRESS: '127.0.0.1',
-    };
+    const env = { ...rabbitNodeDir(dir, { name: `fg${process.pid}@localhost`, mqttPort, amqpPort, distPort, epmdPort, owner: rabbitmqUser() }), HOME: dir };
     const proc = spawn('rabbitmq-server', [], { env, stdio: 'ignore' });
     const r = new RabbitMq(mqttPort, amqpPort, dir, epmdPort, proc, env);
     try {
@@ -168,14 +186,7 @@ export class RabbitMq {
       // no epmd left, or it refused
     }
     // `epmd -kill` does not always take: end the epmd whose environment names our port (ours only).
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('epmd')) continue;
-        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ERL_EPMD_PORT=${this.epmdPort}`)) process.kill(Number(pid), 'SIGTERM');
-      } catch {
-        // gone, or not ours to read
-      }
-    }
+    killEpmdOn(this.epmdPort);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

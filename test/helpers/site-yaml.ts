@@ -1,6 +1,9 @@
 // The one site-file builder for tests: plant/edge-1, no status page, a loopback broker on any
 // free port, unless a section says otherwise. Values are YAML text (a flow mapping, or a block
 // starting with a newline), so a test states only what it is about.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 export type SiteSections = { store: string } & Partial<Record<'site' | 'observe' | 'broker' | 'local' | 'upstream' | 'devices', string>> & Record<string, string | undefined>;
 
 const DEFAULTS = {
@@ -29,4 +32,17 @@ export function simulatedPump(...extraTags: string[]): string {
     tags:
 ${tags.map((t) => `      - ${t}`).join('\n')}
 `;
+}
+
+/** `broker:` with one plain listener on a loopback port the test chose. */
+export const loopbackBroker = (port: number): string => `{ listeners: [ { host: 127.0.0.1, port: ${port} } ] }`;
+
+/** `observe:` with the status page on a loopback port the test chose, plus `extra` keys. */
+export const statusPageOn = (port: number, extra = ''): string => `{ http: { host: 127.0.0.1, port: ${port} }${extra === '' ? '' : `, ${extra}`} }`;
+
+/** Writes `siteYaml(sections)` to `<dir>/site.yaml`; returns that path. */
+export function writeSite(dir: string, sections: SiteSections): string {
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, siteYaml(sections));
+  return file;
 }

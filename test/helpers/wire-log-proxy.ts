@@ -3,7 +3,8 @@
 // sequence from the Sparkplug payload) and each PUBACK the broker returns. Issue 13: it answers
 // "which PUBLISH of this record did the broker PUBACK, on which connection, and when, relative
 // to the broker's crash" for any value the consumer never saw.
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
+import { listenLoopback, tieSockets } from './ports.js';
 import { readSparkplugDedupField } from '../../src/bridge/dedup-key.js';
 
 export interface WireEvent {
@@ -111,17 +112,12 @@ export class WireLogProxy {
         client.write(d);
       });
       let closed = false;
-      const end = (): void => {
+      tieSockets(client, upstream, () => {
         if (!closed) this.events.push({ t: Date.now() - this.t0, conn, kind: 'close' });
         closed = true;
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', end).on('error', end);
-      upstream.on('close', end).on('error', end);
+      });
     });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server?.address() as AddressInfo).port;
+    this.port = await listenLoopback(this.server);
   }
 
   /**

@@ -24,6 +24,7 @@ import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
+import { loopbackBroker, statusPageOn, writeSite } from '../helpers/site-yaml.js';
 
 const CONFIRM = process.env.FG_HC_CONFIRM ?? 'host';
 const HOST_ACK_PREFIX = process.env.FG_HC_HOST_ACKPREFIX ?? 'fieldgate/ack';
@@ -82,16 +83,13 @@ describe('confirm: host end to end, mosquitto kill -9 mid-replay', () => {
     // (Sparkplug), so after each broker restart the host is subscribed before anything is sent.
     const local = await freePort();
     const gwHttp = await freePort();
-    const site = join(dir, 'site.yaml');
-    writeFileSync(
-      site,
-      `version: 1
-site: { group: hc, node: gw-hc, primaryHost: scada-hc }
-observe: { http: { host: 127.0.0.1, port: ${gwHttp} }, logLevel: warn }
-broker: { listeners: [ { host: 127.0.0.1, port: ${local} } ] }
-store: { path: ${join(dir, 'site.db')} }
-upstream: { url: ${mosq.url}, protocolVersion: 5, confirm: ${CONFIRM}, inflight: 100, reconnect: { min: 100ms, max: 500ms } }
-devices:
+    const site = writeSite(dir, {
+      site: '{ group: hc, node: gw-hc, primaryHost: scada-hc }',
+      observe: statusPageOn(gwHttp, 'logLevel: warn'),
+      broker: loopbackBroker(local),
+      store: `{ path: ${join(dir, 'site.db')} }`,
+      upstream: `{ url: ${mosq.url}, protocolVersion: 5, confirm: ${CONFIRM}, inflight: 100, reconnect: { min: 100ms, max: 500ms } }`,
+      devices: `
 ${DEVICES.map(
   (d, i) => `  - name: ${d}
     driver: simulator
@@ -102,7 +100,7 @@ ${DEVICES.map(
       - { name: count, type: uint32, signal: { kind: counter, start: 0, step: 1 } }`,
 ).join('\n')}
 `,
-    );
+    });
     // A bystander subscriber on mosquitto (clean session, resubscribes by itself after each
     // broker restart): sees the moment the replay's first DATA arrives, and the DBIRTHs.
     const birthValues = new Map<string, Set<number>>(DEVICES.map((d) => [d, new Set()]));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { loopbackBroker, statusPageOn, writeSite } from '../helpers/site-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-host-write-'));
 const procs: RunningCli[] = [];
@@ -21,15 +22,7 @@ afterAll(async () => {
 describe('fieldgate host write', () => {
   it('sends a DCMD to a fieldgate gateway and sees the echo in DDATA', async () => {
     const local = await freePort();
-    const site = join(dir, 'site.yaml');
-    writeFileSync(
-      site,
-      `version: 1
-site: { group: wg, node: wn }
-observe: { http: { host: 127.0.0.1, port: ${await freePort()} }, logLevel: warn }
-broker: { listeners: [ { host: 127.0.0.1, port: ${local} } ] }
-store: { path: ${join(dir, 'site.db')} }
-devices:
+    const pump = `
   - name: pump
     driver: simulator
     pollInterval: 200ms
@@ -37,8 +30,9 @@ devices:
     tags:
       - { name: setpoint, signal: { kind: constant, value: 75 }, writable: true }
       - { name: ticks, type: uint32, signal: { kind: counter, start: 0, step: 1 } }
-`,
-    );
+`;
+    const observe = statusPageOn(await freePort(), 'logLevel: warn');
+    const site = writeSite(dir, { site: '{ group: wg, node: wn }', observe, broker: loopbackBroker(local), store: `{ path: ${join(dir, 'site.db')} }`, devices: pump });
     const hostHttp = await freePort();
     const hostFile = join(dir, 'host.yaml');
     // The host on the gateway's own broker (as config/host-demo.yaml beside the demo).

@@ -1,7 +1,12 @@
 // A Sparkplug capture for lifecycle tests: a whole gateway in this process publishing to aedes
 // on loopback, every message the gateway sent decoded by the independent decoder, and the
 // lifecycle rules of issue 12 checked over the whole stream.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { decodeIndependently } from '../sparkplug/independent-decoder.js';
 import { startGateway } from '../sparkplug/gateway-fixture.js';
 
@@ -89,4 +94,24 @@ export function nullBirths(messages: Captured[]): string[] {
   return messages.flatMap((m, i) =>
     m.type === 'DBIRTH' && (m.p.metrics ?? []).some((x) => x.isNull === true) ? [`#${i} DBIRTH for ${m.device} with null metrics`] : [],
   );
+}
+
+/**
+ * A scratch dir for a lifecycle test file (removed after it) and the per-test cleanups, run
+ * newest first after each test; a failing cleanup is ignored (the peer may be gone already).
+ */
+export function useLifecycleScratch(): { dir: string; cleanups: Array<() => unknown> } {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-lifecycle-'));
+  const cleanups = useCleanups({ ignoreErrors: true });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, cleanups };
+}
+
+/** The DBIRTHs of one device in a capture. */
+export const births = (ms: Captured[], device: string): Captured[] => ms.filter((m) => m.type === 'DBIRTH' && m.device === device);
+
+/** The rules every capture keeps: lifecycle order and no DBIRTH of nulls (issue 12). */
+export function expectCleanLifecycle(ms: Captured[]): void {
+  expect(lifecycleViolations(ms)).toEqual([]);
+  expect(nullBirths(ms)).toEqual([]);
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../../drivers/all.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
@@ -21,11 +21,9 @@ import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { until } from '../helpers/until.js';
 import { siteYaml } from '../sparkplug/gateway-fixture.js';
 import { decodeIndependently } from '../sparkplug/independent-decoder.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 /** A driver with a bug: after two good polls its poll resolves undefined instead of readings. */
 const buggy = defineDriver<{ mode: 'no-readings' | 'create-throws' }, unknown>({
@@ -51,8 +49,7 @@ const buggy = defineDriver<{ mode: 'no-readings' | 'create-throws' }, unknown>({
 
 describe('containment (issue 12)', () => {
   it('a device whose read path throws goes offline with FG_ERR_DEVICE_FAULT; the gateway and its neighbour go on', async () => {
-    const upstream = await AedesUpstream.start();
-    cleanups.push(() => upstream.close());
+    const upstream = await AedesUpstream.started(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-contain-'));
     const drivers = [...builtinDrivers, buggy];
     const devices = `

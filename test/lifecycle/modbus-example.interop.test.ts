@@ -3,18 +3,16 @@
 // with every tag GOOD, every DBIRTH carrying values, no uncaught exception and no DATA outside
 // a device's life. Every device keeps its tags; only its connection is pointed at pymodbus.
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startPymodbus } from '../../drivers/modbus/testing/peers.js';
 import { ROOT } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 import { captureWorld, lifecycleViolations, nullBirths } from './capture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
 const RUN_MS = Number(process.env.FG_EXAMPLE_MS ?? 60_000);
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('drivers/modbus/example.yaml against pymodbus (issue 12)', () => {
   it(`runs ${RUN_MS / 1000} s: every tag GOOD, births with values`, async () => {

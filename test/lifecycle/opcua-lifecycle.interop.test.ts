@@ -2,28 +2,14 @@
 // node-opcua server (subscription and poll mode, a server restart, a failed first connect).
 // Interop suite: node-opcua start-ups and restarts take ~45 s. Serial: serial-lifecycle.test.ts. In every capture: no DATA for a device without a live DBIRTH, no DBIRTH of nulls, no
 // DDATA that only repeats the DBIRTH before it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpcuaTestServer } from '../../drivers/opcua/testing/server-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
-import { birthValues, captureWorld, lifecycleViolations, nullBirths, type Captured } from './capture.js';
+import { birthValues, births, captureWorld, expectCleanLifecycle, useLifecycleScratch } from './capture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fg-lifecycle-'));
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const births = (ms: Captured[], device: string) => ms.filter((m) => m.type === 'DBIRTH' && m.device === device);
-
-function expectCleanLifecycle(ms: Captured[]): void {
-  expect(lifecycleViolations(ms)).toEqual([]);
-  expect(nullBirths(ms)).toEqual([]);
-}
+const { dir, cleanups } = useLifecycleScratch();
 
 describe('OPC UA device lifecycle (node-opcua server)', () => {
   let port: number;

@@ -2,27 +2,12 @@
 // socat pty with a Python instrument (poll and listen mode, a pulled cable, a failed first
 // open). OPC UA: opcua-lifecycle.interop.test.ts. In every capture: no DATA for a device without a live DBIRTH, no DBIRTH of nulls, no
 // DDATA that only repeats the DBIRTH before it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PtyPair } from '../../drivers/serial/testing/pty-fixture.js';
 import { until } from '../helpers/until.js';
-import { birthValues, captureWorld, lifecycleViolations, nullBirths, type Captured } from './capture.js';
+import { birthValues, births, captureWorld, expectCleanLifecycle, useLifecycleScratch } from './capture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fg-lifecycle-'));
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const births = (ms: Captured[], device: string) => ms.filter((m) => m.type === 'DBIRTH' && m.device === device);
-
-function expectCleanLifecycle(ms: Captured[]): void {
-  expect(lifecycleViolations(ms)).toEqual([]);
-  expect(nullBirths(ms)).toEqual([]);
-}
+const { dir, cleanups } = useLifecycleScratch();
 
 describe('serial device lifecycle (socat pty, Python instrument)', () => {
   it('poll mode: the port appears late, then the cable is pulled and plugged back: births carry values', async () => {

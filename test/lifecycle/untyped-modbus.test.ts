@@ -2,17 +2,15 @@
 // datatype undefined") as soon as the device answered. The type defaults at config load (bool
 // on coils and discrete inputs, uint16 on registers) so every consumer sees one; a real
 // modbus-serial server answers, a real gateway publishes to aedes.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../../drivers/all.js';
 import { TestModbusServer } from '../../drivers/modbus/testing/tcp-server.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { until } from '../helpers/until.js';
 import { birthValues, captureWorld, lifecycleViolations } from './capture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 const devices = (port: number) => `
   - name: press
@@ -34,9 +32,7 @@ describe('untyped Modbus tags (issue 12)', () => {
   });
 
   it('run: every tag GOOD, the DBIRTH carries values, no uncaught exception', async () => {
-    const server = new TestModbusServer();
-    await server.start();
-    cleanups.push(() => server.stop());
+    const server = await TestModbusServer.started(cleanups);
     const unit = server.unit(1);
     unit.coil[0] = 1;
     unit.discrete[4] = 1;

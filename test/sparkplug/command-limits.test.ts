@@ -2,24 +2,20 @@
 // aedes, an mqtt.js host flooding it: Rebirth requests fold into at most one births sequence
 // per 2 s hold-off (the last request is still answered), and DCMDs beyond the per-source rate
 // are refused before they are parsed, counted in the node's command stats.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/sparkplug/datatypes.js';
 import { encodePayload } from '../../src/sparkplug/payload.js';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { until } from '../helpers/until.js';
 import { startGateway } from './gateway-fixture.js';
 import { birthMetric, TestHost } from './host.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 async function world() {
-  const broker = await AedesUpstream.start();
-  cleanups.push(() => broker.close());
-  const host = await TestHost.connect(broker.url);
-  cleanups.push(() => host.close());
+  const broker = await AedesUpstream.started(cleanups);
+  const host = await TestHost.connected(broker.url, cleanups);
   const gw = await startGateway({ url: broker.url });
   cleanups.push(gw.stop);
   await host.waitFor((m) => m.type === 'DDATA');

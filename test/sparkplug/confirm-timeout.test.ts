@@ -3,20 +3,17 @@
 // never came was waited for without a bound. Here aedes holds every PUBLISH from the gateway,
 // so no PUBACK ever arrives: the bridge must end that session within its confirmation timeout
 // (8 s) and deliver again on the next one, with no restart.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { until } from '../helpers/until.js';
 import { startGateway } from './gateway-fixture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('upstream confirmation timeout', () => {
   it('ends a session whose PUBACKs never come and delivers again on the next one', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     const gw = await startGateway({ url: broker.url });
     cleanups.push(gw.stop);
     await until(() => broker.received.some((r) => r.topic.includes('/DDATA/')), 10_000, 'first DDATA');

@@ -8,15 +8,13 @@
 // [tck-id-payloads-ndeath-will-message-qos], [tck-id-payloads-ndeath-will-message-retain].
 import net, { type AddressInfo, type Socket } from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
 import { decodeIndependently } from './independent-decoder.js';
 import { startGateway } from './gateway-fixture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 interface WireConnect {
   protocolName: string;

@@ -17,6 +17,13 @@ export class TestHost {
   readonly messages: HostMessage[] = [];
   private constructor(readonly client: MqttClient) {}
 
+  /** A connected host whose close() goes on the test's cleanups. */
+  static async connected(url: string, cleanups: Array<() => unknown>): Promise<TestHost> {
+    const host = await TestHost.connect(url);
+    cleanups.push(() => host.close());
+    return host;
+  }
+
   static async connect(url: string, clientId = `host-${process.pid}-${Math.random().toString(16).slice(2)}`): Promise<TestHost> {
     const client = mqtt.connect(url, { clientId, protocolVersion: 4, reconnectPeriod: 100, clean: true });
     const host = new TestHost(client);

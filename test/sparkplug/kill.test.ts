@@ -4,23 +4,19 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { startCli } from '../helpers/cli.js';
 import { birthMetric, TestHost } from './host.js';
 import { siteYaml } from './gateway-fixture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('Sparkplug NDEATH on kill -9', () => {
   it('the broker publishes the Will with the NBIRTH bdSeq, and a restart births with the next one', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
-    const host = await TestHost.connect(broker.url);
-    cleanups.push(() => host.close());
+    const broker = await AedesUpstream.started(cleanups);
+    const host = await TestHost.connected(broker.url, cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-kill-'));
     const file = join(dir, 'site.yaml');
     writeFileSync(file, siteYaml({ url: broker.url, dir }));

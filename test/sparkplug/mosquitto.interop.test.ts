@@ -5,25 +5,22 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { startCli } from '../helpers/cli.js';
 import { birthMetric, TestHost } from './host.js';
 import { siteYaml, startGateway } from './gateway-fixture.js';
 import { encodePayload } from '../../src/sparkplug/payload.js';
 import { DataType } from '../../src/sparkplug/datatypes.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 describe('Sparkplug through Mosquitto (MQTT 5)', () => {
   it('births, DATA with consecutive seq, and NDEATH on an intentional stop', async () => {
     const mosq = await Mosquitto.start();
     cleanups.push(() => mosq.close());
-    const host = await TestHost.connect(mosq.url);
-    cleanups.push(() => host.close());
+    const host = await TestHost.connected(mosq.url, cleanups);
     const gw = await startGateway({ url: mosq.url, protocolVersion: 5 });
     cleanups.push(gw.stop);
     const nbirth = await host.waitFor((m) => m.type === 'NBIRTH');
@@ -46,8 +43,7 @@ describe('Sparkplug through Mosquitto (MQTT 5)', () => {
   it('kill -9: Mosquitto delivers the NDEATH Will with the session bdSeq', async () => {
     const mosq = await Mosquitto.start();
     cleanups.push(() => mosq.close());
-    const host = await TestHost.connect(mosq.url);
-    cleanups.push(() => host.close());
+    const host = await TestHost.connected(mosq.url, cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'fg-kill-mosq-'));
     const file = join(dir, 'site.yaml');
     writeFileSync(file, siteYaml({ url: mosq.url, dir, protocolVersion: 5 }));

@@ -2,7 +2,7 @@
 // simulator keeps counting; when it returns, the births come first, then every value produced
 // during the outage, flagged is_historical, in order, and exactly once after the reference
 // deduper reads the key each message carries. In each upstream.confirm mode (confirm-modes.ts).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Deduper } from '../../src/bridge/deduper.js';
 import { AedesUpstream, type Received } from '../helpers/aedes-upstream.js';
 import { decodeIndependently } from './independent-decoder.js';
@@ -10,6 +10,7 @@ import { startGateway } from './gateway-fixture.js';
 import { until } from '../helpers/until.js';
 import { confirmModes } from '../helpers/confirm-modes.js';
 import mqtt from 'mqtt';
+import { useCleanups } from '../helpers/cleanups.js';
 
 /**
  * confirm: host: a consumer that has whatever the broker received (as a broker-side store
@@ -36,16 +37,12 @@ function ackWhatTheBrokerReceived(broker: AedesUpstream): () => Promise<void> {
   };
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 
 describe.each(confirmModes())('Sparkplug after an upstream outage, confirm: %s', (mode) => {
   it('births first, then the outage values as historical, in order, exactly once', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
+    const broker = await AedesUpstream.started(cleanups);
     if (mode === 'host') cleanups.push(ackWhatTheBrokerReceived(broker));
     const gw = await startGateway({ url: broker.url, confirm: mode });
     cleanups.push(gw.stop);

@@ -1,24 +1,20 @@
 // Primary host awareness (Sparkplug 3.0, 5.x): births wait for the configured host's STATE
 // online, another host's STATE changes nothing, a stale offline is ignored, and a fresh
 // offline makes the edge node publish NDEATH, disconnect and start over with a new bdSeq.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { birthMetric, TestHost } from './host.js';
 import { startGateway } from './gateway-fixture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 const state = (online: boolean, timestamp: number) => JSON.stringify({ online, timestamp });
 
 describe('Sparkplug primary host', () => {
   it('waits for the right host, ignores stale STATE, and restarts the session when the host goes offline', async () => {
-    const broker = await AedesUpstream.start();
-    cleanups.push(() => broker.close());
-    const host = await TestHost.connect(broker.url);
-    cleanups.push(() => host.close());
+    const broker = await AedesUpstream.started(cleanups);
+    const host = await TestHost.connected(broker.url, cleanups);
     const gw = await startGateway({ url: broker.url, primaryHost: 'scada' });
     cleanups.push(gw.stop);
 

@@ -1,23 +1,19 @@
 // The Sparkplug B lifecycle as a host sees it: a real gateway (simulator devices) publishing
 // to aedes on loopback, an mqtt.js host on spBv1.0/#, every payload decoded by protobufjs from
 // the official proto. Rules are cited by TCK id; docs/sparkplug.md maps each one to its test.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { encodePayload } from '../../src/sparkplug/payload.js';
 import { DataType } from '../../src/sparkplug/datatypes.js';
 import { birthMetric, TestHost, type HostMessage } from './host.js';
 import { startGateway } from './gateway-fixture.js';
+import { useCleanups } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = useCleanups({ ignoreErrors: true });
 
 async function world(opts: { primaryHost?: string; devices?: string } = {}) {
-  const broker = await AedesUpstream.start();
-  cleanups.push(() => broker.close());
-  const host = await TestHost.connect(broker.url);
-  cleanups.push(() => host.close());
+  const broker = await AedesUpstream.started(cleanups);
+  const host = await TestHost.connected(broker.url, cleanups);
   return { broker, host, opts };
 }
 

@@ -63,6 +63,14 @@ export class TestModbusServer {
     return this.server?.socks.size ?? 0;
   }
 
+  /** A started server whose stop() goes on the test's cleanups. */
+  static async started(cleanups: Array<() => unknown>): Promise<TestModbusServer> {
+    const server = new TestModbusServer();
+    await server.start();
+    cleanups.push(() => server.stop());
+    return server;
+  }
+
   /** Listen on 127.0.0.1; the same port again after a stop() when `port` is already set. */
   async start(): Promise<void> {
     const bank = (unitId: number): UnitBank => this.unit(unitId);

@@ -3,30 +3,18 @@
 // and a gateway never share one process or one config.
 import { z } from 'zod';
 import { duration } from '../fields.js';
+import { ackPrefix, brokerUrl, protocolVersion, tlsSchema } from './broker-connection.js';
 
 const hostBroker = z
   .strictObject({
-    url: z
-      .string({ error: 'expected the central broker URL' })
-      .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'url must start with mqtt://, mqtts://, ws:// or wss://')
-      .meta({ description: 'the central broker the edge nodes publish to, e.g. mqtts://central.example:8883' }),
-    protocolVersion: z
-      .union([z.literal(4), z.literal(5)], { error: 'protocolVersion must be 4 (MQTT 3.1.1) or 5' })
+    url: brokerUrl('expected the central broker URL').meta({ description: 'the central broker the edge nodes publish to, e.g. mqtts://central.example:8883' }),
+    protocolVersion: protocolVersion
       .default(5)
       .meta({ description: 'MQTT 5 carries the dedup key as a user property; on 3.1.1 it is read from the Sparkplug payload' }),
     clientId: z.string().min(1).optional().meta({ description: 'default: fieldgate-host-<id>' }),
     username: z.string().optional(),
     password: z.string().optional().meta({ description: 'use ${env:NAME} or ${file:/path}; never written to logs' }),
-    tls: z
-      .strictObject({
-        ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the broker certificate' }),
-        cert: z.string().optional().meta({ description: 'PEM file of the client certificate' }),
-        key: z.string().optional().meta({ description: 'PEM file of the client private key' }),
-        rejectUnauthorized: z.boolean().default(true).meta({ description: 'verify the broker certificate (turn off only on a lab bench)' }),
-        servername: z.string().optional().meta({ description: 'SNI / certificate name when it differs from the URL host' }),
-      })
-      .optional()
-      .meta({ description: 'for mqtts:// and wss://' }),
+    tls: tlsSchema.optional(),
     keepalive: duration('MQTT keep alive').prefault('30s'),
     persistentSession: z
       .boolean()
@@ -71,12 +59,7 @@ export const hostSchema = z
       .array(z.string().min(1).regex(/^[^/+#]+$/, "a group id must not contain '/', '+' or '#'"))
       .default([])
       .meta({ description: 'Sparkplug groups to subscribe to; empty: every group (spBv1.0/#)' }),
-    ackPrefix: z
-      .string()
-      .min(1)
-      .regex(/^[^#+]+$/, 'ackPrefix is a topic prefix, not a filter')
-      .default('fieldgate/ack')
-      .meta({ description: 'confirmations for upstream.confirm: host go to <ackPrefix>/<group>/<node> (retained, QoS 1, {"epoch","through"})' }),
+    ackPrefix: ackPrefix('confirmations for upstream.confirm: host go to <ackPrefix>/<group>/<node> (retained, QoS 1, {"epoch","through"})'),
     batch: z
       .strictObject({
         maxSamples: z.number().int().min(1).default(5000).meta({ description: 'commit when this many samples wait' }),

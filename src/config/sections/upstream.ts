@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../fields.js';
+import { ackPrefix, brokerUrl, protocolVersion, tlsSchema } from './broker-connection.js';
 import { filtersOverlap, mapTopic } from '../../mqtt/topic-filter.js';
 
 // `500` (messages/s), `"500/s"`, `"2MiB/s"` or `"64KiB/s"`; 0 means unpaced.
@@ -48,21 +49,7 @@ const commandRule = z
   })
   .meta({ description: 'an upstream topic delivered to the local broker (commands)' });
 
-const upstreamUrl = z
-  .string({ error: 'expected the upstream broker URL' })
-  .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'url must start with mqtt://, mqtts://, ws:// or wss://');
-
-const protocolVersion = z.union([z.literal(4), z.literal(5)], { error: 'protocolVersion must be 4 (MQTT 3.1.1) or 5' });
-
-const tlsSchema = z
-  .strictObject({
-    ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the broker certificate' }),
-    cert: z.string().optional().meta({ description: 'PEM file of the client certificate' }),
-    key: z.string().optional().meta({ description: 'PEM file of the client private key' }),
-    rejectUnauthorized: z.boolean().default(true).meta({ description: 'verify the broker certificate (turn off only on a lab bench)' }),
-    servername: z.string().optional().meta({ description: 'SNI / certificate name when it differs from the URL host' }),
-  })
-  .meta({ description: 'for mqtts:// and wss://' });
+const upstreamUrl = brokerUrl('expected the upstream broker URL');
 
 // Issue 17: one server of an ordered list. What it leaves out comes from the section itself
 // (protocolVersion, username, password, tls), so a cluster's nodes need only their URLs.
@@ -137,12 +124,7 @@ export const upstreamSchema = z
         description:
           'what deletes a record from the outbox (docs/store-and-forward.md): qos1 = its own PUBACK, DATA/DEATH sent at QoS 1 (survives a broker crash on RabbitMQ and persistent brokers); host = the central consumer\'s ack on <ackPrefix>/<group>/<node> (survives any broker crash); fence = a later QoS 1 fence PUBLISH\'s PUBACK, DATA at QoS 0 (only "the broker read it")',
       }),
-    ackPrefix: z
-      .string()
-      .min(1)
-      .regex(/^[^#+]+$/, 'ackPrefix is a topic prefix, not a filter')
-      .default('fieldgate/ack')
-      .meta({ description: 'confirm: host: the consumer publishes {"epoch","through"} retained at QoS 1 on <ackPrefix>/<group>/<node>' }),
+    ackPrefix: ackPrefix('confirm: host: the consumer publishes {"epoch","through"} retained at QoS 1 on <ackPrefix>/<group>/<node>'),
     fenceTopic: z
       .union([z.string().min(1).regex(/^[^#+]+$/, 'fenceTopic is a topic name, not a filter'), z.literal(false)])
       .optional()
