@@ -218,6 +218,8 @@ export class Lifecycle {
       s.counters.dataBeforeBirth += 1;
       out.rebirth = 'data-before-birth';
     }
+    // One node string per message, not per sample (issue 14 bench: an allocation per sample).
+    const nodeKey = `${t.group}/${t.node}`;
     for (const m of p.metrics) {
       // BigInt keys compare by value in a Map (SameValueZero): no string per metric.
       const byAlias = m.alias !== undefined ? s.aliases.get(m.alias) : undefined;
@@ -236,7 +238,7 @@ export class Lifecycle {
         continue;
       }
       out.samples.push({
-        node: `${t.group}/${t.node}`,
+        node: nodeKey,
         device,
         metric: name,
         datatype,

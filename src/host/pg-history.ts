@@ -24,12 +24,20 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS host_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 `;
 
-function columns(c: Column): [string | null, number | null, string | null, Buffer | null] {
+/** Float (9) and Double (10): Sparkplug datatype codes (spec 6.4.16). */
+const isReal = (datatype: number): boolean => datatype === 9 || datatype === 10;
+
+/**
+ * The column follows the series' datatype, not the value: a Double of 5 is a real (it was a
+ * NUMERIC parsed from text and read back as an integer before), an integer type stays exact in
+ * NUMERIC, a UInt64 above the int64 range too (toColumn hands it over as its decimal text).
+ */
+function columns(datatype: number, c: Column): [string | null, number | null, string | null, Buffer | null] {
   if (c === null) return [null, null, null, null];
+  if (typeof c === 'number') return isReal(datatype) || !Number.isInteger(c) ? [null, c, null, null] : [String(c), null, null, null];
   if (typeof c === 'bigint') return [c.toString(), null, null, null];
-  if (typeof c === 'number') return Number.isInteger(c) ? [String(c), null, null, null] : [null, c, null, null];
   if (Buffer.isBuffer(c)) return [null, null, null, c];
-  return [null, null, c, null];
+  return datatype === 8 && /^\d+$/.test(c) ? [c, null, null, null] : [null, null, c, null];
 }
 
 export class PgHistory implements HistoryStore {
@@ -100,7 +108,7 @@ export class PgHistory implements HistoryStore {
           this.seriesIds.set(key, id);
           added.push(key);
         }
-        const [vi, vr, vt, vb] = columns(toColumn(s.datatype, s.value));
+        const [vi, vr, vt, vb] = columns(s.datatype, toColumn(s.datatype, s.value));
         cols[0].push(id);
         cols[1].push(s.ts);
         cols[2].push(vi);
