@@ -2,7 +2,8 @@
 // CPU microseconds a sample for each stage, measured on the same pre-encoded fleet messages
 // (N nodes, METRICS samples a message, MQTT 5 with fg dedup keys) in this one process:
 //   receive  mqtt.js (the host's client) reading QoS 1 PUBLISH packets off a loopback socket
-//            from a minimal broker that writes them pre-serialised, handler empty
+//            from a minimal broker that writes them pre-serialised, handler empty, PUBACKs
+//            written back (the broker's side, in the same process, only writes)
 //   decode   decodeSparkplugFast
 //   model    + topic, lifecycle (aliases, seq), dedup key and ledger, series memory
 //   insert   SqliteHistory.commit of the samples (5,000 a transaction, WAL, synchronous FULL)
@@ -77,9 +78,12 @@ async function receive() {
       if (p.cmd === 'subscribe') {
         sock.write(mqttPacket.generate({ cmd: 'suback', messageId: p.messageId, granted: [1] }, { protocolVersion: 5 }));
         sock.write(wire);
+        // The client's PUBACKs are not parsed: only the client's side is measured.
+        reading = false;
       }
     });
-    sock.on('data', (b) => parser.parse(b));
+    let reading = true;
+    sock.on('data', (b) => reading && parser.parse(b));
     sock.on('error', () => undefined);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
