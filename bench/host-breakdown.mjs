@@ -1,9 +1,9 @@
 // Where one core's time goes per sample in the host's ingest (issue 14, "≥ 0.5× raw inserts"):
 // CPU microseconds a sample for each stage, measured on the same pre-encoded fleet messages
 // (N nodes, METRICS samples a message, MQTT 5 with fg dedup keys) in this one process:
-//   receive  mqtt.js (the host's client) reading QoS 1 PUBLISH packets off a loopback socket
-//            from a minimal broker that writes them pre-serialised, handler empty, PUBACKs
-//            written back (the broker's side, in the same process, only writes)
+//   receive  the host's MQTT session (mqtt.js, held PUBACKs released 100 at a time) reading
+//            QoS 1 PUBLISH packets off a loopback socket from a minimal broker that writes them
+//            pre-serialised (the broker's side, in the same process, only writes), handler empty
 //   decode   decodeSparkplugFast
 //   model    + topic, lifecycle (aliases, seq), dedup key and ledger, series memory, batches
 //            of 5,000 (dropped when full, as a committed batch is)
@@ -16,7 +16,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import Database from 'better-sqlite3';
 import { extractDedupKey } from '../dist/src/bridge/dedup-key.js';
@@ -25,6 +24,9 @@ import { decodeSparkplugFast } from '../dist/src/host/fast-decode.js';
 import { Lifecycle } from '../dist/src/host/lifecycle.js';
 import { SeriesMemory } from '../dist/src/host/series-memory.js';
 import { SqliteHistory } from '../dist/src/host/sqlite-history.js';
+import { HostSession } from '../dist/src/host/session.js';
+import { hostSchema } from '../dist/src/config/sections/host.js';
+import { silentLogger } from '../dist/src/observe/logger.js';
 import { parseTopic } from '../dist/src/sparkplug/topics.js';
 import { encodePayload } from '../dist/src/sparkplug/payload.js';
 
@@ -88,19 +90,35 @@ async function receive() {
     sock.on('error', () => undefined);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const client = mqtt.connect(`mqtt://127.0.0.1:${server.address().port}`, { protocolVersion: 5, reconnectPeriod: 0 });
-  await new Promise((r) => client.once('connect', r));
+  // The host's own session (src/host/session.ts): PUBACKs held, released in one write per 100
+  // messages as after a commit.
+  const cfg = hostSchema.parse({ id: 'breakdown', broker: { url: `mqtt://127.0.0.1:${server.address().port}`, persistentSession: false } });
   let got = 0;
   let done;
+  let acks = [];
   const finished = new Promise((r) => (done = r));
-  client.on('message', () => {
-    if (++got === data.length) done();
-  });
-  const c0 = process.cpuUsage();
-  client.subscribe('spBv1.0/#', { qos: 1 });
+  let session;
+  let c0;
+  const connected = new Promise((r) => (c0 = r));
+  session = new HostSession(cfg, {
+    message: () => {
+      if (++got === data.length) done();
+    },
+    heldAck: (a) => {
+      acks.push(a);
+      if (acks.length === 100) {
+        session.release(acks);
+        acks = [];
+      }
+    },
+    connected: () => undefined,
+  }, silentLogger());
+  session.client.once('connect', () => c0(process.cpuUsage()));
+  const start = await connected;
   await finished;
-  const c = process.cpuUsage(c0);
-  client.end(true);
+  const c = process.cpuUsage(start);
+  session.release(acks);
+  session.client.end(true);
   server.close();
   return (c.user + c.system) / 1e6;
 }
