@@ -30,6 +30,9 @@ export interface NodeConfirmation {
 export class Host {
   readonly lifecycle = new Lifecycle();
   readonly confirmations = new Map<string, NodeConfirmation>();
+  /** Nodes whose confirmation is on its way to the broker; nodes confirmed again meanwhile. */
+  private readonly confirmInFlight = new Set<string>();
+  private readonly confirmPending = new Set<string>();
   ledger!: DedupLedger;
   ingest!: Ingest;
   session: HostSession | undefined;
@@ -81,6 +84,8 @@ export class Host {
         heldAck: (ack) => this.ingest.holdAck(ack),
         // A confirmation made while the broker was away is sent again (it is retained anyway).
         connected: () => {
+          this.confirmInFlight.clear();
+          this.confirmPending.clear();
           for (const node of this.confirmations.keys()) this.publishConfirmation(node);
         },
       },
@@ -114,11 +119,27 @@ export class Host {
     for (const node of send.keys()) this.publishConfirmation(node);
   }
 
+  /**
+   * At most one confirmation per node on its way (QoS 1, until the broker's PUBACK); a node
+   * confirmed again meanwhile gets its newest state when that PUBACK arrives. At full rate a
+   * commit advanced nearly every node, one mqtt.js QoS 1 publish per incoming message (issue 14
+   * bench); at low rates nothing waits. The confirmation is retained and cumulative, so a
+   * skipped intermediate one loses nothing.
+   */
   private publishConfirmation(node: string): void {
     const c = this.confirmations.get(node);
-    if (c === undefined) return;
+    if (c === undefined || this.session === undefined) return;
+    if (this.confirmInFlight.has(node)) {
+      this.confirmPending.add(node);
+      return;
+    }
+    this.confirmInFlight.add(node);
     const body = c.above.length > 0 ? { epoch: c.epoch, through: c.through, above: c.above } : { epoch: c.epoch, through: c.through };
-    this.session?.publish(`${this.cfg.ackPrefix}/${node}`, JSON.stringify(body), { qos: 1, retain: true });
+    this.session.publish(`${this.cfg.ackPrefix}/${node}`, JSON.stringify(body), { qos: 1, retain: true }, (err) => {
+      this.confirmInFlight.delete(node);
+      // After an error the connection is gone: `connected()` sends every node's newest again.
+      if (err === undefined && this.confirmPending.delete(node)) this.publishConfirmation(node);
+    });
   }
 
   async stop(): Promise<void> {

@@ -136,9 +136,13 @@ export class HostSession {
     if (n > 0) stream?.write?.(out.subarray(0, n));
   }
 
-  publish(topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain?: boolean }): void {
-    if (!this.connected) return;
-    this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
+  /** `done` runs when a QoS 1 message is acknowledged by the broker, or with the error. */
+  publish(topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain?: boolean }, done?: (err?: Error) => void): void {
+    if (!this.connected) {
+      done?.(new Error('not connected to the central broker'));
+      return;
+    }
+    this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, done === undefined ? undefined : (err) => done(err ?? undefined));
   }
 
   /** A clean stop publishes the STATE death itself (the Will is only for a lost connection). */
