@@ -131,7 +131,12 @@ export class HostSession {
         out[n++] = 0x02;
         out[n++] = p.messageId >> 8;
         out[n++] = p.messageId & 0xff;
-      } else this.sendPacket(a.packet);
+      } else {
+        // PUBACKs go out in the order of their PUBLISHes [MQTT-4.6.0-2]: the ones gathered first.
+        if (n > 0) stream?.write?.(Buffer.from(out.subarray(0, n)));
+        n = 0;
+        this.sendPacket(a.packet);
+      }
     }
     if (n > 0) stream?.write?.(out.subarray(0, n));
   }
