@@ -27,16 +27,9 @@ export interface NodeConfirmation {
   lagMs: number;
 }
 
-/** How long a node's confirmation may wait for the broker's PUBACK before the next is sent anyway. */
-const CONFIRM_RETRY_MS = 1000;
-
 export class Host {
   readonly lifecycle = new Lifecycle();
   readonly confirmations = new Map<string, NodeConfirmation>();
-  /** Nodes whose confirmation is on its way to the broker (since when); nodes confirmed again meanwhile. */
-  private readonly confirmInFlight = new Map<string, number>();
-  private readonly confirmPending = new Set<string>();
-  private confirmRetry: NodeJS.Timeout | undefined;
   ledger!: DedupLedger;
   ingest!: Ingest;
   session: HostSession | undefined;
@@ -88,8 +81,6 @@ export class Host {
         heldAck: (ack) => this.ingest.holdAck(ack),
         // A confirmation made while the broker was away is sent again (it is retained anyway).
         connected: () => {
-          this.confirmInFlight.clear();
-          this.confirmPending.clear();
           for (const node of this.confirmations.keys()) this.publishConfirmation(node);
         },
       },
@@ -123,40 +114,14 @@ export class Host {
     for (const node of send.keys()) this.publishConfirmation(node);
   }
 
-  /**
-   * At most one confirmation per node on its way (QoS 1, until the broker's PUBACK); a node
-   * confirmed again meanwhile gets its newest state when that PUBACK arrives. At full rate a
-   * commit advanced nearly every node, one mqtt.js QoS 1 publish per incoming message (issue 14
-   * bench); at low rates nothing waits. The confirmation is retained and cumulative, so a
-   * skipped intermediate one loses nothing.
-   */
   private publishConfirmation(node: string): void {
     const c = this.confirmations.get(node);
-    if (c === undefined || this.session === undefined) return;
-    const now = Date.now();
-    const since = this.confirmInFlight.get(node);
-    // A PUBACK that does not come within a second (a broker gone mid-flight) holds nothing back.
-    if (since !== undefined && now - since < CONFIRM_RETRY_MS) {
-      this.confirmPending.add(node);
-      this.confirmRetry ??= setTimeout(() => {
-        this.confirmRetry = undefined;
-        const nodes = [...this.confirmPending];
-        this.confirmPending.clear();
-        for (const n of nodes) this.publishConfirmation(n);
-      }, CONFIRM_RETRY_MS).unref();
-      return;
-    }
-    this.confirmInFlight.set(node, now);
+    if (c === undefined) return;
     const body = c.above.length > 0 ? { epoch: c.epoch, through: c.through, above: c.above } : { epoch: c.epoch, through: c.through };
-    this.session.publish(`${this.cfg.ackPrefix}/${node}`, JSON.stringify(body), { qos: 1, retain: true }, (err) => {
-      if (this.confirmInFlight.get(node) === now) this.confirmInFlight.delete(node);
-      // After an error the connection is gone: `connected()` sends every node's newest again.
-      if (err === undefined && this.confirmPending.delete(node)) this.publishConfirmation(node);
-    });
+    this.session?.publish(`${this.cfg.ackPrefix}/${node}`, JSON.stringify(body), { qos: 1, retain: true });
   }
 
   async stop(): Promise<void> {
-    if (this.confirmRetry !== undefined) clearTimeout(this.confirmRetry);
     await this.ingest?.stop();
     await this.session?.stop();
     await this.http?.stop();

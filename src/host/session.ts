@@ -110,44 +110,14 @@ export class HostSession {
     }
   }
 
-  /**
-   * Sends the PUBACKs of committed messages, all of a batch in one socket write; acks of an
-   * earlier connection are void. Through mqtt.js each PUBACK was a packet object serialised in
-   * several small stream writes: ~6 µs a message, an eighth of the host's CPU at 50 samples a
-   * message (issue 14 bench, bench/host-breakdown.mjs with QoS 0 vs 1). A PUBACK without reason
-   * code and properties is the same 4 bytes in 3.1.1 and 5 [MQTT-3.4.2.1]; mqtt.js keeps no
-   * state for outgoing PUBACKs, and the bytes go after everything it has written already.
-   */
+  /** Sends the PUBACKs of committed messages; acks of an earlier connection are void. */
   release(acks: readonly HeldAck[]): void {
-    if (!this.connected) return;
-    const stream = this.client.stream as { write?: (b: Buffer) => boolean } | undefined;
-    const out = Buffer.allocUnsafe(4 * acks.length);
-    let n = 0;
-    for (const a of acks) {
-      if (a.generation !== this.generation) continue;
-      const p = a.packet as Packet & { messageId?: number; reasonCode?: number; properties?: unknown };
-      if (stream?.write !== undefined && p.cmd === 'puback' && (p.reasonCode === undefined || p.reasonCode === 0) && p.properties === undefined && typeof p.messageId === 'number') {
-        out[n++] = 0x40;
-        out[n++] = 0x02;
-        out[n++] = p.messageId >> 8;
-        out[n++] = p.messageId & 0xff;
-      } else {
-        // PUBACKs go out in the order of their PUBLISHes [MQTT-4.6.0-2]: the ones gathered first.
-        if (n > 0) stream?.write?.(Buffer.from(out.subarray(0, n)));
-        n = 0;
-        this.sendPacket(a.packet);
-      }
-    }
-    if (n > 0) stream?.write?.(out.subarray(0, n));
+    for (const a of acks) if (a.generation === this.generation && this.connected) this.sendPacket(a.packet);
   }
 
-  /** `done` runs when a QoS 1 message is acknowledged by the broker, or with the error. */
-  publish(topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain?: boolean }, done?: (err?: Error) => void): void {
-    if (!this.connected) {
-      done?.(new Error('not connected to the central broker'));
-      return;
-    }
-    this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, done === undefined ? undefined : (err) => done(err ?? undefined));
+  publish(topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain?: boolean }): void {
+    if (!this.connected) return;
+    this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
   }
 
   /** A clean stop publishes the STATE death itself (the Will is only for a lost connection). */
