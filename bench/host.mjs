@@ -174,7 +174,9 @@ async function throughput(fleet, hport, hostPid) {
   // SAMPLES as fast as the fleet can send them, in messages of METRICS samples.
   const messages = Math.ceil(SAMPLES / METRICS);
   let sent = 0;
-  // The births' values are stored too: wait until they are, so the base does not count them.
+  // The births' values are stored too: wait until they are, so the base does not count them
+  // (a PostgreSQL host's first commit inserts every new series in its own round trip: seconds).
+  for (let i = 0; i < 300 && (await stats(hport)).stored < NODES * METRICS; i++) await sleep(100);
   let base = (await stats(hport)).stored;
   for (let i = 0, still = 0; i < 100 && still < 5; i++) {
     await sleep(200);

@@ -4,6 +4,7 @@
 // reason to ask that node for a rebirth. The host owns the sockets and the rate limit.
 import type { DecodedPayload } from '../sparkplug/payload.js';
 import type { ParsedTopic } from '../sparkplug/topics.js';
+import { aliasKey, aliasKeyOfText } from './fast-decode.js';
 import { QUALITY_GOOD, type Sample } from './sample.js';
 
 export interface MetricDef {
@@ -29,8 +30,8 @@ export interface NodeState {
   lastDeath?: number;
   /** The seq the next message must carry; undefined until a birth (or after a restore). */
   expectedSeq?: number;
-  /** alias → definition, node-wide [tck-id-payloads-alias-uniqueness]. */
-  aliases: Map<bigint, MetricDef & { device: string }>;
+  /** alias (`aliasKey()`) → definition, node-wide [tck-id-payloads-alias-uniqueness]. */
+  aliases: Map<number | bigint, MetricDef & { device: string }>;
   /** Node-level metric name → datatype. */
   metrics: Map<string, number>;
   devices: Map<string, DeviceState>;
@@ -110,7 +111,7 @@ export class Lifecycle {
     const [group, node] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
     const s = this.get(group, node);
     if (c.bdSeq !== undefined) s.bdSeq = c.bdSeq;
-    for (const [alias, device, name, datatype] of c.aliases) if (/^\d+$/.test(alias)) s.aliases.set(BigInt(alias), { device, name, datatype });
+    for (const [alias, device, name, datatype] of c.aliases) if (/^\d+$/.test(alias)) s.aliases.set(aliasKeyOfText(alias), { device, name, datatype });
     for (const [device, name, datatype] of c.metrics) {
       if (device === '') s.metrics.set(name, datatype);
       else this.device(s, device).metrics.set(name, datatype);
@@ -173,7 +174,8 @@ export class Lifecycle {
       for (const m of p.metrics) {
         if (m.name === undefined || m.datatype === undefined) continue;
         s.metrics.set(m.name, m.datatype);
-        if (m.alias !== undefined) s.aliases.set(m.alias, { device: '', name: m.name, datatype: m.datatype });
+        const a = aliasKey(m);
+        if (a !== undefined) s.aliases.set(a, { device: '', name: m.name, datatype: m.datatype });
       }
       out.catalogueChanged = true;
       birthSamples(out, `${t.group}/${t.node}`, '', p, now);
@@ -199,7 +201,8 @@ export class Lifecycle {
       for (const m of p.metrics) {
         if (m.name === undefined || m.datatype === undefined) continue;
         d.metrics.set(m.name, m.datatype);
-        if (m.alias !== undefined) s.aliases.set(m.alias, { device, name: m.name, datatype: m.datatype });
+        const a = aliasKey(m);
+        if (a !== undefined) s.aliases.set(a, { device, name: m.name, datatype: m.datatype });
       }
       out.catalogueChanged = true;
       birthSamples(out, `${t.group}/${t.node}`, device, p, now);
@@ -218,14 +221,17 @@ export class Lifecycle {
       s.counters.dataBeforeBirth += 1;
       out.rebirth = 'data-before-birth';
     }
+    // One node string per message, not per sample (issue 14 bench: an allocation per sample).
+    const nodeKey = `${t.group}/${t.node}`;
     for (const m of p.metrics) {
-      // BigInt keys compare by value in a Map (SameValueZero): no string per metric.
-      const byAlias = m.alias !== undefined ? s.aliases.get(m.alias) : undefined;
+      // A number key for every alias below 2^53: no BigInt and no string per metric.
+      const a = aliasKey(m);
+      const byAlias = a !== undefined ? s.aliases.get(a) : undefined;
       const name = m.name ?? byAlias?.name;
       // The alias' definition first: it is the birth's datatype, without a lookup by name.
       const datatype = m.datatype ?? (m.name === undefined ? byAlias?.datatype : undefined) ?? (name !== undefined ? names?.get(name) : undefined) ?? byAlias?.datatype;
       if (name === undefined || datatype === undefined) {
-        if (m.alias !== undefined) s.counters.unknownAliases += 1;
+        if (a !== undefined) s.counters.unknownAliases += 1;
         out.rebirth ??= 'unknown-alias';
         out.complete = false;
         continue;
@@ -236,7 +242,7 @@ export class Lifecycle {
         continue;
       }
       out.samples.push({
-        node: `${t.group}/${t.node}`,
+        node: nodeKey,
         device,
         metric: name,
         datatype,

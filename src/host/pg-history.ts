@@ -24,17 +24,43 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS host_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 `;
 
-function columns(c: Column): [string | null, number | null, string | null, Buffer | null] {
+/** Float (9) and Double (10): Sparkplug datatype codes (spec 6.4.16). */
+const isReal = (datatype: number): boolean => datatype === 9 || datatype === 10;
+
+/**
+ * The column follows the series' datatype, not the value: a Double of 5 is a real (it was a
+ * NUMERIC parsed from text and read back as an integer before), an integer type stays exact in
+ * NUMERIC, a UInt64 above the int64 range too (toColumn hands it over as its decimal text).
+ */
+function columns(datatype: number, c: Column): [string | null, number | null, string | null, Buffer | null] {
   if (c === null) return [null, null, null, null];
+  if (typeof c === 'number') return isReal(datatype) || !Number.isInteger(c) ? [null, c, null, null] : [String(c), null, null, null];
   if (typeof c === 'bigint') return [c.toString(), null, null, null];
-  if (typeof c === 'number') return Number.isInteger(c) ? [String(c), null, null, null] : [null, c, null, null];
   if (Buffer.isBuffer(c)) return [null, null, null, c];
-  return [null, null, c, null];
+  return datatype === 8 && /^\d+$/.test(c) ? [c, null, null, null] : [null, null, c, null];
 }
+
+/**
+ * A PostgreSQL array literal of numbers, digit strings or 't'/'f' (nothing to quote or
+ * escape: the same text pg would send, without its per-element checks).
+ */
+function literal(a: ReadonlyArray<number | string | null>): string {
+  let out = '{';
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (i > 0) out += ',';
+    out += v === null || v === undefined ? 'NULL' : typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity') : String(v);
+  }
+  return out + '}';
+}
+
+const nulls = (n: number): string => `{${'NULL,'.repeat(n - 1)}NULL}`;
 
 export class PgHistory implements HistoryStore {
   private readonly pool: pg.Pool;
   private readonly seriesIds = new Map<string, string>();
+  /** node → device → metric → the series last used: no key string built per sample. */
+  private readonly recent = new Map<string, Map<string, Map<string, { datatype: number; id: string }>>>();
 
   private constructor(url: string) {
     this.pool = new pg.Pool({ connectionString: url, max: 2 });
@@ -86,34 +112,63 @@ export class PgHistory implements HistoryStore {
       await client.query('BEGIN');
       // One statement per batch: eight arrays unnested server-side. A multi-row VALUES list
       // with 8 parameters a row ran at ~15k samples/s (pg serialises and the server plans
-      // every parameter); arrays are one parameter each.
-      const cols: [string[], number[], Array<string | null>, Array<number | null>, Array<string | null>, Array<Buffer | null>, number[], boolean[]] = [[], [], [], [], [], [], [], []];
-      for (const s of samples) {
-        const key = `${s.node}\u0000${s.device}\u0000${s.metric}\u0000${s.datatype}`;
-        let id = this.seriesIds.get(key);
-        if (id === undefined) {
-          const r = await client.query<{ id: string }>(
-            'INSERT INTO series (node, device, metric, datatype) VALUES ($1, $2, $3, $4) ON CONFLICT (node, device, metric, datatype) DO UPDATE SET datatype = EXCLUDED.datatype RETURNING id',
-            [s.node, s.device, s.metric, s.datatype],
-          );
-          id = (r.rows[0] as { id: string }).id;
-          this.seriesIds.set(key, id);
-          added.push(key);
+      // every parameter); arrays are one parameter each. The number and boolean arrays are
+      // written as array literals here (pg's generic array serialiser escapes every element),
+      // the text and bytes arrays only when a value is there (issue 14 bench).
+      const n = samples.length;
+      const ids: string[] = new Array<string>(n);
+      const ts: number[] = new Array<number>(n);
+      const vi: Array<string | null> = new Array<string | null>(n);
+      const vr: Array<number | null> = new Array<number | null>(n);
+      const vt: Array<string | null> = new Array<string | null>(n);
+      const vb: Array<Buffer | null> = new Array<Buffer | null>(n);
+      const q: number[] = new Array<number>(n);
+      const h: string[] = new Array<string>(n);
+      let texts = 0;
+      let bytes = 0;
+      // Samples come in runs of one message (one node and device): look those up once a run.
+      let node: string | undefined;
+      let device: string | undefined;
+      let metrics: Map<string, { datatype: number; id: string }> | undefined;
+      for (let i = 0; i < n; i++) {
+        const s = samples[i] as Sample;
+        if (s.node !== node || s.device !== device || metrics === undefined) {
+          node = s.node;
+          device = s.device;
+          metrics = this.metricsOf(node, device);
         }
-        const [vi, vr, vt, vb] = columns(toColumn(s.datatype, s.value));
-        cols[0].push(id);
-        cols[1].push(s.ts);
-        cols[2].push(vi);
-        cols[3].push(vr);
-        cols[4].push(vt);
-        cols[5].push(vb);
-        cols[6].push(s.quality);
-        cols[7].push(s.historical);
+        const hit = metrics.get(s.metric);
+        let id = hit !== undefined && hit.datatype === s.datatype ? hit.id : undefined;
+        if (id === undefined) {
+          const key = `${s.node}\u0000${s.device}\u0000${s.metric}\u0000${s.datatype}`;
+          id = this.seriesIds.get(key);
+          if (id === undefined) {
+            const r = await client.query<{ id: string }>(
+              'INSERT INTO series (node, device, metric, datatype) VALUES ($1, $2, $3, $4) ON CONFLICT (node, device, metric, datatype) DO UPDATE SET datatype = EXCLUDED.datatype RETURNING id',
+              [s.node, s.device, s.metric, s.datatype],
+            );
+            id = (r.rows[0] as { id: string }).id;
+            this.seriesIds.set(key, id);
+            added.push(key);
+          }
+          metrics.set(s.metric, { datatype: s.datatype, id });
+        }
+        const [ci, cr, ct, cb] = columns(s.datatype, toColumn(s.datatype, s.value));
+        ids[i] = id;
+        ts[i] = s.ts;
+        vi[i] = ci;
+        vr[i] = cr;
+        vt[i] = ct;
+        vb[i] = cb;
+        if (ct !== null) texts += 1;
+        if (cb !== null) bytes += 1;
+        q[i] = s.quality;
+        h[i] = s.historical ? 't' : 'f';
       }
-      if (samples.length > 0) {
+      if (n > 0) {
         await client.query(
           'INSERT INTO sample (series, ts, v_int, v_real, v_text, v_bytes, quality, historical) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::float8[], $5::text[], $6::bytea[], $7::int[], $8::bool[])',
-          cols,
+          [literal(ids), literal(ts), literal(vi), literal(vr), texts > 0 ? vt : nulls(n), bytes > 0 ? vb : nulls(n), literal(q), literal(h)],
         );
       }
       for (const r of streams) {
@@ -138,10 +193,20 @@ export class PgHistory implements HistoryStore {
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       for (const k of added) this.seriesIds.delete(k);
+      // Series ids handed out inside the rolled-back transaction do not exist.
+      this.recent.clear();
       throw new FieldgateError('FG_ERR_STORE_IO', `history commit of ${samples.length} samples failed, nothing was stored: ${errorMessage(e)}`, { cause: e });
     } finally {
       client.release();
     }
+  }
+
+  private metricsOf(node: string, device: string): Map<string, { datatype: number; id: string }> {
+    let devices = this.recent.get(node);
+    if (devices === undefined) this.recent.set(node, (devices = new Map()));
+    let metrics = devices.get(device);
+    if (metrics === undefined) devices.set(device, (metrics = new Map()));
+    return metrics;
   }
 
   async *rows(f: ExportFilter): AsyncGenerator<StoredRow> {

@@ -95,4 +95,16 @@ describe('fieldgate host on PostgreSQL', () => {
       { node: 'pgc/n', device: '', metric: 'y', lastTs: 20, birthTs: null, birthQuality: null, birthValue: null },
     ]);
   });
+
+  it('a real metric with a whole value stays a real; integers stay exact (the column follows the datatype)', async () => {
+    const a = await PgHistory.open(pg.url);
+    const s = (metric: string, datatype: number, value: number | bigint | string) => ({ node: 'pgt/n', device: '', metric, datatype, value, quality: 192, ts: 1, historical: false });
+    await a.commit([s('d', 10, 5), s('f', 9, 2), s('r', 10, 2.5), s('i', 3, 7), s('u', 8, 18446744073709551615n)], [], []);
+    // The array literals the store writes itself: special reals, tiny reals, negative integers, text beside them.
+    await a.commit([s('nan', 10, NaN), s('inf', 10, -Infinity), s('tiny', 10, -2.5e-7), s('neg', 4, -9), s('t', 12, 'a "b",{c}\\')], [], []);
+    const got: Record<string, unknown> = {};
+    for await (const r of a.rows({ node: 'pgt/n' })) got[r.metric] = r.value;
+    await a.close();
+    expect(got).toEqual({ d: 5, f: 2, r: 2.5, i: 7n, u: 18446744073709551615n, nan: NaN, inf: -Infinity, tiny: -2.5e-7, neg: -9n, t: 'a "b",{c}\\' });
+  });
 });

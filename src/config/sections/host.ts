@@ -63,7 +63,7 @@ export const hostSchema = z
     batch: z
       .strictObject({
         maxSamples: z.number().int().min(1).default(5000).meta({ description: 'commit when this many samples wait' }),
-        maxDelay: duration('commit at the latest this long after the first waiting message').prefault('20ms'),
+        maxDelay: duration('commit at the latest this long after the first waiting message (the device-to-stored latency at low rates)').prefault('10ms'),
       })
       .prefault({})
       .meta({ description: 'history writes are batched: one transaction per batch' }),
