@@ -140,15 +140,11 @@ class EdgeNode {
     this.seq = (this.seq + 1) % 256;
     return [`spBv1.0/${this.group}/NDATA/${this.node}`, payload, { qos: 0, properties: { userProperties: { 'fg-dedup': `${this.group}/${this.node}/e1/${this.key}` } } }];
   }
+  /** One DATA message built and sent now (the latency run times it from here). */
   data(count) {
-    const now = Date.now();
-    const metrics = [];
-    for (let m = 0; m < count; m++) metrics.push({ alias: m + 1, type: 10, writeDatatype: false, value: now + m, timestamp: now });
-    this.key += 1;
-    const payload = Buffer.from(encodePayload({ timestamp: now, seq: this.seq, metrics }));
-    this.seq = (this.seq + 1) % 256;
-    this.client.publish(`spBv1.0/${this.group}/NDATA/${this.node}`, payload, { qos: 0, properties: { userProperties: { 'fg-dedup': `${this.group}/${this.node}/e1/${this.key}` } } });
-    return { key: this.key, at: now };
+    const at = Date.now();
+    this.client.publish(...this.prepare(count));
+    return { key: this.key, at };
   }
 }
 
