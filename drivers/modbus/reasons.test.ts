@@ -2,7 +2,6 @@
 // exception, the range it left) and its last good value with its age into /status.json's
 // model; a device silent from its first poll names the setting to check. Real modbus-serial
 // TCP server on loopback, the real runtime.
-import net, { type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
@@ -14,16 +13,9 @@ import { createModbusDriver } from './index.js';
 import { parseDevice } from './testing/harness.js';
 import { TestModbusServer } from './testing/tcp-server.js';
 import { useCleanups } from '../../test/helpers/cleanups.js';
+import { freePort } from '../../test/helpers/ports.js';
 
 const cleanups = useCleanups();
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function snapshotOf(runtime: Runtime): StatusSnapshot {
   return takeSnapshot({
@@ -49,7 +41,7 @@ describe('why a tag is bad (issue 20)', () => {
     deadUnit.behaviour.silent = true;
     const factory = createModbusDriver();
     const common = { driver: 'modbus', pollInterval: '100ms', timeout: '400ms', offlineAfter: 2, backoff: { initial: '200ms', max: '400ms' } };
-    const nobody = await closedPort();
+    const nobody = await freePort(); // released at once: nothing listens there
     const devices = [
       parseDevice(factory, {
         ...common, name: 'plc',

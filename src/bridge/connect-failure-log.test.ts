@@ -1,33 +1,29 @@
 // What the journal shows while the upstream is unreachable: one line per failed attempt, and
 // identical failures in a row held back to one line per interval with a count.
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observe/logger.js';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import { makeBridge } from '../../test/helpers/bridge-fixture.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
+import { freePort, listenLoopback } from '../../test/helpers/ports.js';
 import type { Bridge } from './bridge.js';
 
 interface Line { time: number; msg: string; code?: string; err?: string; suppressed?: number; failedAttempts?: number }
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
-async function listen(onSocket: (s: net.Socket) => void): Promise<net.Server> {
-  const server = net.createServer(onSocket);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+/** A "broker" that accepts every connection and closes it before any CONNACK; counts them. */
+async function acceptAndClose(): Promise<{ url: string; accepted: () => number }> {
+  let accepted = 0;
+  const server = net.createServer((s) => {
+    accepted += 1;
+    s.destroy();
+  });
+  const port = await listenLoopback(server);
   cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-  return server;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  return { url: `mqtt://127.0.0.1:${port}`, accepted: () => accepted };
 }
 
 /** Runs a bridge against `url` for `ms` and returns its parsed log lines. */
@@ -49,7 +45,7 @@ async function failFor(url: string, ms: number, failureLogIntervalMs?: number): 
 describe('upstream connect failures in the log', () => {
   for (const scheme of ['mqtt', 'mqtts'] as const) {
     it(`logs one line per failed attempt on a closed port (${scheme}://)`, async () => {
-      const port = await closedPort();
+      const port = await freePort(); // released at once: nothing listens there
       const lines = await failFor(`${scheme}://127.0.0.1:${port}`, 700, 0);
       // 60 ms apart: about 10 attempts in 700 ms.
       expect(lines.length).toBeGreaterThanOrEqual(4);
@@ -61,12 +57,9 @@ describe('upstream connect failures in the log', () => {
   }
 
   it('logs an attempt the broker accepts and then closes without a CONNACK', async () => {
-    let accepted = 0;
-    const server = await listen((s) => {
-      accepted += 1;
-      s.destroy();
-    });
-    const lines = await failFor(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, 500, 0);
+    const server = await acceptAndClose();
+    const lines = await failFor(server.url, 500, 0);
+    const accepted = server.accepted();
     expect(accepted).toBeGreaterThanOrEqual(3);
     // One line per accepted connection; the last may still be in progress at stop().
     expect(lines.length).toBeGreaterThanOrEqual(accepted - 1);
@@ -77,7 +70,7 @@ describe('upstream connect failures in the log', () => {
   });
 
   it('by default logs the first of a run of identical failures only', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // released at once: nothing listens there
     const lines = await failFor(`mqtt://127.0.0.1:${port}`, 700);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'upstream error', failedAttempts: 1 });
@@ -85,12 +78,9 @@ describe('upstream connect failures in the log', () => {
   });
 
   it('summarizes held-back repeats once per interval with their count', async () => {
-    let accepted = 0;
-    const server = await listen((s) => {
-      accepted += 1;
-      s.destroy();
-    });
-    const lines = await failFor(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, 1000, 300);
+    const server = await acceptAndClose();
+    const lines = await failFor(server.url, 1000, 300);
+    const accepted = server.accepted();
     expect(accepted).toBeGreaterThanOrEqual(8);
     // About one line per 300 ms instead of one per 60 ms attempt.
     expect(lines.length).toBeGreaterThanOrEqual(2);

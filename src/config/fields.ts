@@ -3,44 +3,44 @@ import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 
 /**
- * `500ms`, `1s`, `7d`; parsed to milliseconds. A bare number is refused: `pollInterval: 1`
- * meant one millisecond and polled a meter 500 times a second (issue 12).
+ * A quantity written with its unit and parsed to a number: durations and sizes. A bare number is
+ * refused: `pollInterval: 1` meant one millisecond and polled a meter 500 times a second (issue 12).
  */
-export function duration(description: string) {
-  return z
-    .string({
-      error: (iss) => (typeof iss.input === 'number'
-        ? `${iss.input} has no unit: write ${iss.input}ms or ${iss.input}s (a duration needs a unit: ms, s, m, h, d, w)`
-        : 'expected a duration such as 500ms, 1s, 5m or 7d'),
-    })
+function withUnit(unit: { parse: (text: string) => number; units: string; bare: (n: unknown) => string; expected: string; examples: string }) {
+  return (description: string) => z
+    .string({ error: (iss) => (typeof iss.input === 'number' ? `${iss.input} has no unit: write ${unit.bare(iss.input)} (${unit.units})` : unit.expected) })
     .transform((v, ctx) => {
       try {
-        return parseDuration(v);
+        return unit.parse(v);
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
         return z.NEVER;
       }
     })
-    .meta({ description: `${description} (duration with a unit: 500ms, 1s, 5m, 2h, 7d)` });
+    .meta({ description: `${description} (${unit.examples})` });
 }
 
-/** `512MiB`, `2GB`, `100B`; parsed to bytes. A bare number is refused, as for durations. */
-export function size(description: string) {
-  return z
-    .string({
-      error: (iss) => (typeof iss.input === 'number'
-        ? `${iss.input} has no unit: write ${iss.input}B, ${iss.input}KiB or ${iss.input}MiB (a size needs a unit: B, KB, KiB, MB, MiB, GB, GiB)`
-        : 'expected a size such as 64KiB, 512MiB or 2GB'),
-    })
-    .transform((v, ctx) => {
-      try {
-        return parseSize(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    })
-    .meta({ description: `${description} (size with a unit: 64KiB, 512MiB, 2GB)` });
+/** `500ms`, `1s`, `7d`; parsed to milliseconds. */
+export const duration = withUnit({
+  parse: parseDuration,
+  units: 'a duration needs a unit: ms, s, m, h, d, w',
+  bare: (n) => `${n}ms or ${n}s`,
+  expected: 'expected a duration such as 500ms, 1s, 5m or 7d',
+  examples: 'duration with a unit: 500ms, 1s, 5m, 2h, 7d',
+});
+
+/** `512MiB`, `2GB`, `100B`; parsed to bytes. */
+export const size = withUnit({
+  parse: parseSize,
+  units: 'a size needs a unit: B, KB, KiB, MB, MiB, GB, GiB',
+  bare: (n) => `${n}B, ${n}KiB or ${n}MiB`,
+  expected: 'expected a size such as 64KiB, 512MiB or 2GB',
+  examples: 'size with a unit: 64KiB, 512MiB, 2GB',
+});
+
+/** A whole number of at least one (a count of polls, of sockets), with its default. */
+export function count(description: string, fallback: number) {
+  return z.number().int().min(1).default(fallback).meta({ description });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, host, port, size } from '../fields.js';
+import { count, duration, host, port, size } from '../fields.js';
 
 // The local MQTT broker (issue 3). The contract fixes `listeners[].host/port`; TLS, WebSocket,
 // auth, ACLs and limits extend this section.
@@ -77,18 +77,8 @@ const limitsSchema = z.strictObject({
   maxSessionExpiry: duration('longest a disconnected session is kept (MQTT 3.1.1 clean session 0 uses this)').prefault('7d'),
   maxKeepalive: duration('largest keep alive granted; MQTT 5 clients asking for more (or 0) are told this one').prefault('65535s'),
   connectTimeout: duration('time a new socket has, from TCP accept, to finish its TLS handshake, WebSocket upgrade and CONNECT').prefault('10s'),
-  maxPendingConnections: z
-    .number()
-    .int()
-    .min(1)
-    .default(256)
-    .meta({ description: 'sockets that have not completed CONNECT, all listeners together; beyond this new sockets are closed at accept' }),
-  maxPendingPerAddress: z
-    .number()
-    .int()
-    .min(1)
-    .default(32)
-    .meta({ description: 'sockets that have not completed CONNECT from one source address, so one address cannot lock logins out' }),
+  maxPendingConnections: count('sockets that have not completed CONNECT, all listeners together; beyond this new sockets are closed at accept', 256),
+  maxPendingPerAddress: count('sockets that have not completed CONNECT from one source address, so one address cannot lock logins out', 32),
   topicAliasMaximum: z.number().int().min(0).max(65535).default(64),
   maxWriteBuffer: size('unsent bytes per client: beyond this QoS 0 messages to it are dropped, and a client still not reading is disconnected').prefault('4MiB'),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../fields.js';
+import { count, duration } from '../fields.js';
 import { TAG_TYPES } from '../../shared/tag-types.js';
 
 // Tag names become Sparkplug metric names, where '/' builds folders; '+' and '#' would break
@@ -57,12 +57,7 @@ export const commonDeviceShape = {
   description: z.string().optional(),
   pollInterval: duration('time between polls').prefault('1s'),
   timeout: duration('how long one poll or write may take before it counts as failed').prefault('2s'),
-  offlineAfter: z
-    .number()
-    .int()
-    .min(1)
-    .default(3)
-    .meta({ description: 'consecutive failed polls before the device is declared offline (DDEATH)' }),
+  offlineAfter: count('consecutive failed polls before the device is declared offline (DDEATH)', 3),
   backoff: z
     .strictObject({
       initial: duration('first retry delay after the device went offline').prefault('1s'),

@@ -33,21 +33,19 @@ const replayRate = z
 
 const qos = z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'qos must be 0, 1 or 2' });
 
-const forwardRule = z
-  .strictObject({
-    from: z.string().min(1).meta({ description: 'local broker topic filter, e.g. site/line1/#' }),
-    to: z.string().optional().meta({ description: 'upstream prefix that replaces the filter\'s fixed prefix; default: same topic' }),
-    qos: qos.default(1),
-  })
-  .meta({ description: 'a local topic forwarded upstream through the outbox' });
+/** A topic rule of the bridge: a filter on one side and the prefix it takes on the other. */
+function topicRule(from: string, to: string, description: string) {
+  return z
+    .strictObject({
+      from: z.string().min(1).meta({ description: from }),
+      to: z.string().optional().meta({ description: `${to} prefix that replaces the filter's fixed prefix; default: same topic` }),
+      qos: qos.default(1),
+    })
+    .meta({ description });
+}
 
-const commandRule = z
-  .strictObject({
-    from: z.string().min(1).meta({ description: 'upstream topic filter, e.g. central/cmd/site1/#' }),
-    to: z.string().optional().meta({ description: 'local prefix that replaces the filter\'s fixed prefix; default: same topic' }),
-    qos: qos.default(1),
-  })
-  .meta({ description: 'an upstream topic delivered to the local broker (commands)' });
+const forwardRule = topicRule('local broker topic filter, e.g. site/line1/#', 'upstream', 'a local topic forwarded upstream through the outbox');
+const commandRule = topicRule('upstream topic filter, e.g. central/cmd/site1/#', 'local', 'an upstream topic delivered to the local broker (commands)');
 
 const upstreamUrl = brokerUrl('expected the upstream broker URL');
 
