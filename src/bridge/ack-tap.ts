@@ -11,6 +11,7 @@
 // (net and TLS sockets from their handle, ws' createWebSocketStream from each message); mqtt.js
 // reads the stream through pipe() and so sees only what the tap hands on. Installed before the
 // first byte arrives, it is at a packet boundary from the start.
+import { readVariableByteInteger } from '../mqtt/variable-byte-integer.js';
 
 export interface AckSink {
   /** True for a packet id the drain allocates. */
@@ -63,21 +64,9 @@ export class AckFilter {
         continue;
       }
       // A packet starts here: the fixed header byte, then 1-4 bytes of Remaining Length.
-      let rl = 0;
-      let mul = 1;
-      let at = pos + 1;
-      let complete = false;
-      for (let i = 0; i < 4 && at < len; i++) {
-        const b = c[at++] as number;
-        rl += (b & 0x7f) * mul;
-        mul *= 128;
-        if ((b & 0x80) === 0) {
-          complete = true;
-          break;
-        }
-      }
-      if (!complete) {
-        if (at - pos - 1 >= 4) {
+      const length = readVariableByteInteger(c, pos + 1, len);
+      if (typeof length !== 'object') {
+        if (length === 'malformed') {
           // A fifth length byte: malformed [MQTT-1.5.5]. mqtt.js gets the bytes and says so.
           this.broken = true;
           if (runStart < 0) runStart = pos;
@@ -89,7 +78,8 @@ export class AckFilter {
         pos = len;
         break;
       }
-      const hdr = at - pos;
+      const hdr = length.next - pos;
+      const rl = length.value;
       const b0 = c[pos] as number;
       if ((b0 === 0x40 || b0 === 0x50 || b0 === 0x70) && rl >= 2) {
         const need = Math.min(rl, 3);

@@ -23,3 +23,27 @@ export function writeVariableByteInteger(b: Buffer, at: number, n: number): numb
   } while (v > 0);
   return o;
 }
+
+/** An integer read back: its value and the offset just after its last byte. */
+export interface VariableByteIntegerRead {
+  value: number;
+  next: number;
+}
+
+/**
+ * Reads the integer at `at`, looking no further than `end`: 'short' when the bytes stop before
+ * its last byte (wait for more), 'malformed' when four bytes all say "more follows" [MQTT-1.5.5].
+ * The one reader for the hand-written framers (the bridge's PUBACK tap, the test proxies).
+ */
+export function readVariableByteInteger(b: Uint8Array, at: number, end = b.length): VariableByteIntegerRead | 'short' | 'malformed' {
+  let value = 0;
+  let mul = 1;
+  for (let o = at; o < at + 4; o++) {
+    if (o >= end) return 'short';
+    const byte = b[o] as number;
+    value += (byte & 0x7f) * mul;
+    if ((byte & 0x80) === 0) return { value, next: o + 1 };
+    mul *= 128;
+  }
+  return 'malformed';
+}

@@ -66,10 +66,8 @@ function setValue(target: IMetric | IPropertyValue, type: DataTypeCode, value: S
       target.longValue = toLong(typeof value === 'bigint' ? value : Math.trunc(Number(value)), type !== DataType.Int64);
       return;
     case 'floatValue':
-      target.floatValue = Number(value);
-      return;
     case 'doubleValue':
-      target.doubleValue = Number(value);
+      target[field] = Number(value);
       return;
     case 'booleanValue':
       target.booleanValue = Boolean(value);

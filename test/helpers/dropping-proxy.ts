@@ -2,25 +2,17 @@
 // their way to the client: a message lost between broker and consumer, as a seq-gap test needs.
 import net, { type Socket } from 'node:net';
 import { listenLoopback, tieSockets } from './ports.js';
+import { readVariableByteInteger } from '../../src/mqtt/variable-byte-integer.js';
 
 /** Splits a byte stream into whole MQTT packets (fixed header + Remaining Length). */
 function takePackets(buf: Buffer): { packets: Buffer[]; rest: Buffer } {
   const packets: Buffer[] = [];
   let pos = 0;
   for (;;) {
-    let len = 0;
-    let mul = 1;
-    let i = pos + 1;
-    for (;;) {
-      if (i >= buf.length) return { packets, rest: buf.subarray(pos) };
-      const b = buf[i++] as number;
-      len += (b & 0x7f) * mul;
-      mul *= 128;
-      if ((b & 0x80) === 0) break;
-    }
-    if (i + len > buf.length) return { packets, rest: buf.subarray(pos) };
-    packets.push(buf.subarray(pos, i + len));
-    pos = i + len;
+    const length = readVariableByteInteger(buf, pos + 1);
+    if (typeof length !== 'object' || length.next + length.value > buf.length) return { packets, rest: buf.subarray(pos) };
+    packets.push(buf.subarray(pos, length.next + length.value));
+    pos = length.next + length.value;
   }
 }
 

@@ -6,6 +6,7 @@
 import net, { type Socket } from 'node:net';
 import { listenLoopback, tieSockets } from './ports.js';
 import { readSparkplugDedupField } from '../../src/bridge/dedup-key.js';
+import { readVariableByteInteger } from '../../src/mqtt/variable-byte-integer.js';
 
 export interface WireEvent {
   /** Milliseconds since the proxy started. */
@@ -26,22 +27,10 @@ class Framer {
     const buf = this.rest.length === 0 ? chunk : Buffer.concat([this.rest, chunk]);
     let pos = 0;
     for (;;) {
-      let len = 0;
-      let mul = 1;
-      let i = pos + 1;
-      let done = false;
-      for (let k = 0; k < 4 && i < buf.length; k++) {
-        const b = buf[i++] as number;
-        len += (b & 0x7f) * mul;
-        mul *= 128;
-        if ((b & 0x80) === 0) {
-          done = true;
-          break;
-        }
-      }
-      if (!done || i + len > buf.length) break;
-      each(buf.subarray(pos, i + len), i - pos);
-      pos = i + len;
+      const length = readVariableByteInteger(buf, pos + 1);
+      if (typeof length !== 'object' || length.next + length.value > buf.length) break;
+      each(buf.subarray(pos, length.next + length.value), length.next - pos);
+      pos = length.next + length.value;
     }
     this.rest = Buffer.from(buf.subarray(pos));
   }
@@ -90,15 +79,9 @@ export class WireLogProxy {
             o += 2;
           }
           if (version === 5) {
-            let plen = 0;
-            let mul = 1;
-            for (;;) {
-              const b = p[o++] as number;
-              plen += (b & 0x7f) * mul;
-              mul *= 128;
-              if ((b & 0x80) === 0) break;
-            }
-            o += plen;
+            const properties = readVariableByteInteger(p, o);
+            if (typeof properties !== 'object') return;
+            o = properties.next + properties.value;
           }
           const key = readSparkplugDedupField(p.subarray(o));
           this.events.push({ t: Date.now() - this.t0, conn, kind: 'publish', qos, ...(id !== undefined ? { id } : {}), ...(key !== undefined ? { seq: key.seq } : {}) });
