@@ -1,24 +1,15 @@
 // The outbox without a disk: for a diskless demo and as the second implementation that keeps
 // the shared suite honest about what is contract and what is SQLite. Not durable.
-import { FieldgateError } from '../errors.js';
 import { newEpoch } from './database.js';
-import {
-  recordBytes,
-  type AppendResult,
-  type DropCounters,
-  type Outbox,
-  type OutboxLimits,
-  type OutboxRecord,
-  type OutboxRecordInput,
-  type OutboxStats,
-} from './outbox.js';
+import { OutboxBase } from './outbox-base.js';
+import { budgetRoom, recordBytes, type AppendResult, type DropCounters, type OutboxLimits, type OutboxRecord, type OutboxRecordInput, type OutboxStats } from './outbox.js';
 
 export interface MemoryOutboxOptions extends OutboxLimits {
   now?: () => number;
   epoch?: string;
 }
 
-export class MemoryOutbox implements Outbox {
+export class MemoryOutbox extends OutboxBase {
   readonly epoch: string;
   private readonly limits: OutboxLimits;
   private readonly now: () => number;
@@ -28,10 +19,9 @@ export class MemoryOutbox implements Outbox {
   private lastSeq = 0;
   private bytes = 0;
   private readonly dropped: DropCounters = { budget: 0, age: 0, rejected: 0 };
-  private readonly listeners = new Set<() => void>();
-  private closed = false;
 
   constructor(options: MemoryOutboxOptions) {
+    super();
     this.limits = { maxBytes: options.maxBytes, maxAgeMs: options.maxAgeMs, onFull: options.onFull };
     this.now = options.now ?? Date.now;
     this.epoch = options.epoch ?? newEpoch();
@@ -39,42 +29,45 @@ export class MemoryOutbox implements Outbox {
 
   append(records: readonly OutboxRecordInput[]): AppendResult {
     this.assertOpen();
-    const seqs: Array<number | null> = [];
-    let evicted = 0;
     const now = this.now();
-    for (const r of records) {
-      const bytes = recordBytes(r);
-      if (this.bytes + bytes > this.limits.maxBytes) {
-        if (this.limits.onFull === 'reject-new' || bytes > this.limits.maxBytes) {
-          this.dropped.rejected += 1;
-          seqs.push(null);
-          continue;
-        }
-        let i = 0;
-        while (i < this.rows.length && this.bytes + bytes > this.limits.maxBytes) {
-          this.bytes -= this.rows[i]?.bytes ?? 0;
-          i += 1;
-        }
-        this.rows = this.rows.slice(i);
-        evicted += i;
-        this.dropped.budget += i;
-      }
-      const seq = ++this.lastSeq;
-      this.rows.push({
-        seq,
-        kind: r.kind,
-        topic: r.topic,
-        payload: Buffer.from(r.payload),
-        qos: r.qos,
-        retain: r.retain === true,
-        createdAt: r.createdAt ?? now,
-        bytes,
-      });
-      this.bytes += bytes;
-      seqs.push(seq);
+    const evictedBefore = this.dropped.budget;
+    const seqs = records.map((r) => this.appendOne(r, now));
+    return this.appended({ seqs, evicted: this.dropped.budget - evictedBefore });
+  }
+
+  /** Stores one record, evicting the oldest if the budget says so; null when it is refused. */
+  private appendOne(r: OutboxRecordInput, now: number): number | null {
+    const bytes = recordBytes(r);
+    const room = budgetRoom(this.limits, this.bytes, bytes);
+    if (room === 'reject') {
+      this.dropped.rejected += 1;
+      return null;
     }
-    if (seqs.some((s) => s !== null)) for (const l of this.listeners) l();
-    return { seqs, evicted };
+    if (room === 'evict') this.dropped.budget += this.dropHeadWhile(() => this.bytes + bytes > this.limits.maxBytes);
+    const seq = ++this.lastSeq;
+    this.rows.push({
+      seq,
+      kind: r.kind,
+      topic: r.topic,
+      payload: Buffer.from(r.payload),
+      qos: r.qos,
+      retain: r.retain === true,
+      createdAt: r.createdAt ?? now,
+      bytes,
+    });
+    this.bytes += bytes;
+    return seq;
+  }
+
+  /** Drops the oldest records while `more()` says so; returns how many. */
+  private dropHeadWhile(more: (head: OutboxRecord) => boolean): number {
+    let i = 0;
+    while (i < this.rows.length && more(this.rows[i]!)) {
+      this.bytes -= this.rows[i]!.bytes;
+      i += 1;
+    }
+    this.rows = this.rows.slice(i);
+    return i;
   }
 
   read(afterSeq: number, limit: number): OutboxRecord[] {
@@ -96,10 +89,6 @@ export class MemoryOutbox implements Outbox {
     });
   }
 
-  ackThrough(seq: number): void {
-    this.ack([[0, seq]]);
-  }
-
   ackedThrough(): number {
     const head = this.rows[0];
     return head === undefined ? this.lastSeq : head.seq - 1;
@@ -108,14 +97,9 @@ export class MemoryOutbox implements Outbox {
   expire(): number {
     this.assertOpen();
     const cutoff = this.now() - this.limits.maxAgeMs;
-    let i = 0;
-    while (i < this.rows.length && (this.rows[i]?.createdAt ?? Infinity) < cutoff) {
-      this.bytes -= this.rows[i]?.bytes ?? 0;
-      i += 1;
-    }
-    this.rows = this.rows.slice(i);
-    this.dropped.age += i;
-    return i;
+    const n = this.dropHeadWhile((head) => head.createdAt < cutoff);
+    this.dropped.age += n;
+    return n;
   }
 
   stats(): OutboxStats {
@@ -130,19 +114,5 @@ export class MemoryOutbox implements Outbox {
       oldestCreatedAt: head?.createdAt ?? null,
       dropped: { ...this.dropped },
     };
-  }
-
-  onAppend(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.listeners.clear();
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new FieldgateError('FG_ERR_STORE_CLOSED', 'the outbox is closed');
   }
 }

@@ -71,6 +71,16 @@ export interface OutboxLimits {
   onFull: OnFull;
 }
 
+/**
+ * What the byte budget says to a new record of `bytes` while `used` bytes are held: store it,
+ * refuse it (`reject-new`, or a record larger than the whole budget), or make room by
+ * evicting the oldest (`drop-oldest`). The one rule both outboxes apply.
+ */
+export function budgetRoom(limits: OutboxLimits, used: number, bytes: number): 'fits' | 'reject' | 'evict' {
+  if (used + bytes <= limits.maxBytes) return 'fits';
+  return limits.onFull === 'reject-new' || bytes > limits.maxBytes ? 'reject' : 'evict';
+}
+
 export interface Outbox {
   readonly epoch: string;
   /**

@@ -9,16 +9,8 @@ import type { SqliteDatabase } from './database.js';
 import { translateOutboxError } from './outbox-errors.js';
 import { BudgetLog, type BudgetDrop } from './budget-log.js';
 import { OutboxReader } from './outbox-reader.js';
-import {
-  recordBytes,
-  type AppendResult,
-  type DropCounters,
-  type Outbox,
-  type OutboxLimits,
-  type OutboxRecord,
-  type OutboxRecordInput,
-  type OutboxStats,
-} from './outbox.js';
+import { OutboxBase } from './outbox-base.js';
+import { budgetRoom, recordBytes, type AppendResult, type DropCounters, type OutboxLimits, type OutboxRecord, type OutboxRecordInput, type OutboxStats } from './outbox.js';
 
 export { OUTBOX_MIGRATIONS, OUTBOX_OWNER } from './outbox-schema.js';
 
@@ -43,7 +35,7 @@ export interface SqliteOutboxOptions extends OutboxLimits {
 
 const EVICT_CHUNK = 256;
 
-export class SqliteOutbox implements Outbox {
+export class SqliteOutbox extends OutboxBase {
   readonly epoch: string;
   private readonly db: SqliteDatabase;
   private readonly limits: OutboxLimits;
@@ -53,8 +45,6 @@ export class SqliteOutbox implements Outbox {
   /** What the append in progress dropped; reported only once its transaction committed. */
   private readonly drop: BudgetDrop = { evicted: 0, evictedBytes: 0, oldestSeq: 0, newestSeq: 0, rejected: 0, rejectedBytes: 0 };
   private state: State;
-  private readonly listeners = new Set<() => void>();
-  private closed = false;
   private readonly reader: OutboxReader;
   private readonly faults: StoreFaultSink | undefined;
   private readonly stmt;
@@ -63,6 +53,7 @@ export class SqliteOutbox implements Outbox {
   private readonly expireTx: (cutoff: number, s: State) => number;
 
   constructor(options: SqliteOutboxOptions) {
+    super();
     this.db = options.db;
     this.epoch = options.epoch;
     this.limits = { maxBytes: options.maxBytes, maxAgeMs: options.maxAgeMs, onFull: options.onFull };
@@ -99,8 +90,7 @@ export class SqliteOutbox implements Outbox {
     const result = this.guard('append', () => this.appendTx(records, s));
     this.state = s;
     if (this.drop.evicted > 0 || this.drop.rejected > 0) this.budgetLog.note(this.drop);
-    if (result.seqs.some((q) => q !== null)) for (const l of this.listeners) l();
-    return result;
+    return this.appended(result);
   }
 
   read(afterSeq: number, limit: number): OutboxRecord[] {
@@ -114,10 +104,6 @@ export class SqliteOutbox implements Outbox {
     const s = cloneState(this.state);
     this.guard('ack', () => this.ackTx(ranges, s));
     this.state = s;
-  }
-
-  ackThrough(seq: number): void {
-    this.ack([[0, seq]]);
   }
 
   ackedThrough(): number {
@@ -148,15 +134,9 @@ export class SqliteOutbox implements Outbox {
     };
   }
 
-  onAppend(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  close(): void {
+  override close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.listeners.clear();
+    super.close();
     this.budgetLog.close();
   }
 
@@ -166,16 +146,15 @@ export class SqliteOutbox implements Outbox {
     const now = this.now();
     for (const r of records) {
       const bytes = recordBytes(r);
-      if (s.bytes + bytes > this.limits.maxBytes) {
-        if (this.limits.onFull === 'reject-new' || bytes > this.limits.maxBytes) {
-          s.dropped.rejected += 1;
-          this.drop.rejected += 1;
-          this.drop.rejectedBytes += bytes;
-          seqs.push(null);
-          continue;
-        }
-        evicted += this.evictIn(s.bytes + bytes - this.limits.maxBytes, s);
+      const room = budgetRoom(this.limits, s.bytes, bytes);
+      if (room === 'reject') {
+        s.dropped.rejected += 1;
+        this.drop.rejected += 1;
+        this.drop.rejectedBytes += bytes;
+        seqs.push(null);
+        continue;
       }
+      if (room === 'evict') evicted += this.evictIn(s.bytes + bytes - this.limits.maxBytes, s);
       const seq = s.lastSeq + 1;
       this.stmt.insert.run(seq, r.kind, r.topic, r.payload, r.qos, r.retain === true ? 1 : 0, r.createdAt ?? now, bytes);
       s.lastSeq = seq;
@@ -291,9 +270,6 @@ export class SqliteOutbox implements Outbox {
     }
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new FieldgateError('FG_ERR_STORE_CLOSED', 'the outbox is closed');
-  }
 }
 
 /** In place: the append path allocates nothing for this. */
