@@ -12,14 +12,10 @@ import { checkDevice, connectionSchema, resolveDefaults, tagShape, type ModbusCo
  */
 export function createModbusDriver(): DriverFactory {
   const lines = new LineRegistry();
-  return defineDriver<ModbusConnection, ModbusTagFields>({
+  return defineDriver<ModbusConnection, ModbusTagFields>({ connectionSchema, tagShape, check: checkDevice, resolveDefaults }, {
     type: 'modbus',
     description: 'Modbus TCP, RTU (serial) and RTU over TCP: coils, discrete inputs, holding and input registers',
     capabilities: { poll: true, write: true, subscribe: false, browse: false },
-    connectionSchema,
-    tagShape,
-    check: checkDevice,
-    resolveDefaults,
     create: (ctx) => new ModbusDeviceDriver(ctx, lines),
     describeTag,
     commands: modbusCommands,

@@ -1,19 +1,15 @@
 // OPC UA client devices: subscriptions or batched reads, security, writes (issue 7). This module
 // is loaded for every site, so it holds only the schema; node-opcua is imported by start().
-import type { z } from 'zod';
 import { defineDriver } from '../../src/runtime/driver.js';
 import { FieldgateError } from '../../src/errors.js';
 import { check, connectionSchema, SECURITY_MODES, SECURITY_POLICIES, tagShape, type Connection, type OpcuaTagExtra } from './schema.js';
 import { OpcuaDevice } from './opcua-device.js';
 import { describeTag, opcuaCommands } from './commands.js';
 
-export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({
+export const opcuaDriver = defineDriver<Connection, OpcuaTagExtra>({ connectionSchema, tagShape, check }, {
   type: 'opcua',
   description: 'OPC UA server: monitored items or batched reads, security modes, username auth, writes',
   capabilities: { poll: true, write: true, subscribe: true, browse: true },
-  connectionSchema: connectionSchema as unknown as z.ZodType<Connection>,
-  tagShape,
-  check,
   create: (ctx) => new OpcuaDevice(ctx),
   describeTag,
   commands: opcuaCommands,

@@ -162,13 +162,10 @@ function sleep(clock: DriverContext['clock'], ms: number, signal: AbortSignal): 
   });
 }
 
-export const simulatorDriver = defineDriver<Connection, TagExtra>({
+export const simulatorDriver = defineDriver<Connection, TagExtra>({ connectionSchema, tagShape, check }, {
   type: 'simulator',
   description: 'simulated device with deterministic signals, writable setpoints and injected faults',
   capabilities: { poll: true, write: true, subscribe: false, browse: false },
-  connectionSchema: connectionSchema as unknown as z.ZodType<Connection>,
-  tagShape,
-  check,
   create: (ctx) => new SimulatedDevice(ctx),
 });
 

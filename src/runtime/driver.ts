@@ -100,7 +100,16 @@ export interface BrowseRequest {
   logger: Logger;
 }
 
-/** Lets each driver declare its factory with its own types and still sit in one registry. */
-export function defineDriver<C, T>(factory: DriverFactory<C, T>): DriverFactory {
+/** The config half a driver's schema module exports: what `fieldgate validate` checks. */
+export type DriverSchemaParts<C, T> = Pick<DriverFactory<C, T>, 'connectionSchema' | 'tagShape' | 'check' | 'resolveDefaults'>;
+
+/**
+ * Joins a driver's schema parts (its `schema.ts`) and what runs into the one factory the
+ * registry holds; each driver keeps its own types.
+ */
+export function defineDriver<C, T>(schema: DriverSchemaParts<C, T>, driver: Omit<DriverFactory<C, T>, keyof DriverSchemaParts<C, T>>): DriverFactory {
+  const factory: DriverFactory<C, T> = { ...driver, connectionSchema: schema.connectionSchema, tagShape: schema.tagShape };
+  if (schema.check !== undefined) factory.check = schema.check;
+  if (schema.resolveDefaults !== undefined) factory.resolveDefaults = schema.resolveDefaults;
   return factory as unknown as DriverFactory;
 }

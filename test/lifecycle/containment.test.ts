@@ -26,12 +26,10 @@ import { useCleanups } from '../helpers/cleanups.js';
 const cleanups = useCleanups({ ignoreErrors: true });
 
 /** A driver with a bug: after two good polls its poll resolves undefined instead of readings. */
-const buggy = defineDriver<{ mode: 'no-readings' | 'create-throws' }, unknown>({
+const buggy = defineDriver<{ mode: 'no-readings' | 'create-throws' }, unknown>({ connectionSchema: z.strictObject({ mode: z.enum(['no-readings', 'create-throws']) }), tagShape: {} }, {
   type: 'buggy',
   description: 'test driver with a bug in its read path',
   capabilities: { poll: true, write: false, subscribe: false, browse: false },
-  connectionSchema: z.strictObject({ mode: z.enum(['no-readings', 'create-throws']) }),
-  tagShape: {},
   create: (ctx) => {
     if (ctx.device.connection.mode === 'create-throws') throw new TypeError('cannot read properties of undefined (reading "port")');
     let polls = 0;
