@@ -2,6 +2,7 @@
 // spBv1.0/STATE/<host id>, retained. A STATE older than the last one seen is stale and ignored
 // [tck-id-operational-behavior-edge-node-birth-sequence-wait] (the edge's reading of 5.9).
 import { parseJsonObject } from '../shared/json-object.js';
+import { entryOf } from '../shared/map-entry.js';
 
 export interface HostState {
   online: boolean;
@@ -56,12 +57,7 @@ export class PerServerHostState {
   private readonly trackers = new Map<number, PrimaryHostTracker>();
 
   of(server: number): PrimaryHostTracker {
-    let t = this.trackers.get(server);
-    if (t === undefined) {
-      t = new PrimaryHostTracker();
-      this.trackers.set(server, t);
-    }
-    return t;
+    return entryOf(this.trackers, server, () => new PrimaryHostTracker());
   }
 
   /**

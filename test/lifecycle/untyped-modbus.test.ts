@@ -25,6 +25,15 @@ const devices = (port: number) => `
       - { name: modicon, address: "40002" }
 `;
 
+/** Each tag of `devices`: where the server holds it, the raw value there, what the DBIRTH says. */
+const VALUES = [
+  { tag: 'running', table: 'coil', address: 0, raw: 1, value: true },
+  { tag: 'door-open', table: 'discrete', address: 4, raw: 1, value: true },
+  { tag: 'count', table: 'holding', address: 7, raw: 1234, value: 1234 },
+  { tag: 'level', table: 'input', address: 3, raw: 42, value: 42 },
+  { tag: 'modicon', table: 'holding', address: 1, raw: 7, value: 7 },
+] as const;
+
 describe('untyped Modbus tags (issue 12)', () => {
   it('resolve their default type at config load, for every consumer', () => {
     const config = parseConfigText(`version: 1\nsite: { group: g, node: n }\ndevices:${devices(502)}`, 'site.yaml', builtinDrivers);
@@ -34,11 +43,7 @@ describe('untyped Modbus tags (issue 12)', () => {
   it('run: every tag GOOD, the DBIRTH carries values, no uncaught exception', async () => {
     const server = await TestModbusServer.started(cleanups);
     const unit = server.unit(1);
-    unit.coil[0] = 1;
-    unit.discrete[4] = 1;
-    unit.holding[7] = 1234;
-    unit.input[3] = 42;
-    unit.holding[1] = 7;
+    for (const v of VALUES) unit[v.table][v.address] = v.raw;
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown) => uncaught.push(e);
     process.on('uncaughtException', onUncaught);
@@ -49,11 +54,7 @@ describe('untyped Modbus tags (issue 12)', () => {
     const birthWithValues = () => world.messages().find((m) => m.type === 'DBIRTH' && m.device === 'press' && !birthValues(m).get('count')?.isNull);
     await until(() => birthWithValues() !== undefined, 10_000, 'a DBIRTH with values');
     const birth = birthValues(birthWithValues()!);
-    expect(birth.get('running')?.value).toBe(true);
-    expect(birth.get('door-open')?.value).toBe(true);
-    expect(birth.get('count')?.value).toBe(1234);
-    expect(birth.get('level')?.value).toBe(42);
-    expect(birth.get('modicon')?.value).toBe(7);
+    for (const v of VALUES) expect(birth.get(v.tag)?.value, v.tag).toBe(v.value);
     const snap = world.gateway.runtime.devices()[0]!;
     expect(snap.state).toBe('online');
     expect(snap.tags.every((t) => t.quality === 'GOOD')).toBe(true);

@@ -4,6 +4,7 @@
 import type { AddressInfo, Server } from 'node:net';
 import modbusSerial from 'modbus-serial';
 import type { Table } from '../planner.js';
+import { entryOf } from '../../../src/shared/map-entry.js';
 
 const { ServerTCP } = modbusSerial;
 
@@ -51,12 +52,7 @@ export class TestModbusServer {
   port = 0;
 
   unit(id: number): UnitBank {
-    let u = this.units.get(id);
-    if (u === undefined) {
-      u = new UnitBank();
-      this.units.set(id, u);
-    }
-    return u;
+    return entryOf(this.units, id, () => new UnitBank());
   }
 
   get connections(): number {
