@@ -1,34 +1,32 @@
-import { describe, expect, it, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { MemoryOutbox } from '../store/memory-outbox.js';
 import { AppendQueue } from '../store/append-queue.js';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { startBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 import { CommandRouter, Forwarder, checkRules, type LocalMessage } from './forwarding.js';
 import { filtersOverlap, mapTopic, topicMatches } from '../mqtt/topic-filter.js';
-import type { Bridge } from './bridge.js';
 
 describe('topic filters', () => {
+  const pairs = (list: string) => list.split(' ').map((p) => p.split('~') as [string, string]);
   it('match per MQTT 4.7', () => {
-    expect(topicMatches('a/+/c', 'a/b/c')).toBe(true);
-    expect(topicMatches('a/#', 'a')).toBe(true);
-    expect(topicMatches('a/#', 'a/b/c')).toBe(true);
-    expect(topicMatches('a/+', 'a/b/c')).toBe(false);
-    expect(topicMatches('#', '$SYS/x')).toBe(false);
-    expect(topicMatches('a/b', 'a/b')).toBe(true);
+    for (const [filter, topic] of pairs('a/+/c~a/b/c a/#~a a/#~a/b/c a/b~a/b')) expect(topicMatches(filter, topic), `${filter} ~ ${topic}`).toBe(true);
+    for (const [filter, topic] of pairs('a/+~a/b/c #~$SYS/x')) expect(topicMatches(filter, topic), `${filter} ~ ${topic}`).toBe(false);
   });
-  it('map a fixed prefix onto another', () => {
-    expect(mapTopic('site/line1/#', 'central/s1', 'site/line1/temp/a')).toBe('central/s1/temp/a');
-    expect(mapTopic('site/line1/#', 'central/s1/', 'site/line1/temp')).toBe('central/s1/temp');
-    expect(mapTopic('site/+/temp', 'c', 'site/l2/temp')).toBe('c/l2/temp');
-    expect(mapTopic('site/x', 'c/y', 'site/x')).toBe('c/y');
-    expect(mapTopic('site/#', undefined, 'site/a')).toBe('site/a');
+  // [from, to, topic, mapped]: the filter's fixed prefix replaced by `to`
+  it.each([
+    ['site/line1/#', 'central/s1', 'site/line1/temp/a', 'central/s1/temp/a'],
+    ['site/line1/#', 'central/s1/', 'site/line1/temp', 'central/s1/temp'],
+    ['site/+/temp', 'c', 'site/l2/temp', 'c/l2/temp'],
+    ['site/x', 'c/y', 'site/x', 'c/y'],
+    ['site/#', undefined, 'site/a', 'site/a'],
+  ] as const)('maps %s onto %s: %s becomes %s', (from, to, topic, mapped) => {
+    expect(mapTopic(from, to, topic)).toBe(mapped);
   });
   it('detect overlapping filters', () => {
-    expect(filtersOverlap('a/#', 'a/b/+')).toBe(true);
-    expect(filtersOverlap('a/+/c', 'a/b/c')).toBe(true);
-    expect(filtersOverlap('a/b', 'a/c')).toBe(false);
-    expect(filtersOverlap('a/b', 'a/b/c')).toBe(false);
+    for (const [a, b] of pairs('a/#~a/b/+ a/+/c~a/b/c')) expect(filtersOverlap(a, b), `${a} ~ ${b}`).toBe(true);
+    for (const [a, b] of pairs('a/b~a/c a/b~a/b/c')) expect(filtersOverlap(a, b), `${a} ~ ${b}`).toBe(false);
   });
 });
 
@@ -41,17 +39,12 @@ describe('loop prevention in the rules', () => {
   });
 });
 
-let upstream: AedesUpstream | undefined;
-let bridge: Bridge | undefined;
-afterEach(async () => {
-  await bridge?.stop();
-  bridge = undefined;
-  await upstream?.close();
-});
+const cleanups = useCleanups();
 
 describe('forwarding through the outbox and commands coming down (aedes)', () => {
   it('forwards mapped local topics upstream, delivers commands locally, never sends a command back up', async () => {
-    upstream = await AedesUpstream.start();
+    const upstream = await AedesUpstream.start();
+    cleanups.push(() => upstream.close());
     const outbox = new MemoryOutbox({ maxBytes: 1e9, maxAgeMs: 1e9, onFull: 'drop-oldest' });
     const forward = [{ from: 'site/line1/#', to: 'central/s1/data', qos: 1 as const }];
     const commands = [{ from: 'central/s1/cmd/#', to: 'site/cmd', qos: 1 as const }];
@@ -65,9 +58,8 @@ describe('forwarding through the outbox and commands coming down (aedes)', () =>
       void forwarder.onLocalPublish(m);
     };
     const router = new CommandRouter(commands, publishLocal);
-    bridge = makeBridge(outbox, upstream.url, { subscriptions: router.subscriptions(), onMessage: (t, p) => router.onUpstreamMessage(t, p) });
-    bridge.start();
-    await until(() => bridge?.isConnected === true, 5000, 'connected');
+    const bridge = startBridge(cleanups, outbox, upstream.url, { subscriptions: router.subscriptions(), onMessage: (t, p) => router.onUpstreamMessage(t, p) });
+    await until(() => bridge.isConnected, 5000, 'connected');
 
     publishLocal({ topic: 'site/line1/temp', payload: Buffer.from('21.5'), qos: 1, retain: false, origin: 'local' });
     publishLocal({ topic: 'site/line2/temp', payload: Buffer.from('no rule'), qos: 1, retain: false, origin: 'local' });
@@ -77,7 +69,7 @@ describe('forwarding through the outbox and commands coming down (aedes)', () =>
     const central = mqtt.connect(upstream.url, { clientId: 'central-app', reconnectPeriod: 0 });
     await new Promise<void>((r) => central.once('connect', () => r()));
     // The bridge's command subscription is in place before the command goes out.
-    await until(() => upstream?.subscribed.has('central/s1/cmd/#') === true, 5000, 'bridge subscribed');
+    await until(() => upstream.subscribed.has('central/s1/cmd/#'), 5000, 'bridge subscribed');
     await new Promise<void>((r) => central.publish('central/s1/cmd/press-4/reset', Buffer.from('1'), { qos: 1 }, () => r()));
     await until(() => local.some((m) => m.origin === 'upstream'), 5000, 'command delivered locally');
     central.end(true);
