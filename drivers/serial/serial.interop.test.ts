@@ -1,27 +1,19 @@
 // Interop suite (needs Debian socat): the serial driver against real pseudo-terminals (socat) and peers in Debian's Python playing
 // a streaming scale, a request/response instrument and an NMEA GPS.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinDrivers } from '../all.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { MetricsRegistry } from '../../src/observe/metrics.js';
-import { Runtime } from '../../src/runtime/runtime.js';
 import type { TagUpdate } from '../../src/runtime/types.js';
-import { PtyPair } from './testing/pty-fixture.js';
+import { instrumentMeter, ptyPairUp } from './testing/pty-fixture.js';
+import { useCleanups } from '../../test/helpers/cleanups.js';
 import { startRuntime } from '../../test/helpers/runtime-harness.js';
 import { serialDriver } from './index.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { DeviceConfig } from '../../src/config/sections/devices.js';
 
-let pair: PtyPair | undefined;
-let runtime: Runtime | undefined;
-
-afterEach(async () => {
-  await runtime?.stop();
-  runtime = undefined;
-  await pair?.close();
-  pair = undefined;
-});
+const cleanups = useCleanups();
 
 function site(device: string): string {
   return `version: 1\nsite: { group: g, node: n }\nobserve: { http: { enabled: false } }\ndevices:\n${device}`;
@@ -33,28 +25,46 @@ function run(yaml: string) {
     ({ states, metrics, updates }) =>
       `states: ${states.map((s) => s.state).join(',')}; metrics: ${metrics.render().split('\n').filter((l) => l.startsWith('fieldgate_serial')).join(' ')}; last: ${JSON.stringify(updates.slice(-4), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
   );
-  runtime = t.rt;
+  cleanups.push(() => t.rt.stop());
   const frames = (result: string) => t.metrics.counter('fieldgate_serial_frames_total', '').get({ device: t.devices[0]?.name ?? '', result });
   return { ...t, frames };
 }
 
-const good = (us: TagUpdate[], tag: string) => us.filter((u) => u.tag === tag && u.quality === 'GOOD');
-
-describe('serial driver over pseudo-terminals', () => {
-  it('listen mode: a streaming scale, parsed by regex groups, survives babble and binary junk', async () => {
-    pair = new PtyPair();
-    await pair.up();
-    const t = run(`  - name: scale
+/** A streaming scale (peer.py `scale`) read in listen mode, parsed by regex groups. */
+const streamingScale = (path: string): string => `  - name: scale
     driver: serial
     connection:
-      path: ${pair.device}
+      path: ${path}
       baudRate: 9600
       framing: { kind: delimiter, delimiter: "\\r\\n", maxLength: 64 }
       parse: { kind: regex, pattern: '^(?<status>ST|US),GS,(?<weight>[+-]\\s*[\\d.]+)\\s*kg$' }
     tags:
       - { name: weight, group: weight, unit: kg }
       - { name: status, group: status, type: string }
-`);
+`;
+
+/** An NMEA GPS (peer.py `gps`): checksummed sentences, CSV columns per sentence type. */
+const nmeaGps = (path: string): string => `  - name: gps
+    driver: serial
+    connection:
+      path: ${path}
+      framing: { kind: markers, start: "$", end: "\\r\\n" }
+      checksum: nmea
+      accept: '^GP(GGA|RMC),'
+      parse: { kind: csv }
+    tags:
+      - { name: lat, column: 2, format: nmea-coordinate, when: '^GPGGA' }
+      - { name: lon, column: 4, format: nmea-coordinate, when: '^GPGGA' }
+      - { name: altitude, column: 9, when: '^GPGGA', unit: m }
+      - { name: speed, column: 7, when: '^GPRMC', unit: kn }
+`;
+
+const good = (us: TagUpdate[], tag: string) => us.filter((u) => u.tag === tag && u.quality === 'GOOD');
+
+describe('serial driver over pseudo-terminals', () => {
+  it('listen mode: a streaming scale, parsed by regex groups, survives babble and binary junk', async () => {
+    const pair = await ptyPairUp(cleanups);
+    const t = run(streamingScale(pair.device));
     // Announced at its first frames or after its timeout (2 s) without any (issue 12).
     await t.until(() => t.states.at(-1)?.state === 'online', 6000, 'online');
     await pair.peer('scale', 'babble');
@@ -70,22 +80,8 @@ describe('serial driver over pseudo-terminals', () => {
   });
 
   it('listen mode: NMEA GPS with XOR checksums, CSV columns per sentence type; corrupted sentences are counted, never published', async () => {
-    pair = new PtyPair();
-    await pair.up();
-    const t = run(`  - name: gps
-    driver: serial
-    connection:
-      path: ${pair.device}
-      framing: { kind: markers, start: "$", end: "\\r\\n" }
-      checksum: nmea
-      accept: '^GP(GGA|RMC),'
-      parse: { kind: csv }
-    tags:
-      - { name: lat, column: 2, format: nmea-coordinate, when: '^GPGGA' }
-      - { name: lon, column: 4, format: nmea-coordinate, when: '^GPGGA' }
-      - { name: altitude, column: 9, when: '^GPGGA', unit: m }
-      - { name: speed, column: 7, when: '^GPRMC', unit: kn }
-`);
+    const pair = await ptyPairUp(cleanups);
+    const t = run(nmeaGps(pair.device));
     await t.until(() => t.states.at(-1)?.state === 'online', 6000, 'online');
     await pair.peer('gps');
     await t.until(() => t.frames('checksum_error') >= 2 && good(t.updates, 'speed').length >= 5, 5000, 'GGA, RMC and corrupted sentences');
@@ -97,26 +93,15 @@ describe('serial driver over pseudo-terminals', () => {
   });
 
   it('poll mode: request/response instrument read by CSV; a muted instrument times out, goes offline and comes back', async () => {
-    pair = new PtyPair();
-    await pair.up();
+    const pair = await ptyPairUp(cleanups);
     const peer = await pair.peer('instrument');
-    const t = run(`  - name: meter
-    driver: serial
-    pollInterval: 50ms
-    timeout: 300ms
-    offlineAfter: 2
-    backoff: { initial: 50ms, max: 100ms }
-    connection:
-      path: ${pair.device}
-      mode: poll
-      request: "MEAS?\\r\\n"
-      framing: { kind: delimiter, delimiter: "\\r\\n" }
-      parse: { kind: csv }
-    tags:
-      - { name: voltage, column: 0, unit: V }
-      - { name: current, column: 1, unit: A }
-      - { name: count, type: uint32, column: 2 }
-`);
+    const t = run(
+      instrumentMeter(pair.device, { pollInterval: '50ms', timeout: '300ms', offlineAfter: '2', backoff: '{ initial: 50ms, max: 100ms }' }, [
+        '{ name: voltage, column: 0, unit: V }',
+        '{ name: current, column: 1, unit: A }',
+        '{ name: count, type: uint32, column: 2 }',
+      ]),
+    );
     await t.until(() => good(t.updates, 'count').length >= 3, 5000, 'three replies');
     expect(good(t.updates, 'voltage')[0]?.value).toBe(12.34);
     expect(good(t.updates, 'current')[0]?.value).toBe(0.25);
@@ -132,8 +117,7 @@ describe('serial driver over pseudo-terminals', () => {
   });
 
   it('listen mode: port loss takes the device offline, the port is reopened with backoff and data flows again', async () => {
-    pair = new PtyPair();
-    await pair.up();
+    const pair = await ptyPairUp(cleanups);
     await pair.peer('scale');
     const t = run(`  - name: scale
     driver: serial
@@ -159,8 +143,7 @@ describe('serial driver over pseudo-terminals', () => {
   });
 
   it('poll mode: port loss makes polls fail; the supervisor reconnects when the port is back', async () => {
-    pair = new PtyPair();
-    await pair.up();
+    const pair = await ptyPairUp(cleanups);
     await pair.peer('instrument');
     const t = run(`  - name: meter
     driver: serial
@@ -217,8 +200,7 @@ describe('serial driver cleanup', () => {
   }
 
   it('stop() after the port was lost and a reopen is pending leaves no timer and no open port', async () => {
-    pair = new PtyPair();
-    await pair.up();
+    const pair = await ptyPairUp(cleanups);
     const clock = new ManualClock();
     const links: boolean[] = [];
     const d = device(pair.device, clock, links);
@@ -237,8 +219,7 @@ describe('serial driver cleanup', () => {
   });
 
   it('stop() with a partial frame buffered cancels its inter-byte timer and closes the port', async () => {
-    pair = new PtyPair();
-    await pair.up();
+    const pair = await ptyPairUp(cleanups);
     const clock = new ManualClock();
     const d = device(pair.device, clock, []);
     await d.start();

@@ -3,45 +3,39 @@
 // open). OPC UA: opcua-lifecycle.interop.test.ts. In every capture: no DATA for a device without a live DBIRTH, no DBIRTH of nulls, no
 // DDATA that only repeats the DBIRTH before it.
 import { describe, expect, it } from 'vitest';
-import { PtyPair } from '../../drivers/serial/testing/pty-fixture.js';
+import { instrumentMeter, PtyPair } from '../../drivers/serial/testing/pty-fixture.js';
 import { until } from '../helpers/until.js';
-import { birthValues, births, captureWorld, expectCleanLifecycle, useLifecycleScratch } from './capture.js';
+import { birthValues, births, captureWorld, expectCleanLifecycle, useLifecycleScratch, type Captured } from './capture.js';
 
 const { dir, cleanups } = useLifecycleScratch();
+
+/**
+ * The cable plugged in (port up, peer started) until DDATA, pulled until DDEATH, plugged back
+ * until a second DBIRTH; returns what the host saw, a moment later.
+ */
+async function plugPullReplug(pty: PtyPair, world: Awaited<ReturnType<typeof captureWorld>>, peer: 'instrument' | 'scale', device: string): Promise<Captured[]> {
+  await pty.up();
+  await pty.peer(peer);
+  await until(() => world.messages().some((m) => m.type === 'DDATA' && m.device === device), 15_000, 'DDATA');
+  await pty.down();
+  await until(() => world.messages().some((m) => m.type === 'DDEATH' && m.device === device), 10_000, 'DDEATH');
+  await pty.up();
+  await pty.peer(peer);
+  await until(() => births(world.messages(), device).length >= 2, 15_000, 'a second DBIRTH');
+  await new Promise((r) => setTimeout(r, 300));
+  return world.messages();
+}
 
 describe('serial device lifecycle (socat pty, Python instrument)', () => {
   it('poll mode: the port appears late, then the cable is pulled and plugged back: births carry values', async () => {
     const pty = new PtyPair();
     cleanups.push(() => pty.close());
-    const world = await captureWorld(`
-  - name: meter
-    driver: serial
-    pollInterval: 100ms
-    timeout: 500ms
-    offlineAfter: 2
-    backoff: { initial: 100ms, max: 300ms }
-    connection:
-      path: ${pty.device}
-      mode: poll
-      request: "MEAS?\\r\\n"
-      framing: { kind: delimiter, delimiter: "\\r\\n" }
-      parse: { kind: csv }
-    tags:
-      - { name: value, column: 0 }
-      - { name: n, column: 2 }
-`);
+    const world = await captureWorld(
+      instrumentMeter(pty.device, { pollInterval: '100ms', timeout: '500ms', offlineAfter: '2', backoff: '{ initial: 100ms, max: 300ms }' }, ['{ name: value, column: 0 }', '{ name: n, column: 2 }']),
+    );
     cleanups.push(world.stop);
     await until(() => world.gateway.runtime.devices()[0]!.state === 'offline', 10_000, 'a failed first open');
-    await pty.up();
-    await pty.peer('instrument');
-    await until(() => world.messages().some((m) => m.type === 'DDATA' && m.device === 'meter'), 15_000, 'DDATA');
-    await pty.down();
-    await until(() => world.messages().some((m) => m.type === 'DDEATH' && m.device === 'meter'), 10_000, 'DDEATH');
-    await pty.up();
-    await pty.peer('instrument');
-    await until(() => births(world.messages(), 'meter').length >= 2, 15_000, 'a second DBIRTH');
-    await new Promise((r) => setTimeout(r, 300));
-    const ms = world.messages();
+    const ms = await plugPullReplug(pty, world, 'instrument', 'meter');
     expectCleanLifecycle(ms);
     for (const b of births(ms, 'meter')) expect(birthValues(b).get('value')?.value).toBeCloseTo(12.34, 5);
     // Every good polled reply is a counted frame (issue 12: request() never counted one).
@@ -70,16 +64,7 @@ describe('serial device lifecycle (socat pty, Python instrument)', () => {
 `);
     cleanups.push(world.stop);
     await until(() => world.gateway.runtime.devices()[0]!.state === 'offline' || world.gateway.runtime.devices()[0]!.pollErrors > 0, 10_000, 'a failed first open');
-    await pty.up();
-    await pty.peer('scale');
-    await until(() => world.messages().some((m) => m.type === 'DDATA' && m.device === 'scale'), 15_000, 'DDATA');
-    await pty.down();
-    await until(() => world.messages().some((m) => m.type === 'DDEATH' && m.device === 'scale'), 10_000, 'DDEATH');
-    await pty.up();
-    await pty.peer('scale');
-    await until(() => births(world.messages(), 'scale').length >= 2, 15_000, 'a second DBIRTH');
-    await new Promise((r) => setTimeout(r, 300));
-    const ms = world.messages();
+    const ms = await plugPullReplug(pty, world, 'scale', 'scale');
     expectCleanLifecycle(ms);
     for (const b of births(ms, 'scale')) expect(birthValues(b).get('stable')?.value).toBe('ST');
   }, 60_000);

@@ -59,3 +59,32 @@ export class PtyPair {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A pair, up, closed by the test's cleanups: the start of every pty test. */
+export async function ptyPairUp(cleanups: Array<() => unknown>): Promise<PtyPair> {
+  const pair = new PtyPair();
+  cleanups.push(() => pair.close());
+  await pair.up();
+  return pair;
+}
+
+/**
+ * The site-file device `meter` polling peer.py's `instrument` on `path` (it answers "MEAS?"
+ * with `volts,amps,count` in CSV): a test states only its settings (YAML values) and its tags.
+ */
+export function instrumentMeter(path: string, settings: Record<string, string>, tags: readonly string[]): string {
+  const lines = Object.entries(settings).map(([key, yaml]) => `    ${key}: ${yaml}`);
+  return `
+  - name: meter
+    driver: serial
+${lines.join('\n')}
+    connection:
+      path: ${path}
+      mode: poll
+      request: "MEAS?\\r\\n"
+      framing: { kind: delimiter, delimiter: "\\r\\n" }
+      parse: { kind: csv }
+    tags:
+${tags.map((t) => `      - ${t}`).join('\n')}
+`;
+}
