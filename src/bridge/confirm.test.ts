@@ -6,22 +6,15 @@ import mqtt from 'mqtt';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AedesUpstream } from '../../test/helpers/aedes-upstream.js';
-import { makeBridge, startBridge, until } from '../../test/helpers/bridge-fixture.js';
+import { expectKeptUntilConfirmed, makeBridge, qos0Outbox, startBridge, until } from '../../test/helpers/bridge-fixture.js';
 import { createLogger } from '../observe/logger.js';
 import { MetricsRegistry } from '../observe/metrics.js';
-import { MemoryOutbox } from '../store/memory-outbox.js';
 import { extractDedupKey } from './dedup-key.js';
 import { Deduper } from './deduper.js';
 import { parseHostAck } from './host-confirm.js';
 import { useCleanups } from '../../test/helpers/cleanups.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
-
-function qos0Outbox(n: number): MemoryOutbox {
-  const outbox = new MemoryOutbox({ maxBytes: 1 << 24, maxAgeMs: 3_600_000, onFull: 'reject-new' });
-  outbox.append(Array.from({ length: n }, (_, i) => ({ kind: 'mqtt', topic: `t/${i}`, payload: Buffer.from(String(i)), qos: 0 as const })));
-  return outbox;
-}
 
 async function consumer(url: string): Promise<mqtt.MqttClient> {
   const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: `c-${Math.random().toString(36).slice(2, 8)}` });
@@ -38,13 +31,8 @@ describe('confirm: qos1', () => {
     const broker = await AedesUpstream.started(cleanups);
     const outbox = qos0Outbox(5);
     broker.hold = true;
-    const bridge = startBridge(cleanups, outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
-    await until(() => broker.heldCount >= 5, 5000, 'five records held by the broker');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(outbox.stats().depth).toBe(5);
-    broker.hold = false;
-    broker.release();
-    await until(() => outbox.stats().depth === 0, 5000, 'records acknowledged');
+    startBridge(cleanups, outbox, broker.url, { confirm: 'qos1', fenceTopic: 'fieldgate/fence/g/node' });
+    await expectKeptUntilConfirmed(broker, outbox, 5);
     expect(broker.received.map((r) => r.qos)).toEqual([1, 1, 1, 1, 1]);
     expect(broker.received.map((r) => r.topic)).not.toContain('fieldgate/fence/g/node');
   });
