@@ -2,49 +2,42 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../shared/clock.js';
 import { FixedRateLoop } from './fixed-rate.js';
 
+/**
+ * A 100 ms loop on a manual clock, run for `ms` and then given `drainMs` to end; tick n (from 1)
+ * takes `cost(n)`. Returns when each tick started and the missed slots it counted.
+ */
+async function ticksOnManualClock(ms: number, drainMs: number, cost: (n: number) => number): Promise<{ starts: number[]; overruns: number }> {
+  const clock = new ManualClock();
+  const starts: number[] = [];
+  let overruns = 0;
+  const loop = new FixedRateLoop({
+    clock,
+    interval: 100,
+    onOverrun: (n) => (overruns += n),
+    tick: () => {
+      starts.push(clock.monotonic());
+      return new Promise<void>((r) => clock.setTimeout(r, cost(starts.length)));
+    },
+  });
+  loop.begin();
+  await clock.advance(ms);
+  const ended = loop.end();
+  await clock.advance(drainMs);
+  await ended;
+  return { starts, overruns };
+}
+
 describe('FixedRateLoop', () => {
   it('keeps ticks on their slots whatever each tick costs (no drift)', async () => {
-    const clock = new ManualClock();
-    const starts: number[] = [];
     const costs = [30, 80, 5, 99, 0, 60, 10, 45, 70, 20];
-    let i = 0;
-    const loop = new FixedRateLoop({
-      clock,
-      interval: 100,
-      tick: () => {
-        starts.push(clock.monotonic());
-        const cost = costs[i++ % costs.length] ?? 0;
-        return new Promise<void>((r) => clock.setTimeout(r, cost));
-      },
-    });
-    loop.begin();
-    await clock.advance(1000);
-    const ended = loop.end();
-    await clock.advance(200);
-    await ended;
+    const { starts, overruns } = await ticksOnManualClock(1000, 200, (n) => costs[(n - 1) % costs.length] ?? 0);
     expect(starts).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    expect(overruns).toBe(0);
   });
 
   it('skips the slots an overrunning tick missed instead of bursting, and counts them', async () => {
-    const clock = new ManualClock();
-    const starts: number[] = [];
-    let overruns = 0;
-    const loop = new FixedRateLoop({
-      clock,
-      interval: 100,
-      onOverrun: (n) => (overruns += n),
-      tick: () => {
-        starts.push(clock.monotonic());
-        // The third tick takes 250 ms: slots 300 and 400 are missed, the next runs at 500.
-        const cost = starts.length === 3 ? 250 : 10;
-        return new Promise<void>((r) => clock.setTimeout(r, cost));
-      },
-    });
-    loop.begin();
-    await clock.advance(700);
-    const ended = loop.end();
-    await clock.advance(300);
-    await ended;
+    // The third tick takes 250 ms: slots 300 and 400 are missed, the next runs at 500.
+    const { starts, overruns } = await ticksOnManualClock(700, 300, (n) => (n === 3 ? 250 : 10));
     expect(starts).toEqual([0, 100, 200, 500, 600, 700]);
     expect(overruns).toBe(2);
   });
