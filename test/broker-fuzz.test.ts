@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/broker/index.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
-import { connectPacket, mutate, prng } from './helpers/fuzz-corpus.js';
+import { connectPacket, mutate, prng, publishGood } from './helpers/fuzz-corpus.js';
 import { closeClients, collect, connectClient, sleep, startBroker } from './helpers/broker.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -74,14 +74,7 @@ describe('broker fuzz', () => {
       while (budget.left > 0) await fuzzConnection(started.port, rnd, connections++, budget);
     });
     // The good publisher runs alongside the fuzzers, spread over their whole run.
-    let published = 0;
-    const good = (async () => {
-      while (published < GOOD_MESSAGES) {
-        await pub.publishAsync(`good/${published % 7}`, String(published), { qos: 1 });
-        published++;
-        if (published % 50 === 0) await sleep(budget.left > 0 ? 5 : 0);
-      }
-    })();
+    const good = publishGood(pub, GOOD_MESSAGES, 50, budget);
     const t0 = Date.now();
     await Promise.all([...workers, good]);
     const got = await inbox.next(GOOD_MESSAGES, 15_000);

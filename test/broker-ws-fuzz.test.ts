@@ -7,7 +7,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/broker/index.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
-import { connectPacket, mutate, prng } from './helpers/fuzz-corpus.js';
+import { connectPacket, mutate, prng, publishGood } from './helpers/fuzz-corpus.js';
 import { closeClients, collect, connectClient, sleep, startBroker } from './helpers/broker.js';
 import { clientFrame, upgradeRequest } from './helpers/ws-raw.js';
 
@@ -88,14 +88,7 @@ describe('broker WebSocket fuzz', () => {
       const workers = Array.from({ length: PARALLEL }, async () => {
         while (budget.left > 0) await fuzzConnection(wsPort, rnd, connections++, budget);
       });
-      let published = 0;
-      const good = (async () => {
-        while (published < GOOD_MESSAGES) {
-          await pub.publishAsync(`good/${published % 7}`, String(published), { qos: 1 });
-          published++;
-          if (published % 20 === 0) await sleep(budget.left > 0 ? 5 : 0);
-        }
-      })();
+      const good = publishGood(pub, GOOD_MESSAGES, 20, budget);
       await Promise.all([...workers, good]);
       const got = await inbox.next(GOOD_MESSAGES, 15_000);
       expect(new Set(got.map((m) => m.payload.toString())).size).toBe(GOOD_MESSAGES);

@@ -2,6 +2,7 @@
 // test. Seeded, so a failure can be replayed.
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { seededRandom } from '../../drivers/simulator/signals.js';
+import { sleep } from './broker.js';
 
 /** Mulberry32 (the simulator's): small, fast, good enough to pick mutations reproducibly. */
 export const prng: (seed: number) => () => number = seededRandom;
@@ -64,4 +65,17 @@ export function mutate(rnd: () => number, v: 4 | 5): Buffer {
     return garbage;
   }
   return base; // valid: keeps the connection alive long enough to matter
+}
+
+/**
+ * The well-behaved client of a fuzz run: publishes `count` numbered QoS 1 messages on good/<n%7>,
+ * resting 5 ms every `restEvery` while the fuzzers still have budget, so its messages spread
+ * over their whole run.
+ */
+export async function publishGood(pub: { publishAsync(topic: string, payload: string, options: { qos: 1 }): Promise<unknown> }, count: number, restEvery: number, budget: { left: number }): Promise<void> {
+  for (let n = 0; n < count; ) {
+    await pub.publishAsync(`good/${n % 7}`, String(n), { qos: 1 });
+    n++;
+    if (n % restEvery === 0) await sleep(budget.left > 0 ? 5 : 0);
+  }
 }
