@@ -3,10 +3,8 @@
 // in-flight window and the deduper removes all of them. (100 kills against mosquitto in
 // test/mosquitto.interop.test.ts.) In each upstream.confirm mode (confirm-modes.ts); host with a
 // central consumer that commits and acks.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useScratchDir } from './helpers/cleanups.js';
 import { AedesUpstream } from './helpers/aedes-upstream.js';
 import { runKillScenario } from './helpers/kill-scenario.js';
 import { confirmModes } from './helpers/confirm-modes.js';
@@ -15,19 +13,17 @@ import { removeChildBuild } from './helpers/build-child.js';
 
 const KILLS = 20;
 const INFLIGHT = 20;
+const scratch = useScratchDir('fg-kill9-');
 
-let dir: string;
 let upstream: AedesUpstream;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fg-kill9-'));
   upstream = await AedesUpstream.start();
 });
 
 afterAll(async () => {
   await upstream.close();
   removeChildBuild();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe.each(confirmModes())('kill -9 during ingest and replay, confirm: %s', (mode) => {
@@ -39,7 +35,7 @@ describe.each(confirmModes())('kill -9 during ingest and replay, confirm: %s', (
       confirm: mode,
       kills: KILLS,
       inflight: INFLIGHT,
-      db: join(dir, `store-${mode}.db`),
+      db: scratch(`store-${mode}.db`),
       liveUrl: upstream.url,
       // Port 1 on loopback: nothing listens, connects are refused at once.
       deadUrl: 'mqtt://127.0.0.1:1',

@@ -12,9 +12,6 @@
 //   qos1 loses what it had confirmed, and nothing else (docs/store-and-forward.md, "RabbitMQ").
 //   FG_RABBIT_STRICT=1 fails on that broker loss too.
 // - a refused topic (topic permission) gives one FG_ERR_ line and at most 3 sessions in 10 s.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bridge } from '../src/bridge/bridge.js';
@@ -23,6 +20,7 @@ import { upstreamSchema } from '../src/config/sections/upstream.js';
 import { createLogger } from '../src/observe/logger.js';
 import { MetricsRegistry } from '../src/observe/metrics.js';
 import { openStore } from '../src/store/open-store.js';
+import { useScratchDir } from './helpers/cleanups.js';
 import { AmqpConsumer } from './helpers/amqp-consumer.js';
 import { until } from './helpers/bridge-fixture.js';
 import { RabbitMq } from './helpers/rabbitmq.js';
@@ -32,18 +30,16 @@ import { captureLogger } from './helpers/log-capture.js';
 
 const RUNS = Number(process.env.FG_RABBIT_RUNS ?? 1);
 const N = 6000;
+const scratch = useScratchDir('fg-rabbit-confirm-');
 
 let rabbit: RabbitMq;
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fg-rabbit-confirm-'));
   rabbit = await RabbitMq.start();
 }, 90_000);
 
 afterAll(async () => {
   await rabbit?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The bridge exactly as `upstream: { url }` configures it (fast reconnects aside). */
@@ -84,7 +80,7 @@ interface CrashOutcome {
  * split by what the wire says about it.
  */
 async function crashRun(mode: 'qos1' | 'host', queue: string, label: string, late = false): Promise<CrashOutcome> {
-  const store = openStore({ path: join(dir, `${label}.db`), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+  const store = openStore({ path: scratch(`${label}.db`), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
   // The outage: 6,000 DATA records (QoS 0, as Sparkplug produces them) from 30 devices.
   store.outbox.append(Array.from({ length: N }, (_, i) => sample(`d${i % 30}`, i + 1, 0)));
   // late: the queue is declared and bound, but its consumer starts only after the restart, so
@@ -218,7 +214,7 @@ describe('RabbitMQ refusing a topic', () => {
   it('logs one FG_ERR_ naming the topic and backs off: at most 3 sessions in 10 s', async () => {
     // guest may publish anything but the fence topic: the issue's ACL. confirm: fence uses it.
     rabbit.ctl('set_topic_permissions', '-p', '/', 'guest', 'amq.topic', '^(?!fieldgate\\.fence).*$', '.*');
-    const store = openStore({ path: join(dir, 'refused.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+    const store = openStore({ path: scratch('refused.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
     store.outbox.append(Array.from({ length: 50 }, (_, i) => sample('d1', i + 1, 0)));
     const { lines, logger } = captureLogger('info');
     const metrics = new MetricsRegistry();

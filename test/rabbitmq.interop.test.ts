@@ -1,29 +1,25 @@
 // The bridge against RabbitMQ 3.10's MQTT plugin (3.1.1 only, QoS <= 1): QoS 2 records are
 // downgraded with one warning, everything arrives with its dedup key, in order.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/observe/logger.js';
 import { openStore } from '../src/store/open-store.js';
 import { extractDedupKey } from '../src/bridge/dedup-key.js';
+import { useScratchDir } from './helpers/cleanups.js';
 import { makeBridge, until } from './helpers/bridge-fixture.js';
 import { RabbitMq } from './helpers/rabbitmq.js';
 import { sample, sampleNumber } from './helpers/records.js';
 
+const scratch = useScratchDir('fg-rabbit-test-');
 let rabbit: RabbitMq;
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fg-rabbit-test-'));
   rabbit = await RabbitMq.start();
 });
 
 afterAll(async () => {
   await rabbit?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('bridge -> RabbitMQ MQTT plugin', () => {
@@ -37,7 +33,7 @@ describe('bridge -> RabbitMQ MQTT plugin', () => {
     });
     const lines: string[] = [];
     const logger = createLogger({ destination: new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }) });
-    const store = openStore({ path: join(dir, 'r.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
+    const store = openStore({ path: scratch('r.db'), maxBytes: 1 << 30, maxAgeMs: 86_400_000, onFull: 'drop-oldest', synchronous: 'normal' });
     store.outbox.append(Array.from({ length: 300 }, (_, i) => sample(`d${i % 3}`, i + 1, i % 2 === 0 ? 2 : 1)));
     const bridge = makeBridge(store.outbox, rabbit.url, { maxQos: 1, logger, inflight: 10 });
     try {
