@@ -10,6 +10,7 @@ import { ManualClock, type Clock } from '../src/shared/clock.js';
 import { DriverRegistry } from '../src/runtime/registry.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import type { DeviceStateChange, TagUpdate } from '../src/runtime/types.js';
+import { simulatedOutage } from './helpers/site-yaml.js';
 
 function makeRuntime(devicesYaml: string, clock?: Clock) {
   const cfg = parseConfigText(`version: 1\nsite: { group: g, node: n }\ndevices:\n${devicesYaml}`, 'test.yaml', builtinDrivers);
@@ -29,20 +30,16 @@ function makeRuntime(devicesYaml: string, clock?: Clock) {
   return { runtime, updates, states, metrics };
 }
 
+/** makeRuntime on a manual clock the test advances. */
+function onManualClock(devicesYaml: string) {
+  const clock = new ManualClock();
+  return { ...makeRuntime(devicesYaml, clock), clock };
+}
+
 describe('runtime', () => {
   it('takes a silent device offline after offlineAfter polls, backs off, and brings it back', async () => {
-    const clock = new ManualClock();
-    const { runtime, updates, states, metrics } = makeRuntime(
-      `  - name: tank
-    driver: simulator
-    pollInterval: 1s
-    timeout: 500ms
-    offlineAfter: 2
-    backoff: { initial: 1s, max: 4s }
-    connection: { faults: [ { after: 5s, for: 10s } ] }
-    tags: [ { name: level, signal: { kind: counter } } ]
-`,
-      clock,
+    const { runtime, updates, states, metrics, clock } = onManualClock(
+      simulatedOutage('tank', { pollInterval: '1s', timeout: '500ms', offlineAfter: '2', backoff: '{ initial: 1s, max: 4s }' }, { after: '5s', for: '10s' }, '{ name: level, signal: { kind: counter } }'),
     );
     runtime.start();
     await clock.advance(4_000);
@@ -99,17 +96,13 @@ describe('runtime', () => {
   });
 
   it('routes writes to writable tags, unscaled, and refuses the rest with a reason', async () => {
-    const clock = new ManualClock();
-    const { runtime, updates } = makeRuntime(
-      `  - name: pump
+    const { runtime, updates, clock } = onManualClock(`  - name: pump
     driver: simulator
     pollInterval: 1s
     tags:
       - { name: setpoint, type: int16, scale: 0.1, writable: true, signal: { kind: constant, value: 500 } }
       - { name: flow, signal: { kind: constant, value: 1 } }
-`,
-      clock,
-    );
+`);
     runtime.start();
     await clock.advance(10);
     expect(updates.find((u) => u.tag === 'setpoint')?.value).toBe(50);
@@ -131,17 +124,7 @@ describe('runtime', () => {
   });
 
   it('refuses writes to an offline device', async () => {
-    const clock = new ManualClock();
-    const { runtime, states } = makeRuntime(
-      `  - name: pump
-    driver: simulator
-    timeout: 100ms
-    offlineAfter: 1
-    connection: { faults: [ { after: 0s, for: 1h } ] }
-    tags: [ { name: sp, writable: true } ]
-`,
-      clock,
-    );
+    const { runtime, states, clock } = onManualClock(simulatedOutage('pump', { timeout: '100ms', offlineAfter: '1' }, { after: '0s', for: '1h' }, '{ name: sp, writable: true }'));
     runtime.start();
     await clock.advance(200);
     expect(states.at(-1)?.state).toBe('offline');
@@ -152,8 +135,7 @@ describe('runtime', () => {
   });
 
   it('stop() cancels a poll in progress instead of waiting for its timeout', async () => {
-    const clock = new ManualClock();
-    const { runtime, states } = makeRuntime(`  - { name: d, driver: simulator, timeout: 20s, connection: { latency: 10s }, tags: [ { name: t } ] }\n`, clock);
+    const { runtime, states, clock } = onManualClock(`  - { name: d, driver: simulator, timeout: 20s, connection: { latency: 10s }, tags: [ { name: t } ] }\n`);
     runtime.start();
     await clock.advance(100);
     let stopped = false;
@@ -167,8 +149,7 @@ describe('runtime', () => {
   });
 
   it('one throwing listener does not starve the others', async () => {
-    const clock = new ManualClock();
-    const { runtime, updates } = makeRuntime(`  - { name: d, driver: simulator, tags: [ { name: t, signal: { kind: counter } } ] }\n`, clock);
+    const { runtime, updates, clock } = onManualClock(`  - { name: d, driver: simulator, tags: [ { name: t, signal: { kind: counter } } ] }\n`);
     runtime.onUpdates(() => {
       throw new Error('consumer bug');
     });

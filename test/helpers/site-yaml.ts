@@ -34,6 +34,20 @@ ${tags.map((t) => `      - ${t}`).join('\n')}
 `;
 }
 
+/**
+ * A simulated device that stops answering for one window (from `fault.after`, for `fault.for`):
+ * the offline/online scenarios. `settings` are its other keys, as YAML values.
+ */
+export function simulatedOutage(name: string, settings: Record<string, string>, fault: { after: string; for: string }, tag: string): string {
+  return `
+  - name: ${name}
+    driver: simulator
+${Object.entries(settings).map(([key, yaml]) => `    ${key}: ${yaml}`).join('\n')}
+    connection: { faults: [ { after: ${fault.after}, for: ${fault.for} } ] }
+    tags: [ ${tag} ]
+`;
+}
+
 /** `broker:` with one plain listener on a loopback port the test chose. */
 export const loopbackBroker = (port: number): string => `{ listeners: [ { host: 127.0.0.1, port: ${port} } ] }`;
 

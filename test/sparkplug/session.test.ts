@@ -6,15 +6,24 @@ import { AedesUpstream } from '../helpers/aedes-upstream.js';
 import { encodePayload } from '../../src/sparkplug/payload.js';
 import { DataType } from '../../src/sparkplug/datatypes.js';
 import { birthMetric, TestHost, type HostMessage } from './host.js';
-import { startGateway } from './gateway-fixture.js';
+import { startGateway, type FixtureOptions } from './gateway-fixture.js';
+import { simulatedOutage } from '../helpers/site-yaml.js';
 import { useCleanups } from '../helpers/cleanups.js';
 
 const cleanups = useCleanups({ ignoreErrors: true });
 
-async function world(opts: { primaryHost?: string; devices?: string } = {}) {
+async function world() {
   const broker = await AedesUpstream.started(cleanups);
   const host = await TestHost.connected(broker.url, cleanups);
-  return { broker, host, opts };
+  return { broker, host };
+}
+
+/** The world with a gateway on it, stopped after the test. */
+async function worldWithGateway(options: Omit<FixtureOptions, 'url'> = {}) {
+  const { broker, host } = await world();
+  const gw = await startGateway({ url: broker.url, ...options });
+  cleanups.push(gw.stop);
+  return { broker, host, gw };
 }
 
 const seqOf = (m: HostMessage) => Number(m.p.seq);
@@ -45,9 +54,7 @@ describe('Sparkplug session against aedes', () => {
     ['fence', 0],
     ['host', 0],
   ] as const)('births then DATA: NBIRTH seq 0 with bdSeq and Rebirth, DBIRTH with every metric, DDATA by alias without datatype (confirm %s: DATA QoS %d)', async (confirm, dataQos) => {
-    const { broker, host } = await world();
-    const gw = await startGateway({ url: broker.url, ...(confirm !== undefined ? { confirm } : {}) });
-    cleanups.push(gw.stop);
+    const { broker, host } = await worldWithGateway(confirm !== undefined ? { confirm } : {});
     const ddata = await host.waitFor((m) => m.type === 'DDATA');
     const nbirth = host.of('NBIRTH')[0]!;
     const dbirth = host.of('DBIRTH', 'pump')[0]!;
@@ -76,14 +83,11 @@ describe('Sparkplug session against aedes', () => {
   });
 
   it('seq wraps past 255 without a gap', async () => {
-    const { broker, host } = await world();
-    const gw = await startGateway({
-      url: broker.url,
+    const { host } = await worldWithGateway({
       devices: `
   - { name: fast, driver: simulator, pollInterval: 10ms, tags: [ { name: n, type: uint32, signal: { kind: counter } } ] }
 `,
     });
-    cleanups.push(gw.stop);
     await host.waitFor((m) => m.type === 'DDATA' && seqOf(m) === 40, 300, 20_000);
     const seqs = host.messages.map(seqOf);
     expect(seqs.slice(0, 3)).toEqual([0, 1, 2]);
@@ -122,9 +126,7 @@ describe('Sparkplug session against aedes', () => {
   });
 
   it('rebirth on NCMD: births again at once with the same bdSeq, seq back to 0, no DATA in between', async () => {
-    const { broker, host } = await world();
-    const gw = await startGateway({ url: broker.url });
-    cleanups.push(gw.stop);
+    const { broker, host } = await worldWithGateway();
     await host.waitFor((m) => m.type === 'DDATA');
     const before = broker.received.length;
     await host.publish('spBv1.0/plant/NCMD/edge-1', Buffer.from(encodePayload({ metrics: [{ name: 'Node Control/Rebirth', type: DataType.Boolean, value: true }] })));
@@ -142,21 +144,14 @@ describe('Sparkplug session against aedes', () => {
   });
 
   it('DDEATH when a simulated device stops answering, a fresh DBIRTH when it returns', async () => {
-    const { broker, host } = await world();
-    const gw = await startGateway({
-      url: broker.url,
-      devices: `
-  - name: flaky
-    driver: simulator
-    pollInterval: 100ms
-    timeout: 50ms
-    offlineAfter: 1
-    backoff: { initial: 100ms, max: 200ms }
-    connection: { faults: [ { after: 500ms, for: 700ms } ] }
-    tags: [ { name: n, type: uint32, signal: { kind: counter } } ]
-`,
+    const { host } = await worldWithGateway({
+      devices: simulatedOutage(
+        'flaky',
+        { pollInterval: '100ms', timeout: '50ms', offlineAfter: '1', backoff: '{ initial: 100ms, max: 200ms }' },
+        { after: '500ms', for: '700ms' },
+        '{ name: n, type: uint32, signal: { kind: counter } }',
+      ),
     });
-    cleanups.push(gw.stop);
     const death = await host.waitFor((m) => m.type === 'DDEATH' && m.device === 'flaky');
     expect(death.p.metrics).toBeUndefined();
     expect(death.p.timestamp).toBeDefined();
@@ -169,9 +164,7 @@ describe('Sparkplug session against aedes', () => {
   });
 
   it('a DCMD write reaches the simulated device, shows in DDATA, and is journaled', async () => {
-    const { broker, host } = await world();
-    const gw = await startGateway({ url: broker.url });
-    cleanups.push(gw.stop);
+    const { host, gw } = await worldWithGateway();
     const dbirth = await host.waitFor((m) => m.type === 'DBIRTH');
     const alias = BigInt(birthMetric(dbirth, 'sp')?.alias as string);
     await host.publish('spBv1.0/plant/DCMD/edge-1/pump', Buffer.from(encodePayload({ metrics: [{ alias, type: DataType.Double, writeDatatype: false, value: 12.3 }] })), { qos: 0 });
@@ -183,9 +176,7 @@ describe('Sparkplug session against aedes', () => {
   });
 
   it('a rebirth request for another edge node is not ours to answer', async () => {
-    const { broker, host } = await world();
-    const gw = await startGateway({ url: broker.url });
-    cleanups.push(gw.stop);
+    const { host } = await worldWithGateway();
     await host.waitFor((m) => m.type === 'DDATA');
     await host.publish('spBv1.0/plant/NCMD/edge-2', Buffer.from(encodePayload({ metrics: [{ name: 'Node Control/Rebirth', type: DataType.Boolean, value: true }] })));
     await new Promise((r) => setTimeout(r, 300));
