@@ -29,6 +29,8 @@ export class AckFilter {
   private skip = 0;
   /** After a malformed header nothing is framed any more: mqtt.js gets it all and reports it. */
   private broken = false;
+  /** The Remaining Length just read, reused for every packet. */
+  private readonly length = { value: 0, next: 0 };
 
   constructor(private readonly sink: AckSink) {}
 
@@ -64,9 +66,9 @@ export class AckFilter {
         continue;
       }
       // A packet starts here: the fixed header byte, then 1-4 bytes of Remaining Length.
-      const length = readVariableByteInteger(c, pos + 1, len);
-      if (typeof length !== 'object') {
-        if (length === 'malformed') {
+      const read = readVariableByteInteger(c, pos + 1, len, this.length);
+      if (read !== 'ok') {
+        if (read === 'malformed') {
           // A fifth length byte: malformed [MQTT-1.5.5]. mqtt.js gets the bytes and says so.
           this.broken = true;
           if (runStart < 0) runStart = pos;
@@ -78,8 +80,8 @@ export class AckFilter {
         pos = len;
         break;
       }
-      const hdr = length.next - pos;
-      const rl = length.value;
+      const hdr = this.length.next - pos;
+      const rl = this.length.value;
       const b0 = c[pos] as number;
       if ((b0 === 0x40 || b0 === 0x50 || b0 === 0x70) && rl >= 2) {
         const need = Math.min(rl, 3);

@@ -20,12 +20,14 @@ describe('variable byte integer', () => {
     expect([...b.subarray(1, 1 + bytes.length)]).toEqual(bytes);
     expect(b[0]).toBe(0xee);
     expect(variableByteIntegerLength(n)).toBe(bytes.length);
-    expect(readVariableByteInteger(b, 1)).toEqual({ value: n, next: 1 + bytes.length });
+    const read = { value: -1, next: -1 };
+    expect(readVariableByteInteger(b, 1, b.length, read)).toBe('ok');
+    expect(read).toEqual({ value: n, next: 1 + bytes.length });
     // One byte short of its end: not a value yet, whatever follows in the buffer.
-    expect(readVariableByteInteger(b, 1, bytes.length)).toBe('short');
+    expect(readVariableByteInteger(b, 1, bytes.length, read)).toBe('short');
   });
 
   it('a fifth length byte is malformed [MQTT-1.5.5]', () => {
-    expect(readVariableByteInteger(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]), 0)).toBe('malformed');
+    expect(readVariableByteInteger(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]), 0, 5, { value: 0, next: 0 })).toBe('malformed');
   });
 });

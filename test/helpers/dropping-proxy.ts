@@ -8,9 +8,9 @@ import { readVariableByteInteger } from '../../src/mqtt/variable-byte-integer.js
 function takePackets(buf: Buffer): { packets: Buffer[]; rest: Buffer } {
   const packets: Buffer[] = [];
   let pos = 0;
+  const length = { value: 0, next: 0 };
   for (;;) {
-    const length = readVariableByteInteger(buf, pos + 1);
-    if (typeof length !== 'object' || length.next + length.value > buf.length) return { packets, rest: buf.subarray(pos) };
+    if (readVariableByteInteger(buf, pos + 1, buf.length, length) !== 'ok' || length.next + length.value > buf.length) return { packets, rest: buf.subarray(pos) };
     packets.push(buf.subarray(pos, length.next + length.value));
     pos = length.next + length.value;
   }

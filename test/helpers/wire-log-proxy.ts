@@ -26,9 +26,9 @@ class Framer {
   push(chunk: Buffer, each: (p: Buffer, hdr: number) => void): void {
     const buf = this.rest.length === 0 ? chunk : Buffer.concat([this.rest, chunk]);
     let pos = 0;
+    const length = { value: 0, next: 0 };
     for (;;) {
-      const length = readVariableByteInteger(buf, pos + 1);
-      if (typeof length !== 'object' || length.next + length.value > buf.length) break;
+      if (readVariableByteInteger(buf, pos + 1, buf.length, length) !== 'ok' || length.next + length.value > buf.length) break;
       each(buf.subarray(pos, length.next + length.value), length.next - pos);
       pos = length.next + length.value;
     }
@@ -79,8 +79,8 @@ export class WireLogProxy {
             o += 2;
           }
           if (version === 5) {
-            const properties = readVariableByteInteger(p, o);
-            if (typeof properties !== 'object') return;
+            const properties = { value: 0, next: 0 };
+            if (readVariableByteInteger(p, o, p.length, properties) !== 'ok') return;
             o = properties.next + properties.value;
           }
           const key = readSparkplugDedupField(p.subarray(o));
