@@ -3,6 +3,7 @@
 // mqtt-packet, which remains the reference for validation. Measured in bench/: mqtt-packet's
 // generic parser and generator cost more than the rest of the PUBLISH path together.
 import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { OutBatch } from './out-batch.js';
 import { MAX_VARIABLE_BYTE_INTEGER, variableByteIntegerLength, writeVariableByteInteger } from '../mqtt/variable-byte-integer.js';
 
 const ACKS: Record<number, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'; flags: number }> = {
@@ -13,7 +14,7 @@ const ACKS: Record<number, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'; fl
 };
 
 /** Decodes a whole frame, or returns undefined to let mqtt-packet decide. */
-export function decodeFast(frame: Buffer, protocolVersion: number): Packet | undefined {
+export function decodeFast(frame: Buffer, protocolVersion: number, topics?: TopicReuse): Packet | undefined {
   const b0 = frame[0] as number;
   const type = b0 >> 4;
   // Remaining Length (1-4 bytes); the framer has already checked it matches the frame.
@@ -21,7 +22,7 @@ export function decodeFast(frame: Buffer, protocolVersion: number): Packet | und
   while (((frame[h] as number) & 0x80) !== 0) h++;
   h++;
   const remaining = frame.length - h;
-  if (type === 3) return decodePublish(frame, b0, h, protocolVersion);
+  if (type === 3) return decodePublish(frame, b0, h, protocolVersion, topics);
   const ack = ACKS[type];
   if (ack !== undefined) {
     if ((b0 & 0x0f) !== ack.flags || remaining !== 2) return undefined;
@@ -31,14 +32,14 @@ export function decodeFast(frame: Buffer, protocolVersion: number): Packet | und
   return undefined;
 }
 
-function decodePublish(frame: Buffer, b0: number, h: number, protocolVersion: number): IPublishPacket | undefined {
+function decodePublish(frame: Buffer, b0: number, h: number, protocolVersion: number, topics: TopicReuse | undefined): IPublishPacket | undefined {
   const qos = (b0 >> 1) & 3;
   if (qos === 3) return undefined; // malformed [MQTT-3.3.1-4]: mqtt-packet reports it
   if (frame.length < h + 2) return undefined;
   const topicLength = frame.readUInt16BE(h);
   let pos = h + 2 + topicLength;
   if (pos > frame.length) return undefined;
-  const topic = frame.toString('utf8', h + 2, pos);
+  const topic = topics === undefined ? frame.toString('utf8', h + 2, pos) : topics.read(frame, h + 2, pos);
   let messageId: number | undefined;
   if (qos > 0) {
     if (pos + 2 > frame.length) return undefined;
@@ -53,7 +54,7 @@ function decodePublish(frame: Buffer, b0: number, h: number, protocolVersion: nu
     cmd: 'publish',
     topic,
     // A copy, so a retained or queued message does not pin the whole socket chunk in memory.
-    payload: Buffer.from(frame.subarray(pos)),
+    payload: copyOut(frame, pos),
     qos: qos as 0 | 1 | 2,
     dup: (b0 & 0x08) !== 0,
     retain: (b0 & 0x01) !== 0,
@@ -62,25 +63,94 @@ function decodePublish(frame: Buffer, b0: number, h: number, protocolVersion: nu
   return packet;
 }
 
+function copyOut(frame: Buffer, from: number): Buffer {
+  const out = Buffer.allocUnsafe(frame.length - from);
+  frame.copy(out, 0, from);
+  return out;
+}
+
+/** Longest topic worth remembering: a publisher's topics are short and mostly the same. */
+const REUSE_MAX_BYTES = 256;
+
+/**
+ * The string of the topic this connection published to last, reused when the next PUBLISH
+ * names the same bytes: a sensor stream publishes to a few topics, and a fresh string per
+ * message was garbage V8 had to promote and collect under a flood (issue 15).
+ */
+export class TopicReuse {
+  private bytes: Buffer | undefined;
+  private topic = '';
+
+  read(frame: Buffer, start: number, end: number): string {
+    const n = end - start;
+    const last = this.bytes;
+    if (last !== undefined && last.length === n && frame.compare(last, 0, n, start, end) === 0) return this.topic;
+    const topic = frame.toString('utf8', start, end);
+    if (n <= REUSE_MAX_BYTES) {
+      // Its own small allocation: a slice of Node's shared pool would pin 8 KiB per connection.
+      this.bytes = Buffer.allocUnsafeSlow(n);
+      frame.copy(this.bytes, 0, start, end);
+      this.topic = topic;
+    }
+    return topic;
+  }
+}
+
 /** Encodes a PUBLISH that carries no properties; undefined when it has some. */
 export function encodePublishFast(p: IPublishPacket, protocolVersion: number): Buffer | undefined {
   if (p.properties !== undefined) return undefined;
   const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
-  const topicLength = Buffer.byteLength(p.topic);
-  const hasId = p.qos > 0;
-  const remaining = 2 + topicLength + (hasId ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payload.length;
+  const size = publishFrameSize(p.topic, payload.length, p.qos, protocolVersion);
+  if (size === undefined) return undefined;
+  const out = Buffer.allocUnsafe(size);
+  writePublishFrame(out, 0, p.topic, payload, p.qos, p.dup, p.retain, p.messageId ?? 0, protocolVersion);
+  return out;
+}
+
+/** Whole size of a property-less PUBLISH frame, or undefined when it cannot be encoded. */
+export function publishFrameSize(topic: string, payloadLength: number, qos: number, protocolVersion: number): number | undefined {
+  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payloadLength;
   if (remaining > MAX_VARIABLE_BYTE_INTEGER) return undefined;
-  const out = Buffer.allocUnsafe(1 + variableByteIntegerLength(remaining) + remaining);
-  out[0] = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
-  let pos = writeVariableByteInteger(out, 1, remaining);
+  return 1 + variableByteIntegerLength(remaining) + remaining;
+}
+
+/**
+ * Writes a property-less PUBLISH of `size` bytes (publishFrameSize) at `at` in `out`: the
+ * connection encodes straight into its per-tick output buffer, no Buffer per packet (issue 15).
+ */
+export function writePublishFrame(out: Buffer, at: number, topic: string, payload: Buffer, qos: number, dup: boolean, retain: boolean, messageId: number, protocolVersion: number): number {
+  const topicLength = Buffer.byteLength(topic);
+  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payload.length;
+  out[at] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let pos = writeVariableByteInteger(out, at + 1, remaining);
   out.writeUInt16BE(topicLength, pos);
   pos += 2;
-  pos += out.write(p.topic, pos, 'utf8');
-  if (hasId) {
-    out.writeUInt16BE(p.messageId ?? 0, pos);
+  pos += out.write(topic, pos, 'utf8');
+  if (qos > 0) {
+    out.writeUInt16BE(messageId, pos);
     pos += 2;
   }
   if (protocolVersion === 5) out[pos++] = 0;
-  payload.copy(out, pos);
-  return out;
+  return pos + payload.copy(out, pos);
+}
+
+const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+
+/**
+ * A successful ack without properties in its two-byte form, which MQTT 5 allows (§3.4.2.1) and
+ * older MQTT 5 clients (paho 1.6) require; mqtt-packet always adds the reason code byte.
+ * Written straight into the tick's output; false when the packet needs mqtt-packet.
+ */
+export function writeShortAck(packet: Packet, out: OutBatch): boolean {
+  const first = ACK_TYPES[packet.cmd];
+  if (first === undefined) return false;
+  const p = packet as { messageId?: number; reasonCode?: number; properties?: unknown };
+  if ((p.reasonCode !== undefined && p.reasonCode !== 0) || p.properties !== undefined || p.messageId === undefined) return false;
+  const buf = out.reserve(4);
+  const at = out.length;
+  buf[at] = first;
+  buf[at + 1] = 2;
+  buf.writeUInt16BE(p.messageId, at + 2);
+  out.commit(4);
+  return true;
 }

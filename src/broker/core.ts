@@ -185,9 +185,7 @@ export class BrokerCore {
       this.retained.put(message); // stored, replaced, or cleared by an empty payload [MQTT-3.3.1-5..7]
       this.metrics.retained.set(undefined, this.retained.size);
     }
-    const matches: Match[] = [];
-    const shared: SharedMatch[] = [];
-    this.tree.match(message.topic, matches, shared);
+    const { matches, shared } = this.tree.matchCached(message.topic);
     let reached = 0;
     if (matches.length === 1) {
       const m = matches[0] as Match;

@@ -1,0 +1,43 @@
+// Issue 15: what the broker keeps in memory for itself. Raw sockets and hand-written bytes
+// only, so that nothing but the broker touches mqtt-packet's encoder in this process.
+import { createRequire } from 'node:module';
+import type net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { rawSocket, useBroker } from '../../test/helpers/broker.js';
+
+const startBroker = useBroker();
+const { cache } = createRequire(import.meta.url)('mqtt-packet/numbers.js') as { cache: Record<number, Buffer> };
+
+function received(s: net.Socket, bytes: number, ms = 5000): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${total} of ${bytes} bytes`)), ms);
+    s.on('data', (c: Buffer) => {
+      chunks.push(c);
+      total += c.length;
+      if (total >= bytes) {
+        clearTimeout(t);
+        resolve(Buffer.concat(chunks));
+      }
+    });
+  });
+}
+
+describe('broker memory of its own (issue 15)', () => {
+  it("answering clients never builds mqtt-packet's 65,536-Buffer number cache (6.5 MiB of old space)", async () => {
+    const { port } = await startBroker();
+    const s = await rawSocket(port);
+    const reply = received(s, 4 + 5 + 8 + 4);
+    s.write(Buffer.concat([
+      Buffer.from([0x10, 15, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 30, 0, 3, 0x72, 0x61, 0x77]), // CONNECT "raw", 3.1.1
+      Buffer.from([0x82, 6, 0, 1, 0, 1, 0x74, 1]), // SUBSCRIBE t, QoS 1
+      Buffer.from([0x32, 6, 0, 1, 0x74, 0, 2, 0x78]), // PUBLISH t "x", QoS 1, id 2
+    ]));
+    const bytes = await reply;
+    s.destroy();
+    expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x20, 2, 0, 0])); // CONNACK (mqtt-packet's generate)
+    expect(bytes.subarray(4, 9)).toEqual(Buffer.from([0x90, 3, 0, 1, 1])); // SUBACK
+    expect(Object.keys(cache).length).toBe(0);
+  });
+});
