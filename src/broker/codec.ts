@@ -15,57 +15,73 @@ const ACKS: Record<number, { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'; fl
 
 /** Decodes a whole frame, or returns undefined to let mqtt-packet decide. */
 export function decodeFast(frame: Buffer, protocolVersion: number, topics?: TopicReuse): Packet | undefined {
-  const b0 = frame[0] as number;
+  return decodeFastAt(frame, 0, frame.length, protocolVersion, topics);
+}
+
+/**
+ * decodeFast for the frame at buf[start, end), so the framer need not make a Buffer view per
+ * packet (issue 15: one object less per message under a flood).
+ */
+export function decodeFastAt(buf: Buffer, start: number, end: number, protocolVersion: number, topics?: TopicReuse): Packet | undefined {
+  const b0 = buf[start] as number;
   const type = b0 >> 4;
   // Remaining Length (1-4 bytes); the framer has already checked it matches the frame.
-  let h = 1;
-  while (((frame[h] as number) & 0x80) !== 0) h++;
+  let h = start + 1;
+  while (((buf[h] as number) & 0x80) !== 0) h++;
   h++;
-  const remaining = frame.length - h;
-  if (type === 3) return decodePublish(frame, b0, h, protocolVersion, topics);
+  const remaining = end - h;
+  if (type === 3) return decodePublish(buf, end, b0, h, protocolVersion, topics);
   const ack = ACKS[type];
   if (ack !== undefined) {
     if ((b0 & 0x0f) !== ack.flags || remaining !== 2) return undefined;
-    return { cmd: ack.cmd, messageId: frame.readUInt16BE(h) };
+    return { cmd: ack.cmd, messageId: readU16(buf, h) };
   }
   if (b0 === 0xc0 && remaining === 0) return { cmd: 'pingreq' };
   return undefined;
 }
 
-function decodePublish(frame: Buffer, b0: number, h: number, protocolVersion: number, topics: TopicReuse | undefined): IPublishPacket | undefined {
+/** Without Buffer#readUInt16BE's bounds checks: callers have checked the length already. */
+function readU16(buf: Buffer, at: number): number {
+  return ((buf[at] as number) << 8) | (buf[at + 1] as number);
+}
+
+function decodePublish(buf: Buffer, end: number, b0: number, h: number, protocolVersion: number, topics: TopicReuse | undefined): IPublishPacket | undefined {
   const qos = (b0 >> 1) & 3;
   if (qos === 3) return undefined; // malformed [MQTT-3.3.1-4]: mqtt-packet reports it
-  if (frame.length < h + 2) return undefined;
-  const topicLength = frame.readUInt16BE(h);
+  if (end < h + 2) return undefined;
+  const topicLength = readU16(buf, h);
   let pos = h + 2 + topicLength;
-  if (pos > frame.length) return undefined;
-  const topic = topics === undefined ? frame.toString('utf8', h + 2, pos) : topics.read(frame, h + 2, pos);
+  if (pos > end) return undefined;
+  const topic = topics === undefined ? buf.toString('utf8', h + 2, pos) : topics.read(buf, h + 2, pos);
   let messageId: number | undefined;
   if (qos > 0) {
-    if (pos + 2 > frame.length) return undefined;
-    messageId = frame.readUInt16BE(pos);
+    if (pos + 2 > end) return undefined;
+    messageId = readU16(buf, pos);
     pos += 2;
   }
   if (protocolVersion === 5) {
-    if (pos >= frame.length || frame[pos] !== 0) return undefined; // properties present: mqtt-packet
+    if (pos >= end || buf[pos] !== 0) return undefined; // properties present: mqtt-packet
     pos += 1;
   }
+  const retain = (b0 & 0x01) !== 0;
   const packet: IPublishPacket = {
     cmd: 'publish',
     topic,
-    // A copy, so a retained or queued message does not pin the whole socket chunk in memory.
-    payload: copyOut(frame, pos),
+    // QoS 1/2 or retained: a copy, so a queued, in-flight or retained message does not pin the
+    // whole socket chunk in memory. QoS 0 not retained is never stored (sent on or dropped at
+    // once; core.ts copies it for in-process subscribers), so it stays a view (issue 15).
+    payload: qos === 0 && !retain ? buf.subarray(pos, end) : copyOut(buf, pos, end),
     qos: qos as 0 | 1 | 2,
     dup: (b0 & 0x08) !== 0,
-    retain: (b0 & 0x01) !== 0,
+    retain,
   };
   if (messageId !== undefined) packet.messageId = messageId;
   return packet;
 }
 
-function copyOut(frame: Buffer, from: number): Buffer {
-  const out = Buffer.allocUnsafe(frame.length - from);
-  frame.copy(out, 0, from);
+function copyOut(buf: Buffer, from: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - from);
+  buf.copy(out, 0, from, end);
   return out;
 }
 
@@ -84,7 +100,7 @@ export class TopicReuse {
   read(frame: Buffer, start: number, end: number): string {
     const n = end - start;
     const last = this.bytes;
-    if (last !== undefined && last.length === n && frame.compare(last, 0, n, start, end) === 0) return this.topic;
+    if (last !== undefined && last.length === n && sameBytes(frame, start, last, n)) return this.topic;
     const topic = frame.toString('utf8', start, end);
     if (n <= REUSE_MAX_BYTES) {
       // Its own small allocation: a slice of Node's shared pool would pin 8 KiB per connection.
@@ -94,6 +110,12 @@ export class TopicReuse {
     }
     return topic;
   }
+}
+
+/** A byte loop: Buffer#compare with offsets allocates in its argument checks (measured, issue 15). */
+function sameBytes(buf: Buffer, start: number, other: Buffer, n: number): boolean {
+  for (let i = 0; i < n; i++) if (buf[start + i] !== other[i]) return false;
+  return true;
 }
 
 /** Encodes a PUBLISH that carries no properties; undefined when it has some. */
@@ -122,13 +144,19 @@ export function writePublishFrame(out: Buffer, at: number, topic: string, payloa
   const topicLength = Buffer.byteLength(topic);
   const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payload.length;
   out[at] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  // Byte stores rather than writeUInt16BE / write(): their argument checks allocate (issue 15).
   let pos = writeVariableByteInteger(out, at + 1, remaining);
-  out.writeUInt16BE(topicLength, pos);
-  pos += 2;
-  pos += out.write(topic, pos, 'utf8');
+  out[pos++] = topicLength >> 8;
+  out[pos++] = topicLength & 0xff;
+  if (topicLength === topic.length) {
+    for (let i = 0; i < topicLength; i++) out[pos + i] = topic.charCodeAt(i); // ASCII: one byte per char
+    pos += topicLength;
+  } else {
+    pos += out.write(topic, pos, 'utf8');
+  }
   if (qos > 0) {
-    out.writeUInt16BE(messageId, pos);
-    pos += 2;
+    out[pos++] = messageId >> 8;
+    out[pos++] = messageId & 0xff;
   }
   if (protocolVersion === 5) out[pos++] = 0;
   return pos + payload.copy(out, pos);
@@ -150,7 +178,8 @@ export function writeShortAck(packet: Packet, out: OutBatch): boolean {
   const at = out.length;
   buf[at] = first;
   buf[at + 1] = 2;
-  buf.writeUInt16BE(p.messageId, at + 2);
+  buf[at + 2] = p.messageId >> 8;
+  buf[at + 3] = p.messageId & 0xff;
   out.commit(4);
   return true;
 }

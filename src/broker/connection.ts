@@ -12,7 +12,7 @@ import { RC } from './reason-codes.js';
 import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
-import { decodeFast, encodePublishFast, publishFrameSize, TopicReuse, writePublishFrame, writeShortAck } from './codec.js';
+import { decodeFastAt, encodePublishFast, publishFrameSize, TopicReuse, writePublishFrame, writeShortAck } from './codec.js';
 import { OutBatch } from './out-batch.js';
 import { ReadGate } from './read-gate.js';
 import { checkPublishProperties } from './property-check.js';
@@ -70,6 +70,14 @@ export class Connection implements SessionLink {
   private readonly out = new OutBatch((chunk) => this.writeChunk(chunk));
   private readonly topics = new TopicReuse();
   private writesInFlight = 0;
+  /**
+   * Counts gathered per chunk read and per tick written, then added to the registry once: a
+   * counter update per message boxed a number on the heap each time (issue 15).
+   */
+  private publishesIn = 0;
+  private publishesOut = 0;
+  private bytesOut = 0;
+  private readonly frameCb = (buf: Buffer, start: number, end: number): boolean => this.onFrame(buf, start, end);
   private readonly written = (): void => {
     this.writesInFlight--;
   };
@@ -125,25 +133,30 @@ export class Connection implements SessionLink {
   }
 
   private frameBuffered(chunk: Buffer): void {
-    const err = this.framer.push(chunk, (frame) => this.onFrame(frame));
+    const err = this.framer.push(chunk, this.frameCb);
+    if (this.publishesIn > 0) {
+      this.core.metrics.messagesIn.inc(undefined, this.publishesIn);
+      this.publishesIn = 0;
+    }
     if (err === 'too-large') this.protocolViolation(RC.packetTooLarge, 'packet larger than the maximum packet size');
     else if (err === 'malformed-length') this.protocolViolation(RC.malformedPacket, 'malformed remaining length');
   }
 
-  private onFrame(frame: Buffer): boolean {
+  private onFrame(buf: Buffer, start: number, end: number): boolean {
     if (this.state === 'closed') return false;
     // The first packet must be CONNECT [MQTT-3.1.0-1].
-    if (this.state === 'new' && (frame[0] as number) >> 4 !== 1) {
+    if (this.state === 'new' && (buf[start] as number) >> 4 !== 1) {
       this.close('first packet was not CONNECT', false, 'warn');
       return false;
     }
     if (this.state === 'connected') {
-      const fast = decodeFast(frame, this.protocolVersion, this.topics);
+      const fast = decodeFastAt(buf, start, end, this.protocolVersion, this.topics);
       if (fast !== undefined) {
         this.onPacket(fast);
         return !this.isClosed() && this.gate.isOpen();
       }
     }
+    const frame = buf.subarray(start, end);
     // MQTT 5 PUBLISH properties are checked byte for byte first: mqtt-packet would accept a
     // truncated or invalid block and the message would be stored undeliverable (issue 18).
     if (this.protocolVersion === 5 && (frame[0] as number) >> 4 === 3) {
@@ -223,9 +236,14 @@ export class Connection implements SessionLink {
     return true;
   }
 
+  /** A PUBLISH from this client is being handled (counted once per chunk read). */
+  countPublishIn(): void {
+    this.publishesIn++;
+  }
+
   /** `bytes` more were added to this tick's output. */
   private sent(bytes: number): void {
-    this.core.metrics.bytesOut.inc(undefined, bytes);
+    this.bytesOut += bytes;
     // Whatever the packet (PUBLISH, an ack, PINGRESP, SUBACK...): a client that does not read
     // cannot make us buffer without bound (issue 18 item 2).
     if (this.unsentBytes() > this.core.limits.maxWriteBuffer) this.dropSlowClient();
@@ -233,6 +251,10 @@ export class Connection implements SessionLink {
 
   /** Returns whether the stream is done with `chunk` (nothing left buffered: the kernel took it). */
   private writeChunk(chunk: Buffer): boolean {
+    if (this.bytesOut > 0) this.core.metrics.bytesOut.inc(undefined, this.bytesOut);
+    this.bytesOut = 0;
+    if (this.publishesOut > 0) this.core.metrics.messagesOut.inc(undefined, this.publishesOut);
+    this.publishesOut = 0;
     if (this.stream.destroyed) return false;
     this.writesInFlight++;
     this.stream.write(chunk, this.written);
@@ -271,7 +293,7 @@ export class Connection implements SessionLink {
       this.core.metrics.dropped.inc({ reason: 'client-max-packet-size' });
       return false;
     }
-    this.core.metrics.messagesOut.inc();
+    this.publishesOut++;
     this.out.append(buf);
     this.sent(buf.length);
     return true;
@@ -295,7 +317,7 @@ export class Connection implements SessionLink {
     const buf = this.out.reserve(size);
     writePublishFrame(buf, this.out.length, m.topic, m.payload, d.qos, dup, d.retain, packetId ?? 0, this.protocolVersion);
     this.out.commit(size);
-    this.core.metrics.messagesOut.inc();
+    this.publishesOut++;
     this.sent(size);
     return true;
   }

@@ -179,8 +179,7 @@ export class BrokerCore {
    * granted QoS, carrying every Subscription Identifier [MQTT-3.3.4-2, MQTT-3.3.4-3].
    */
   route(message: Message): number {
-    const now = this.clock.now();
-    if (message.expiresAt !== undefined && message.expiresAt <= now) return 0;
+    if (message.expiresAt !== undefined && message.expiresAt <= this.clock.now()) return 0;
     if (message.retain) {
       this.retained.put(message); // stored, replaced, or cleared by an empty payload [MQTT-3.3.1-5..7]
       this.metrics.retained.set(undefined, this.retained.size);
@@ -246,8 +245,11 @@ export class BrokerCore {
     if (clientId.startsWith(LOCAL_PREFIX)) {
       const handler = this.locals.get(clientId);
       if (handler === undefined) return 0;
+      // A QoS 0 message that is not retained may carry a view of the socket chunk it came in
+      // (codec.ts); an in-process subscriber may keep it, so it gets its own copy.
+      const m = d.message;
       try {
-        handler(d.message);
+        handler(m.qos === 0 && !m.retain ? { ...m, payload: Buffer.from(m.payload) } : m);
       } catch (err) {
         this.logger.error({ topic: d.message.topic, err }, 'in-process subscriber threw');
       }

@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { rawSocket, useBroker } from '../../test/helpers/broker.js';
+import { rawSocket, sleep, useBroker } from '../../test/helpers/broker.js';
+import type { Message } from './types.js';
 
 const startBroker = useBroker();
 const { cache } = createRequire(import.meta.url)('mqtt-packet/numbers.js') as { cache: Record<number, Buffer> };
@@ -39,5 +40,24 @@ describe('broker memory of its own (issue 15)', () => {
     expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x20, 2, 0, 0])); // CONNACK (mqtt-packet's generate)
     expect(bytes.subarray(4, 9)).toEqual(Buffer.from([0x90, 3, 0, 1, 1])); // SUBACK
     expect(Object.keys(cache).length).toBe(0);
+  });
+
+  it('a QoS 0 message an in-process subscriber keeps does not pin the socket chunk it arrived in', async () => {
+    const { broker, port } = await startBroker();
+    const kept: Message[] = [];
+    broker.subscribe('keep/#', (m) => kept.push(m));
+    const s = await rawSocket(port);
+    const connack = received(s, 4);
+    s.write(Buffer.from([0x10, 16, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 30, 0, 4, 0x6b, 0x65, 0x65, 0x70])); // CONNECT "keep"
+    await connack;
+    // 1000 QoS 0 PUBLISHes to keep/1, "xyz", in one 12 KB write: read as a chunk far larger than one message.
+    const one = Buffer.from([0x30, 11, 0, 6, 0x6b, 0x65, 0x65, 0x70, 0x2f, 0x31, 0x78, 0x79, 0x7a]);
+    s.write(Buffer.concat(Array.from({ length: 1000 }, () => one)));
+    for (let i = 0; i < 100 && kept.length < 1000; i++) await sleep(20);
+    s.destroy();
+    expect(kept.length).toBe(1000);
+    expect(kept.every((m) => m.payload.toString() === 'xyz')).toBe(true);
+    // At most a slice of Node's 8 KiB Buffer pool, never the read chunk behind it.
+    expect(Math.max(...kept.map((m) => m.payload.buffer.byteLength))).toBeLessThanOrEqual(Buffer.poolSize);
   });
 });

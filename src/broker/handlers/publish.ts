@@ -44,7 +44,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   }
 
   conn.throttlePublish();
-  core.metrics.messagesIn.inc();
+  conn.countPublishIn();
 
   // `$SYS/` belongs to the broker; other `$` topics are the site's to use.
   const allowed = !topic.startsWith('$SYS/') && core.acl.canPublish(conn.username, conn.clientId, topic);
