@@ -12,7 +12,7 @@ import { RC } from './reason-codes.js';
 import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
-import { decodeFastAt, encodePublishFast, publishFrameSize, TopicReuse, writePublishFrame, writeShortAck } from './codec.js';
+import { decodeFastAt, encodePublishFast, publishFrameSize, TopicReuse, writeAck, writePublishFrame, writeShortAck } from './codec.js';
 import { OutBatch } from './out-batch.js';
 import { ReadGate } from './read-gate.js';
 import { checkPublishProperties } from './property-check.js';
@@ -239,6 +239,13 @@ export class Connection implements SessionLink {
   /** A PUBLISH from this client is being handled (counted once per chunk read). */
   countPublishIn(): void {
     this.publishesIn++;
+  }
+
+  /** A successful PUBACK (QoS 1) or PUBREC (QoS 2) without properties, with no packet object. */
+  ackPublish(qos: 1 | 2, id: number): void {
+    if (this.state === 'closed') return;
+    writeAck(this.out, qos === 1 ? 0x40 : 0x50, id);
+    this.sent(4);
   }
 
   /** `bytes` more were added to this tick's output. */

@@ -12,7 +12,7 @@ const MAX_HINT_BYTES = 64 * 1024;
  * reuses one instead of allocating 64 KiB that waits for a GC (and, in glibc's heap, keeps RSS
  * up after). Bounded in count and size, so idle connections hold nothing.
  */
-const SPARES_MAX = 16;
+const SPARES_MAX = 8;
 const spares: Buffer[] = [];
 
 function takeSpare(need: number): Buffer | undefined {
@@ -45,11 +45,12 @@ export class OutBatch {
     const need = this.used + n;
     let buf = this.buf;
     if (buf === undefined) {
-      buf = (this.hint > MIN_BYTES ? takeSpare(need) : undefined) ?? Buffer.allocUnsafe(Math.max(need, this.hint));
+      // Not from Node's shared pool: a batch kept as a spare would pin a whole pool slab.
+      buf = (this.hint > MIN_BYTES ? takeSpare(need) : undefined) ?? Buffer.allocUnsafeSlow(Math.max(need, this.hint));
       this.buf = buf;
       process.nextTick(() => this.flushNow());
     } else if (need > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+      const bigger = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2));
       buf.copy(bigger, 0, 0, this.used);
       buf = bigger;
       this.buf = buf;
