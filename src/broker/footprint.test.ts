@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { rawSocket, sleep, useBroker } from '../../test/helpers/broker.js';
+import { OutBatch } from './out-batch.js';
 import type { Message } from './types.js';
 
 const startBroker = useBroker();
@@ -60,4 +61,24 @@ describe('broker memory of its own (issue 15)', () => {
     // At most a slice of Node's 8 KiB Buffer pool, never the read chunk behind it.
     expect(Math.max(...kept.map((m) => m.payload.buffer.byteLength))).toBeLessThanOrEqual(Buffer.poolSize);
   });
+
+  it('gathers what a connection sends during one tick into one write, in order', async () => {
+    const writes: Buffer[] = [];
+    const out = new OutBatch((chunk) => (writes.push(Buffer.from(chunk)), true));
+    for (let i = 0; i < 300; i++) out.append(Buffer.from([i & 0xff, 1, 2]));
+    const buf = out.reserve(2);
+    buf[out.length] = 0xaa;
+    buf[out.length + 1] = 0xbb;
+    out.commit(2);
+    expect(writes.length).toBe(0);
+    await new Promise((r) => process.nextTick(r));
+    expect(writes.length).toBe(1);
+    expect(writes[0]!.length).toBe(902);
+    expect([writes[0]![0], writes[0]![897], writes[0]![900], writes[0]![901]]).toEqual([0, 299 & 0xff, 0xaa, 0xbb]);
+    out.append(Buffer.from([9]));
+    out.discard(); // the connection went away: nothing more is written
+    await new Promise((r) => process.nextTick(r));
+    expect(writes.length).toBe(1);
+  });
 });
+

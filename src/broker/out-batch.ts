@@ -24,6 +24,7 @@ export class OutBatch {
   private buf: Buffer | undefined;
   private used = 0;
   private hint = MIN_BYTES;
+  private readonly flushSoon = (): void => this.flushNow();
 
   /**
    * `flush` is called once per tick that wrote something, with exactly the bytes written; it
@@ -48,7 +49,7 @@ export class OutBatch {
       // Not from Node's shared pool: a batch kept as a spare would pin a whole pool slab.
       buf = (this.hint > MIN_BYTES ? takeSpare(need) : undefined) ?? Buffer.allocUnsafeSlow(Math.max(need, this.hint));
       this.buf = buf;
-      process.nextTick(() => this.flushNow());
+      process.nextTick(this.flushSoon);
     } else if (need > buf.length) {
       const bigger = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2));
       buf.copy(bigger, 0, 0, this.used);
