@@ -14,7 +14,6 @@ const config = brokerSchema.parse({
   limits: { connectionsPerSecondPerAddress: 0, ...JSON.parse(process.env.FIELDGATE_LIMITS ?? '{}') },
 });
 const broker = new Broker(config);
-globalThis.__fgBroker = broker; // for ad hoc probes (issue 15)
 await broker.listen();
 process.stdout.write('listening\n');
 if (process.env.BENCH_MEMORY) {
