@@ -85,10 +85,15 @@ function decodePublish(buf: Buffer, end: number, b0: number, h: number, protocol
  * slabs alive (measured under the bench load: 32 of them). Here slabs fill in arrival order
  * and go when the messages in them are delivered (issue 15).
  */
-const SLAB_BYTES = 16 * 1024;
+export const PAYLOAD_SLAB_BYTES = 16 * 1024;
 const SLAB_MAX_COPY = 1024;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
+
+/** A copy of a payload someone may keep, from the same slabs. */
+export function copyPayload(payload: Buffer): Buffer {
+  return copyOut(payload, 0, payload.length);
+}
 
 function copyOut(buf: Buffer, from: number, end: number): Buffer {
   const n = end - from;
@@ -98,7 +103,7 @@ function copyOut(buf: Buffer, from: number, end: number): Buffer {
     return out;
   }
   if (slabUsed + n > slab.length) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slab = Buffer.allocUnsafeSlow(PAYLOAD_SLAB_BYTES);
     slabUsed = 0;
   }
   const out = slab.subarray(slabUsed, slabUsed + n);

@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { BrokerPersistence } from './persistence.js';
 import { LoginGuard } from '../shared/login-guard.js';
+import { copyPayload } from './codec.js';
 import { RetainedStore } from './retained.js';
 import type { Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -249,7 +250,7 @@ export class BrokerCore {
       // (codec.ts); an in-process subscriber may keep it, so it gets its own copy.
       const m = d.message;
       try {
-        handler(m.qos === 0 && !m.retain ? { ...m, payload: Buffer.from(m.payload) } : m);
+        handler(m.qos === 0 && !m.retain ? { ...m, payload: copyPayload(m.payload) } : m);
       } catch (err) {
         this.logger.error({ topic: d.message.topic, err }, 'in-process subscriber threw');
       }
