@@ -1,7 +1,7 @@
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../test/helpers/fuzz-corpus.js';
-import { decodeFast, encodePublishFast } from './codec.js';
+import { decodeFast, decodeFastAt, encodePublishFast, TopicReuse } from './codec.js';
 
 function viaMqttPacket(frame: Buffer, protocolVersion: number): Packet | undefined {
   const parser = mqttPacket.parser({ protocolVersion });
@@ -44,4 +44,21 @@ describe('fast codec agrees with mqtt-packet', () => {
     expect(decodeFast(Buffer.from([0x40, 2, 1, 2]), 5)).toEqual({ cmd: 'puback', messageId: 258 });
     expect(decodeFast(Buffer.from([0xc0, 0]), 4)).toEqual({ cmd: 'pingreq' });
   });
+
+  it('decodes a frame in the middle of a chunk, and reuses the topic string only for the same bytes (issue 15)', () => {
+    const a = mqttPacket.generate({ cmd: 'publish', topic: 'room/1', payload: Buffer.from('one'), qos: 1, messageId: 7, dup: false, retain: false });
+    const b = mqttPacket.generate({ cmd: 'publish', topic: 'room/2', payload: Buffer.from('two'), qos: 0, dup: false, retain: false });
+    const chunk = Buffer.concat([b, a, a, b]);
+    const topics = new TopicReuse();
+    const first = decodeFastAt(chunk, b.length, b.length + a.length, 4, topics) as IPublishPacket;
+    const second = decodeFastAt(chunk, b.length + a.length, b.length + 2 * a.length, 4, topics) as IPublishPacket;
+    const third = decodeFastAt(chunk, b.length + 2 * a.length, chunk.length, 4, topics) as IPublishPacket;
+    expect([first.topic, first.messageId, first.payload.toString()]).toEqual(['room/1', 7, 'one']);
+    expect([second.topic, second.payload.toString()]).toEqual(['room/1', 'one']);
+    expect([third.topic, third.payload.toString(), third.qos]).toEqual(['room/2', 'two', 0]);
+    // QoS 1 payloads are copies the chunk can be collected without; QoS 0 ones are views of it.
+    expect((first.payload as Buffer).buffer).not.toBe(chunk.buffer);
+    expect((third.payload as Buffer).buffer).toBe(chunk.buffer);
+  });
 });
+

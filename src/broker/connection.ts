@@ -12,7 +12,8 @@ import { RC } from './reason-codes.js';
 import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
 import { toPublishPacket } from './publish-packet.js';
-import { decodeFast, encodePublishFast } from './codec.js';
+import { decodeFastAt, encodePublishFast, publishFrameSize, TopicReuse, writeAck, writePublishFrame, writeShortAck } from './codec.js';
+import { OutBatch } from './out-batch.js';
 import { ReadGate } from './read-gate.js';
 import { checkPublishProperties } from './property-check.js';
 
@@ -35,22 +36,14 @@ export interface Will {
 type ProtocolVersion = 3 | 4 | 5;
 export type CloseLogLevel = 'debug' | 'warn';
 
-/** What one queued write costs beyond its bytes (the stream's entry, callback): a 2-byte PINGRESP is ~100. */
+// mqtt-packet builds a cache of 65,536 two-byte Buffers on its first generate() call unless
+// told not to: 6.5 MiB of live old-space objects that every major GC then marks, the largest
+// single item of the broker's heap under load (issue 15). The fast paths write packet ids by
+// hand anyway; this is process-wide (mqtt.js clients do the same with writeCache: false).
+mqtt.writeToStream.cacheNumbers = false;
+
+/** What one stream write costs beyond its bytes (the stream's entry, callback); one per tick now. */
 const WRITE_OVERHEAD = 96;
-
-const ACK_TYPES: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
-
-/**
- * A successful ack without properties in its two-byte form, which MQTT 5 allows (§3.4.2.1) and
- * older MQTT 5 clients (paho 1.6) require; mqtt-packet always adds the reason code byte.
- */
-function shortAck(packet: Packet): Buffer | undefined {
-  const first = ACK_TYPES[packet.cmd];
-  if (first === undefined) return undefined;
-  const p = packet as { messageId?: number; reasonCode?: number; properties?: unknown };
-  if ((p.reasonCode !== undefined && p.reasonCode !== 0) || p.properties !== undefined || p.messageId === undefined) return undefined;
-  return Buffer.from([first, 2, p.messageId >> 8, p.messageId & 0xff]);
-}
 
 export class Connection implements SessionLink {
   protocolVersion: ProtocolVersion = 4;
@@ -73,8 +66,18 @@ export class Connection implements SessionLink {
   private keepaliveTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private readonly gate: ReadGate;
-  private corked = false;
+  /** Everything sent during this tick leaves in one write at its end (one syscall, writev-free). */
+  private readonly out = new OutBatch((chunk) => this.writeChunk(chunk));
+  private readonly topics = new TopicReuse();
   private writesInFlight = 0;
+  /**
+   * Counts gathered per chunk read and per tick written, then added to the registry once: a
+   * counter update per message boxed a number on the heap each time (issue 15).
+   */
+  private publishesIn = 0;
+  private publishesOut = 0;
+  private bytesOut = 0;
+  private readonly frameCb = (buf: Buffer, start: number, end: number): boolean => this.onFrame(buf, start, end);
   private readonly written = (): void => {
     this.writesInFlight--;
   };
@@ -130,25 +133,30 @@ export class Connection implements SessionLink {
   }
 
   private frameBuffered(chunk: Buffer): void {
-    const err = this.framer.push(chunk, (frame) => this.onFrame(frame));
+    const err = this.framer.push(chunk, this.frameCb);
+    if (this.publishesIn > 0) {
+      this.core.metrics.messagesIn.inc(undefined, this.publishesIn);
+      this.publishesIn = 0;
+    }
     if (err === 'too-large') this.protocolViolation(RC.packetTooLarge, 'packet larger than the maximum packet size');
     else if (err === 'malformed-length') this.protocolViolation(RC.malformedPacket, 'malformed remaining length');
   }
 
-  private onFrame(frame: Buffer): boolean {
+  private onFrame(buf: Buffer, start: number, end: number): boolean {
     if (this.state === 'closed') return false;
     // The first packet must be CONNECT [MQTT-3.1.0-1].
-    if (this.state === 'new' && (frame[0] as number) >> 4 !== 1) {
+    if (this.state === 'new' && (buf[start] as number) >> 4 !== 1) {
       this.close('first packet was not CONNECT', false, 'warn');
       return false;
     }
     if (this.state === 'connected') {
-      const fast = decodeFast(frame, this.protocolVersion);
+      const fast = decodeFastAt(buf, start, end, this.protocolVersion, this.topics);
       if (fast !== undefined) {
         this.onPacket(fast);
         return !this.isClosed() && this.gate.isOpen();
       }
     }
+    const frame = buf.subarray(start, end);
     // MQTT 5 PUBLISH properties are checked byte for byte first: mqtt-packet would accept a
     // truncated or invalid block and the message would be stored undeliverable (issue 18).
     if (this.protocolVersion === 5 && (frame[0] as number) >> 4 === 3) {
@@ -212,41 +220,57 @@ export class Connection implements SessionLink {
 
   write(packet: Packet): boolean {
     if (this.state === 'closed') return false;
+    if (writeShortAck(packet, this.out)) {
+      this.sent(4);
+      return true;
+    }
     let buf: Buffer;
     try {
-      buf = shortAck(packet) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+      buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     } catch (err) {
       this.core.logger.error({ clientId: this.clientId, cmd: packet.cmd, err }, 'could not encode a packet');
       return false;
     }
-    this.send(buf);
+    this.out.append(buf);
+    this.sent(buf.length);
     return true;
   }
 
-  /**
-   * Writes are corked until the end of the current tick, so every message routed from one
-   * incoming chunk leaves in one syscall per subscriber (writev).
-   */
-  private send(buf: Buffer): void {
-    this.core.metrics.bytesOut.inc(undefined, buf.length);
-    this.writesInFlight++;
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.stream.uncork();
-      });
-    }
-    this.stream.write(buf, this.written);
+  /** A PUBLISH from this client is being handled (counted once per chunk read). */
+  countPublishIn(): void {
+    this.publishesIn++;
+  }
+
+  /** A successful PUBACK (QoS 1) or PUBREC (QoS 2) without properties, with no packet object. */
+  ackPublish(qos: 1 | 2, id: number): void {
+    if (this.state === 'closed') return;
+    writeAck(this.out, qos === 1 ? 0x40 : 0x50, id);
+    this.sent(4);
+  }
+
+  /** `bytes` more were added to this tick's output. */
+  private sent(bytes: number): void {
+    this.bytesOut += bytes;
     // Whatever the packet (PUBLISH, an ack, PINGRESP, SUBACK...): a client that does not read
     // cannot make us buffer without bound (issue 18 item 2).
     if (this.unsentBytes() > this.core.limits.maxWriteBuffer) this.dropSlowClient();
   }
 
-  /** Bytes written but not yet taken by the kernel, plus what each pending write costs us. */
+  /** Returns whether the stream is done with `chunk` (nothing left buffered: the kernel took it). */
+  private writeChunk(chunk: Buffer): boolean {
+    if (this.bytesOut > 0) this.core.metrics.bytesOut.inc(undefined, this.bytesOut);
+    this.bytesOut = 0;
+    if (this.publishesOut > 0) this.core.metrics.messagesOut.inc(undefined, this.publishesOut);
+    this.publishesOut = 0;
+    if (this.stream.destroyed) return false;
+    this.writesInFlight++;
+    this.stream.write(chunk, this.written);
+    return this.stream.writableLength === 0;
+  }
+
+  /** Bytes gathered or written but not yet taken by the kernel, plus what each pending write costs us. */
   unsentBytes(): number {
-    return this.stream.writableLength + this.writesInFlight * WRITE_OVERHEAD;
+    return this.stream.writableLength + this.out.length + this.writesInFlight * WRITE_OVERHEAD;
   }
 
   private dropSlowClient(): void {
@@ -261,6 +285,8 @@ export class Connection implements SessionLink {
       this.core.metrics.dropped.inc({ reason: 'slow-subscriber' });
       return false;
     }
+    const fast = this.writePublishFast(delivery, packetId, dup);
+    if (fast !== undefined) return fast;
     const packet = toPublishPacket(delivery, packetId, dup, this.isV5, this.core.clock.now());
     let buf: Buffer;
     try {
@@ -274,8 +300,32 @@ export class Connection implements SessionLink {
       this.core.metrics.dropped.inc({ reason: 'client-max-packet-size' });
       return false;
     }
-    this.core.metrics.messagesOut.inc();
-    this.send(buf);
+    this.publishesOut++;
+    this.out.append(buf);
+    this.sent(buf.length);
+    return true;
+  }
+
+  /**
+   * A PUBLISH with nothing MQTT 5 to add (no properties, expiry or subscription ids), encoded
+   * straight into the tick's output: no packet object, no Buffer of its own (issue 15).
+   * Undefined when it needs the general path; false when too large for the client.
+   */
+  private writePublishFast(d: Delivery, packetId: number | undefined, dup: boolean): boolean | undefined {
+    const m = d.message;
+    if (this.isV5 && (m.properties !== undefined || m.expiresAt !== undefined || (d.subscriptionIds !== undefined && d.subscriptionIds.length > 0))) return undefined;
+    const size = publishFrameSize(m.topic, m.payload.length, d.qos, this.protocolVersion);
+    if (size === undefined) return undefined;
+    // The client's Maximum Packet Size: discard as if delivered [MQTT-3.1.2-25].
+    if (size > this.clientMaxPacketSize) {
+      this.core.metrics.dropped.inc({ reason: 'client-max-packet-size' });
+      return false;
+    }
+    const buf = this.out.reserve(size);
+    writePublishFrame(buf, this.out.length, m.topic, m.payload, d.qos, dup, d.retain, packetId ?? 0, this.protocolVersion);
+    this.out.commit(size);
+    this.publishesOut++;
+    this.sent(size);
     return true;
   }
 
@@ -319,6 +369,7 @@ export class Connection implements SessionLink {
     this.clearKeepalive();
     this.gate.close();
     this.parser.removeAllListeners('packet');
+    this.out.flushNow();
     // end() flushes what was written (a DISCONNECT or CONNACK with a reason) before FIN; the
     // timer bounds how long a peer that stopped reading can hold the socket.
     this.stream.end();
@@ -334,6 +385,7 @@ export class Connection implements SessionLink {
 
   /** Drops the socket now (broker shutdown); no timers remain. */
   destroy(): void {
+    this.out.discard();
     if (this.endTimer !== undefined) this.core.clock.clearTimeout(this.endTimer);
     this.endTimer = undefined;
     this.stream.destroy();

@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { BrokerPersistence } from './persistence.js';
 import { LoginGuard } from '../shared/login-guard.js';
+import { copyPayload } from './codec.js';
 import { RetainedStore } from './retained.js';
 import type { Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -179,15 +180,12 @@ export class BrokerCore {
    * granted QoS, carrying every Subscription Identifier [MQTT-3.3.4-2, MQTT-3.3.4-3].
    */
   route(message: Message): number {
-    const now = this.clock.now();
-    if (message.expiresAt !== undefined && message.expiresAt <= now) return 0;
+    if (message.expiresAt !== undefined && message.expiresAt <= this.clock.now()) return 0;
     if (message.retain) {
       this.retained.put(message); // stored, replaced, or cleared by an empty payload [MQTT-3.3.1-5..7]
       this.metrics.retained.set(undefined, this.retained.size);
     }
-    const matches: Match[] = [];
-    const shared: SharedMatch[] = [];
-    this.tree.match(message.topic, matches, shared);
+    const { matches, shared } = this.tree.matchCached(message.topic);
     let reached = 0;
     if (matches.length === 1) {
       const m = matches[0] as Match;
@@ -248,8 +246,11 @@ export class BrokerCore {
     if (clientId.startsWith(LOCAL_PREFIX)) {
       const handler = this.locals.get(clientId);
       if (handler === undefined) return 0;
+      // A QoS 0 message that is not retained may carry a view of the socket chunk it came in
+      // (codec.ts); an in-process subscriber may keep it, so it gets its own copy.
+      const m = d.message;
       try {
-        handler(d.message);
+        handler(m.qos === 0 && !m.retain ? { ...m, payload: copyPayload(m.payload) } : m);
       } catch (err) {
         this.logger.error({ topic: d.message.topic, err }, 'in-process subscriber threw');
       }

@@ -1,4 +1,4 @@
-// One switch from packet type to handler, in the aedes style. A handler returns a promise only
+// One table from packet type to handler, in the aedes style. A handler returns a promise only
 // when it must wait (the password check); the connection holds later packets until it settles.
 import type { Packet } from 'mqtt-packet';
 import type { Connection } from './connection.js';
@@ -13,6 +13,21 @@ import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { RC } from './reason-codes.js';
 
+type Handlers = { [K in Packet['cmd']]?: (conn: Connection, packet: Extract<Packet, { cmd: K }>) => void };
+
+/** Packets a connected client may send, each to its handler (CONNECT is handled before). */
+const HANDLERS: Handlers = {
+  publish: handlePublish,
+  puback: handlePuback,
+  pubrec: handlePubrec,
+  pubrel: handlePubrel,
+  pubcomp: handlePubcomp,
+  subscribe: handleSubscribe,
+  unsubscribe: handleUnsubscribe,
+  pingreq: handlePingreq,
+  disconnect: handleDisconnect,
+};
+
 export function dispatch(conn: Connection, packet: Packet): Promise<void> | undefined {
   if (packet.cmd === 'connect') return handleConnect(conn, packet);
   // Nothing but CONNECT before CONNACK [MQTT-3.1.0-1]; a second CONNECT is a protocol error [MQTT-3.1.0-2].
@@ -20,41 +35,11 @@ export function dispatch(conn: Connection, packet: Packet): Promise<void> | unde
     conn.close(`${packet.cmd} before CONNECT completed`, false, 'warn');
     return undefined;
   }
-  switch (packet.cmd) {
-    case 'publish':
-      handlePublish(conn, packet);
-      break;
-    case 'puback':
-      handlePuback(conn, packet);
-      break;
-    case 'pubrec':
-      handlePubrec(conn, packet);
-      break;
-    case 'pubrel':
-      handlePubrel(conn, packet);
-      break;
-    case 'pubcomp':
-      handlePubcomp(conn, packet);
-      break;
-    case 'subscribe':
-      handleSubscribe(conn, packet);
-      break;
-    case 'unsubscribe':
-      handleUnsubscribe(conn, packet);
-      break;
-    case 'pingreq':
-      handlePingreq(conn);
-      break;
-    case 'disconnect':
-      handleDisconnect(conn, packet);
-      break;
-    case 'auth':
-      // No enhanced authentication is offered, so AUTH is never expected (MQTT 5.0 §4.12).
-      conn.protocolViolation(RC.protocolError, 'AUTH without an authentication method');
-      break;
-    default:
-      // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client only.
-      conn.protocolViolation(RC.protocolError, `unexpected ${packet.cmd} from a client`);
-  }
+  const handler = HANDLERS[packet.cmd] as ((conn: Connection, packet: Packet) => void) | undefined;
+  if (handler !== undefined) handler(conn, packet);
+  // No enhanced authentication is offered, so AUTH is never expected (MQTT 5.0 §4.12).
+  else if (packet.cmd === 'auth') conn.protocolViolation(RC.protocolError, 'AUTH without an authentication method');
+  // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client only.
+  else conn.protocolViolation(RC.protocolError, `unexpected ${packet.cmd} from a client`);
   return undefined;
 }

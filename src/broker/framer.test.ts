@@ -25,7 +25,7 @@ describe('Framer', () => {
       let at = 0;
       while (at < stream.length) {
         const n = 1 + Math.floor(rnd() * (rnd() < 0.5 ? 8 : 70_000));
-        expect(framer.push(stream.subarray(at, at + n), (f) => (frames.push(Buffer.from(f)), true))).toBeUndefined();
+        expect(framer.push(stream.subarray(at, at + n), (b, s, e) => (frames.push(Buffer.from(b.subarray(s, e))), true))).toBeUndefined();
         at += n;
       }
       expect(frames.length).toBe(packets.length);
@@ -49,12 +49,12 @@ describe('Framer', () => {
     const b = packet(10, 2);
     const got: Buffer[] = [];
     const c = packet(10, 3);
-    framer.push(Buffer.concat([a, b, c]), (f) => (got.push(Buffer.from(f)), false));
+    framer.push(Buffer.concat([a, b, c]), (b, s, e) => (got.push(Buffer.from(b.subarray(s, e))), false));
     expect(got.length).toBe(1);
-    framer.push(Buffer.alloc(0), (f) => (got.push(Buffer.from(f)), got.length < 2));
+    framer.push(Buffer.alloc(0), (b, s, e) => (got.push(Buffer.from(b.subarray(s, e))), got.length < 2));
     expect(got.length).toBe(2);
-    framer.push(packet(10, 4).subarray(0, 5), (f) => (got.push(Buffer.from(f)), true));
-    framer.push(packet(10, 4).subarray(5), (f) => (got.push(Buffer.from(f)), true));
+    framer.push(packet(10, 4).subarray(0, 5), (b, s, e) => (got.push(Buffer.from(b.subarray(s, e))), true));
+    framer.push(packet(10, 4).subarray(5), (b, s, e) => (got.push(Buffer.from(b.subarray(s, e))), true));
     expect(got.map((g) => g[2])).toEqual([1, 2, 3, 4]);
   });
 });

@@ -14,11 +14,12 @@ export class Framer {
   }
 
   /**
-   * Calls `onFrame` for each complete packet in `chunk` (plus what was held back). Returns an
-   * error instead of throwing when the stream cannot be framed; the caller closes the
-   * connection then [MQTT-4.13.1-1].
+   * Calls `onFrame` for each complete packet in `chunk` (plus what was held back), as the
+   * range buf[start, end): no Buffer view per packet (issue 15). Returns an error instead of
+   * throwing when the stream cannot be framed; the caller closes the connection then
+   * [MQTT-4.13.1-1].
    */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => boolean): FrameError | undefined {
+  push(chunk: Buffer, onFrame: (buf: Buffer, start: number, end: number) => boolean): FrameError | undefined {
     // Recursion below happens at most once: after it, `pending` is empty.
     let buf = chunk;
     if (this.pending !== undefined) {
@@ -42,7 +43,7 @@ export class Framer {
       const frame = Buffer.concat([held, chunk.subarray(0, need)], total);
       this.pending = undefined;
       buf = chunk.subarray(need);
-      if (!onFrame(frame)) {
+      if (!onFrame(frame, 0, total)) {
         if (buf.length > 0) this.pending = Buffer.from(buf);
         return undefined;
       }
@@ -55,10 +56,10 @@ export class Framer {
       if (total === 'incomplete') break;
       if (total > this.maxPacketSize) return 'too-large';
       if (offset + total > buf.length) break;
-      const frame = buf.subarray(offset, offset + total);
+      const start = offset;
       offset += total;
       // The consumer may stop (closed, or waiting on an async step): keep the rest for later.
-      if (!onFrame(frame)) break;
+      if (!onFrame(buf, start, offset)) break;
     }
     if (offset < buf.length) {
       // Copy the tail so the large chunk it came from can be collected.

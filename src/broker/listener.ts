@@ -23,8 +23,15 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';
 }
 
+/**
+ * Socket stream buffers: Node 22+ defaults to 64 KiB each way. A publisher paused by
+ * backpressure keeps up to this much read ahead in its socket's stream, so a smaller mark
+ * bounds what paused publishers hold (issue 15). Writes are bounded by maxWriteBuffer instead.
+ */
+export const SOCKET_HIGH_WATER_MARK = 16 * 1024;
+
 export async function listenTcp(config: BrokerListenerConfig, onStream: (s: AcceptedStream) => void, gate: SocketGate): Promise<Listener> {
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  const server = net.createServer({ noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK }, (socket) => {
     if (socket.destroyed) return; // refused by the gate
     onStream({ stream: socket, remoteAddress: socket.remoteAddress ?? 'unknown', gateKey: socketKey(socket) });
   });

@@ -1,4 +1,5 @@
 import mqttPacket from 'mqtt-packet';
+import type { IClientOptions } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { collect, connectClient, connectWithAck, rawSocket, sleep, useBroker } from '../../test/helpers/broker.js';
 import { ManualClock } from '../shared/clock.js';
@@ -8,6 +9,13 @@ import { MetricsRegistry } from '../observe/metrics.js';
 const start = useBroker();
 
 /** A raw 3.1.1 client that records every packet and never acknowledges unless told to. */
+/** A persistent session that subscribed to `filter` and went away: what these tests start from. */
+async function leaveSubscribed(url: string, clientId: string, filter: string, qos: 0 | 1 | 2, opts: IClientOptions = {}): Promise<void> {
+  const c = await connectClient(url, { clientId, clean: false, ...opts });
+  await c.subscribeAsync(filter, { qos });
+  await c.endAsync();
+}
+
 async function rawClient(port: number, clientId: string, clean: boolean) {
   const s = await rawSocket(port);
   const parser = mqttPacket.parser();
@@ -21,9 +29,7 @@ async function rawClient(port: number, clientId: string, clean: boolean) {
 describe('persistent sessions', () => {
   it('keeps subscriptions and QoS 1/2 messages while a Clean Session 0 client is away (not QoS 0)', async () => {
     const { url, broker } = await start();
-    const c1 = await connectClient(url, { clientId: 'keeper', clean: false });
-    await c1.subscribeAsync('k/#', { qos: 2 });
-    await c1.endAsync();
+    await leaveSubscribed(url, 'keeper', 'k/#', 2);
     broker.publish('k/0', 'zero', { qos: 0 });
     broker.publish('k/1', 'one', { qos: 1 });
     broker.publish('k/2', 'two', { qos: 2 });
@@ -58,9 +64,7 @@ describe('persistent sessions', () => {
   it('bounds the queue per client, dropping the oldest and counting them', async () => {
     const metrics = new MetricsRegistry();
     const { url, broker } = await start({ limits: { maxQueued: 3 } }, { metrics });
-    const c1 = await connectClient(url, { clientId: 'q', clean: false });
-    await c1.subscribeAsync('q', { qos: 1 });
-    await c1.endAsync();
+    await leaveSubscribed(url, 'q', 'q', 1);
     for (let i = 0; i < 5; i++) broker.publish('q', `m${i}`, { qos: 1 });
     const c2 = await connectClient(url, { clientId: 'q', clean: false });
     const inbox = collect(c2);
@@ -72,9 +76,7 @@ describe('persistent sessions', () => {
   it('survives a broker restart through its persistence: subscriptions, queue and retained', async () => {
     const persistence = new MemoryPersistence();
     const a = await start({}, { persistence });
-    const c1 = await connectClient(a.url, { clientId: 'restart', clean: false });
-    await c1.subscribeAsync('r/#', { qos: 1 });
-    await c1.endAsync();
+    await leaveSubscribed(a.url, 'restart', 'r/#', 1);
     a.broker.publish('r/queued', 'while away', { qos: 1 });
     a.broker.publish('r/retained', 'kept', { qos: 1, retain: true });
     await a.broker.close();
@@ -91,9 +93,7 @@ describe('persistent sessions', () => {
 
   it('Clean Start discards the old session', async () => {
     const { url, broker } = await start();
-    const c1 = await connectClient(url, { clientId: 'cs', clean: false });
-    await c1.subscribeAsync('cs', { qos: 1 });
-    await c1.endAsync();
+    await leaveSubscribed(url, 'cs', 'cs', 1);
     broker.publish('cs', 'lost', { qos: 1 });
     const { client: c2, connack } = await connectWithAck(url, { clientId: 'cs', clean: true });
     expect(connack.sessionPresent).toBe(false);
@@ -106,9 +106,7 @@ describe('persistent sessions', () => {
   it('expires an MQTT 5 session after its Session Expiry Interval', async () => {
     const clock = new ManualClock(Date.now());
     const { url, broker } = await start({}, { clock });
-    const c1 = await connectClient(url, { protocolVersion: 5, clientId: 'exp', clean: false, properties: { sessionExpiryInterval: 60 } });
-    await c1.subscribeAsync('e', { qos: 1 });
-    await c1.endAsync();
+    await leaveSubscribed(url, 'exp', 'e', 1, { protocolVersion: 5, properties: { sessionExpiryInterval: 60 } });
     await clock.advance(59_000);
     broker.publish('e', 'in time', { qos: 1 });
     const { client: c2, connack } = await connectWithAck(url, { protocolVersion: 5, clientId: 'exp', clean: false, properties: { sessionExpiryInterval: 60 } });

@@ -80,3 +80,29 @@ describe('TopicTree', () => {
     expect((tree as unknown as { root: { children: Map<string, unknown> } }).root.children.size).toBe(0);
   });
 });
+
+describe('remembered matches (issue 15)', () => {
+  const ids = (m: { matches: readonly Match[] }) => m.matches.map((x) => x.clientId).sort();
+
+  it('follow every add and remove, and agree with a fresh walk', () => {
+    const tree = new TopicTree();
+    tree.add('a', sub('s/+'));
+    expect(ids(tree.matchCached('s/1'))).toEqual(['a']);
+    tree.add('b', sub('s/#'));
+    expect(ids(tree.matchCached('s/1'))).toEqual(['a', 'b']);
+    tree.remove('a', sub('s/+'));
+    expect(ids(tree.matchCached('s/1'))).toEqual(['b']);
+    tree.add('c', sub('s/1', 'g'));
+    expect(tree.matchCached('s/1').shared.map((g) => g.group)).toEqual(['g']);
+    expect(matchIds(tree, 's/1')).toEqual(['$share/g:c', 'b:s/#']);
+  });
+
+  it('stay bounded however many topics are published', () => {
+    const tree = new TopicTree();
+    tree.add('a', sub('#'));
+    for (let i = 0; i < 10_000; i++) expect(tree.matchCached(`t/${i}`).matches.length).toBe(1);
+    expect((tree as unknown as { recent: Map<string, unknown> }).recent.size).toBeLessThanOrEqual(256);
+    expect(tree.matchCached(`long/${'x'.repeat(1000)}`).matches.length).toBe(1);
+  });
+});
+

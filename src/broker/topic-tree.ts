@@ -25,15 +25,32 @@ export interface SharedMatch {
   members: Map<string, Subscription>;
 }
 
+/** What a topic matches: read-only, it may be shared by later routes of the same topic. */
+export interface Matched {
+  readonly matches: readonly Match[];
+  readonly shared: readonly SharedMatch[];
+}
+
+/** Topics whose matches are remembered: bounded in count and in topic length. */
+const RECENT_TOPICS = 256;
+const RECENT_TOPIC_CHARS = 256;
+
 export class TopicTree {
   private readonly root = new TrieNode();
   private count = 0;
+  /**
+   * Matches of recently routed topics, forgotten at the next add or remove. A gateway's
+   * publishers repeat their topics, and the walk's level strings, filter prefixes and Match
+   * objects per message were garbage that V8 promoted under a flood (issue 15).
+   */
+  private readonly recent = new Map<string, Matched>();
 
   get size(): number {
     return this.count;
   }
 
   add(clientId: string, sub: Subscription): void {
+    this.recent.clear();
     let node = this.root;
     for (const level of sub.filter.split('/')) {
       let next = node.children.get(level);
@@ -49,6 +66,7 @@ export class TopicTree {
   }
 
   remove(clientId: string, sub: Pick<Subscription, 'filter' | 'group'>): boolean {
+    this.recent.clear();
     const path: TrieNode[] = [this.root];
     const levels = sub.filter.split('/');
     let node = this.root;
@@ -69,6 +87,21 @@ export class TopicTree {
       (path[i - 1] as TrieNode).children.delete(levels[i - 1] as string);
     }
     return true;
+  }
+
+  /** match(), remembered for the topic until the subscriptions change. */
+  matchCached(topic: string): Matched {
+    let hit = this.recent.get(topic);
+    if (hit !== undefined) return hit;
+    const matches: Match[] = [];
+    const shared: SharedMatch[] = [];
+    this.match(topic, matches, shared);
+    hit = { matches, shared };
+    if (topic.length <= RECENT_TOPIC_CHARS) {
+      if (this.recent.size >= RECENT_TOPICS) this.recent.clear();
+      this.recent.set(topic, hit);
+    }
+    return hit;
   }
 
   /** Every non-shared subscription matching `topic`, and every share group that does. */

@@ -44,7 +44,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   }
 
   conn.throttlePublish();
-  core.metrics.messagesIn.inc();
+  conn.countPublishIn();
 
   // `$SYS/` belongs to the broker; other `$` topics are the site's to use.
   const allowed = !topic.startsWith('$SYS/') && core.acl.canPublish(conn.username, conn.clientId, topic);
@@ -95,7 +95,6 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
 
 function ack(conn: Connection, qos: number, id: number | undefined, reasonCode: number): void {
   if (qos === 0 || id === undefined) return;
-  const cmd = qos === 1 ? 'puback' : 'pubrec';
-  if (conn.isV5 && reasonCode !== RC.success) conn.write({ cmd, messageId: id, reasonCode });
-  else conn.write({ cmd, messageId: id });
+  if (conn.isV5 && reasonCode !== RC.success) conn.write({ cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode });
+  else conn.ackPublish(qos as 1 | 2, id);
 }
