@@ -90,6 +90,28 @@ function runtimeSources(): Map<string, string> {
   return files;
 }
 
+/** One job per module (issue 16): a runtime module past this has two, and is split. */
+const MAX_MODULE_LINES = 350;
+
+export function oversized(files: ReadonlyMap<string, string>): string[] {
+  const found: string[] = [];
+  for (const [file, source] of files) {
+    const lines = source.split('\n').length - (source.endsWith('\n') ? 1 : 0);
+    if (lines > MAX_MODULE_LINES) found.push(`${file}: ${lines} lines, more than ${MAX_MODULE_LINES}`);
+  }
+  return found;
+}
+
+describe('module size', () => {
+  it(`no runtime module has more than ${MAX_MODULE_LINES} lines`, () => {
+    expect(oversized(runtimeSources())).toEqual([]);
+  });
+
+  it('names the file and its length', () => {
+    expect(oversized(new Map([['src/a.ts', 'x\n'.repeat(351)], ['src/b.ts', 'x\n'.repeat(350)]]))).toEqual(['src/a.ts: 351 lines, more than 350']);
+  });
+});
+
 describe('import direction', () => {
   it('every runtime module imports only the layers its layer may use', () => {
     const files = runtimeSources();

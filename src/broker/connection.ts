@@ -1,6 +1,6 @@
-// One network connection: framing, parsing, writing, keep alive, and closing it without
-// touching any other client. Packet semantics live in handlers/ behind dispatcher.ts; when
-// reading pauses and resumes, in read-gate.ts.
+// One network connection: framing, parsing, keep alive, and closing it without touching any
+// other client. Packet semantics live in handlers/ behind dispatcher.ts; when reading pauses
+// and resumes, in read-gate.ts; what it sends, in packet-writer.ts.
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
@@ -11,9 +11,8 @@ import { Framer } from './framer.js';
 import { RC } from './reason-codes.js';
 import type { Session, SessionLink } from './session.js';
 import type { Delivery, Message } from './types.js';
-import { toPublishPacket } from './publish-packet.js';
-import { decodeFastAt, encodePublishFast, publishFrameSize, TopicReuse, writeAck, writePublishFrame, writeShortAck } from './codec.js';
-import { OutBatch } from './out-batch.js';
+import { decodeFastAt, TopicReuse } from './codec.js';
+import { PacketWriter } from './packet-writer.js';
 import { ReadGate } from './read-gate.js';
 import { checkPublishProperties } from './property-check.js';
 
@@ -42,9 +41,6 @@ export type CloseLogLevel = 'debug' | 'warn';
 // hand anyway; this is process-wide (mqtt.js clients do the same with writeCache: false).
 mqtt.writeToStream.cacheNumbers = false;
 
-/** What one stream write costs beyond its bytes (the stream's entry, callback); one per tick now. */
-const WRITE_OVERHEAD = 96;
-
 export class Connection implements SessionLink {
   protocolVersion: ProtocolVersion = 4;
   clientId = '';
@@ -66,26 +62,18 @@ export class Connection implements SessionLink {
   private keepaliveTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private readonly gate: ReadGate;
-  /** Everything sent during this tick leaves in one write at its end (one syscall, writev-free). */
-  private readonly out = new OutBatch((chunk) => this.writeChunk(chunk));
+  /** What this connection sends, and the bound on what it holds unsent (packet-writer.ts). */
+  private readonly writer: PacketWriter;
   private readonly topics = new TopicReuse();
-  private writesInFlight = 0;
-  /**
-   * Counts gathered per chunk read and per tick written, then added to the registry once: a
-   * counter update per message boxed a number on the heap each time (issue 15).
-   */
+  /** Counted per chunk read, added to the registry once (a per-message update boxed a number, issue 15). */
   private publishesIn = 0;
-  private publishesOut = 0;
-  private bytesOut = 0;
   private readonly frameCb = (buf: Buffer, start: number, end: number): boolean => this.onFrame(buf, start, end);
-  private readonly written = (): void => {
-    this.writesInFlight--;
-  };
 
   constructor(readonly core: BrokerCore, readonly stream: Duplex, info: ConnectionInfo) {
     this.info = info;
     this.sendWindow = core.limits.maxInflight;
     this.framer = new Framer(core.limits.maxPacketSize);
+    this.writer = new PacketWriter(core, stream, this, () => this.dropSlowClient());
     this.lastActivity = core.clock.monotonic();
     this.gate = new ReadGate({
       stream, clock: core.clock, limits: core.limits, metrics: core.metrics,
@@ -220,20 +208,7 @@ export class Connection implements SessionLink {
 
   write(packet: Packet): boolean {
     if (this.state === 'closed') return false;
-    if (writeShortAck(packet, this.out)) {
-      this.sent(4);
-      return true;
-    }
-    let buf: Buffer;
-    try {
-      buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
-    } catch (err) {
-      this.core.logger.error({ clientId: this.clientId, cmd: packet.cmd, err }, 'could not encode a packet');
-      return false;
-    }
-    this.out.append(buf);
-    this.sent(buf.length);
-    return true;
+    return this.writer.write(packet);
   }
 
   /** A PUBLISH from this client is being handled (counted once per chunk read). */
@@ -244,33 +219,11 @@ export class Connection implements SessionLink {
   /** A successful PUBACK (QoS 1) or PUBREC (QoS 2) without properties, with no packet object. */
   ackPublish(qos: 1 | 2, id: number): void {
     if (this.state === 'closed') return;
-    writeAck(this.out, qos === 1 ? 0x40 : 0x50, id);
-    this.sent(4);
+    this.writer.ackPublish(qos, id);
   }
 
-  /** `bytes` more were added to this tick's output. */
-  private sent(bytes: number): void {
-    this.bytesOut += bytes;
-    // Whatever the packet (PUBLISH, an ack, PINGRESP, SUBACK...): a client that does not read
-    // cannot make us buffer without bound (issue 18 item 2).
-    if (this.unsentBytes() > this.core.limits.maxWriteBuffer) this.dropSlowClient();
-  }
-
-  /** Returns whether the stream is done with `chunk` (nothing left buffered: the kernel took it). */
-  private writeChunk(chunk: Buffer): boolean {
-    if (this.bytesOut > 0) this.core.metrics.bytesOut.inc(undefined, this.bytesOut);
-    this.bytesOut = 0;
-    if (this.publishesOut > 0) this.core.metrics.messagesOut.inc(undefined, this.publishesOut);
-    this.publishesOut = 0;
-    if (this.stream.destroyed) return false;
-    this.writesInFlight++;
-    this.stream.write(chunk, this.written);
-    return this.stream.writableLength === 0;
-  }
-
-  /** Bytes gathered or written but not yet taken by the kernel, plus what each pending write costs us. */
   unsentBytes(): number {
-    return this.stream.writableLength + this.out.length + this.writesInFlight * WRITE_OVERHEAD;
+    return this.writer.unsentBytes();
   }
 
   private dropSlowClient(): void {
@@ -281,52 +234,7 @@ export class Connection implements SessionLink {
 
   sendPublish(delivery: Delivery, packetId: number | undefined, dup: boolean): boolean {
     if (this.state === 'closed') return false;
-    if (delivery.qos === 0 && this.unsentBytes() > this.core.limits.maxWriteBuffer / 2) {
-      this.core.metrics.dropped.inc({ reason: 'slow-subscriber' });
-      return false;
-    }
-    const fast = this.writePublishFast(delivery, packetId, dup);
-    if (fast !== undefined) return fast;
-    const packet = toPublishPacket(delivery, packetId, dup, this.isV5, this.core.clock.now());
-    let buf: Buffer;
-    try {
-      buf = encodePublishFast(packet, this.protocolVersion) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
-    } catch (err) {
-      this.core.logger.error({ clientId: this.clientId, topic: delivery.message.topic, err }, 'could not encode a PUBLISH');
-      return false;
-    }
-    // The client's Maximum Packet Size: discard as if delivered [MQTT-3.1.2-25].
-    if (buf.length > this.clientMaxPacketSize) {
-      this.core.metrics.dropped.inc({ reason: 'client-max-packet-size' });
-      return false;
-    }
-    this.publishesOut++;
-    this.out.append(buf);
-    this.sent(buf.length);
-    return true;
-  }
-
-  /**
-   * A PUBLISH with nothing MQTT 5 to add (no properties, expiry or subscription ids), encoded
-   * straight into the tick's output: no packet object, no Buffer of its own (issue 15).
-   * Undefined when it needs the general path; false when too large for the client.
-   */
-  private writePublishFast(d: Delivery, packetId: number | undefined, dup: boolean): boolean | undefined {
-    const m = d.message;
-    if (this.isV5 && (m.properties !== undefined || m.expiresAt !== undefined || (d.subscriptionIds !== undefined && d.subscriptionIds.length > 0))) return undefined;
-    const size = publishFrameSize(m.topic, m.payload.length, d.qos, this.protocolVersion);
-    if (size === undefined) return undefined;
-    // The client's Maximum Packet Size: discard as if delivered [MQTT-3.1.2-25].
-    if (size > this.clientMaxPacketSize) {
-      this.core.metrics.dropped.inc({ reason: 'client-max-packet-size' });
-      return false;
-    }
-    const buf = this.out.reserve(size);
-    writePublishFrame(buf, this.out.length, m.topic, m.payload, d.qos, dup, d.retain, packetId ?? 0, this.protocolVersion);
-    this.out.commit(size);
-    this.publishesOut++;
-    this.sent(size);
-    return true;
+    return this.writer.sendPublish(delivery, packetId, dup);
   }
 
   sendPubrel(packetId: number): void {
@@ -369,7 +277,7 @@ export class Connection implements SessionLink {
     this.clearKeepalive();
     this.gate.close();
     this.parser.removeAllListeners('packet');
-    this.out.flushNow();
+    this.writer.flushNow();
     // end() flushes what was written (a DISCONNECT or CONNACK with a reason) before FIN; the
     // timer bounds how long a peer that stopped reading can hold the socket.
     this.stream.end();
@@ -385,7 +293,7 @@ export class Connection implements SessionLink {
 
   /** Drops the socket now (broker shutdown); no timers remain. */
   destroy(): void {
-    this.out.discard();
+    this.writer.discard();
     if (this.endTimer !== undefined) this.core.clock.clearTimeout(this.endTimer);
     this.endTimer = undefined;
     this.stream.destroy();
