@@ -154,23 +154,25 @@ export class SeriesMemory {
 
   /** The series a birth stored samples of since the last call: written with their batch. */
   takeBirths(): SeriesRow[] {
-    const out = this.births.map((e) => {
-      e.birthDirty = false;
-      return { ...e.row };
-    });
+    const out = rowsOf(this.births, 'birthDirty');
     this.births = [];
     return out;
   }
 
   /** Every series changed since the last checkpoint (births included); clears the marks. */
   takeCheckpoint(): SeriesRow[] {
-    const out = this.changed.map((e) => {
-      e.dirty = false;
-      return { ...e.row };
-    });
+    const out = rowsOf(this.changed, 'dirty');
     this.changed = [];
     return out;
   }
+}
+
+/** Copies of the entries' rows, clearing the mark that listed them. */
+function rowsOf(entries: readonly Entry[], mark: 'dirty' | 'birthDirty'): SeriesRow[] {
+  return entries.map((e) => {
+    e[mark] = false;
+    return { ...e.row };
+  });
 }
 
 function takeOlder(e: Entry, s: Sample): boolean {
