@@ -180,6 +180,7 @@ async function throughput(fleet, hport, hostPid) {
     still = now === base ? still + 1 : 0;
     base = now;
   }
+  const commits0 = (await stats(hport)).commits;
   const cpu0 = cpuSeconds(hostPid);
   let first;
   let last;
@@ -206,12 +207,13 @@ async function throughput(fleet, hport, hostPid) {
   }
   clearInterval(poll);
   const cpu = cpuSeconds(hostPid) - cpu0;
+  const commits = ((await stats(hport))?.commits ?? NaN) - commits0;
   const stored = (last?.n ?? 0) - base;
   const hostRate = first && last && last.t > first.t ? (last.n - first.n) / ((last.t - first.t) / 1000) : 0;
 
   // Per CPU-second of the host process: what one core sustains, less bent by a shared box's load
   // than the wall-clock rate (includes the host's idle polling, so a lower bound).
-  return { stored, hostRate, sent, perCpuSecond: stored / cpu };
+  return { stored, hostRate, sent, perCpuSecond: stored / cpu, samplesPerCommit: Math.round(stored / commits) };
 }
 
 async function main() {
@@ -237,7 +239,7 @@ async function main() {
   await sleep(500);
 
   // 1. Throughput into SQLite.
-  const { stored, hostRate, sent, perCpuSecond } = await throughput(fleet, hport, host.pid);
+  const { stored, hostRate, sent, perCpuSecond, samplesPerCommit } = await throughput(fleet, hport, host.pid);
 
   // 2. Raw better-sqlite3 inserts of as many rows, same core.
   const [rawRate, rawPerCpuSecond] = rawInserts(join(dir, 'raw.db'), stored);
@@ -311,6 +313,7 @@ async function main() {
     stored,
     hostSamplesPerSecond: Math.round(hostRate),
     hostSamplesPerCpuSecond: Math.round(perCpuSecond),
+    samplesPerCommit,
     rawInsertsPerSecond: Math.round(rawRate),
     ratio: Number((hostRate / rawRate).toFixed(2)),
     // The same comparison in CPU time (host process vs raw process): what one core sustains.

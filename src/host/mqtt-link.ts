@@ -124,7 +124,11 @@ export class MqttLink {
 
   private readonly onFrame = (frame: Buffer): boolean => {
     if (this.sock === undefined) return false;
-    if (frame[0] === undefined || frame[0] >> 4 !== 3 || !this.onPublish(frame)) this.parser.parse(frame);
+    const b0 = frame[0] as number;
+    // The PUBACK of our QoS 1 publish (a confirmation; on MQTT 5 with a reason code, e.g. 0x10
+    // "no matching subscribers"): about one a message at full rate.
+    if (b0 === 0x40 && (frame.length === 4 || frame.length === 5)) this.settle(frame.readUInt16BE(2), frame[4] ?? 0);
+    else if (b0 >> 4 !== 3 || !this.onPublish(frame)) this.parser.parse(frame);
     return this.sock !== undefined;
   };
 
@@ -183,16 +187,11 @@ export class MqttLink {
         else this.events.message(p.topic, Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload), p.properties?.userProperties, p.qos === 1 ? p.messageId : undefined);
         return;
       case 'puback':
-      case 'suback': {
-        const w = p.messageId === undefined ? undefined : this.waiting.get(p.messageId);
-        if (w === undefined || p.messageId === undefined) return;
-        this.waiting.delete(p.messageId);
-        const codes = p.cmd === 'suback' ? p.granted.map((g) => (typeof g === 'number' ? g : ((g as { qos?: number }).qos ?? 0x80))) : [p.reasonCode ?? 0];
-        const bad = codes.find((c) => c >= 0x80);
-        if (bad === undefined) w.resolve();
-        else w.reject(new Error(`the broker refused ${p.cmd === 'suback' ? 'the subscription' : 'the publish'} (code ${bad})`));
+        if (p.messageId !== undefined) this.settle(p.messageId, p.reasonCode ?? 0);
         return;
-      }
+      case 'suback':
+        if (p.messageId !== undefined) this.settle(p.messageId, Math.max(...p.granted.map((g) => (typeof g === 'number' ? g : ((g as { qos?: number }).qos ?? 0x80)))));
+        return;
       case 'pingresp':
         this.pingOutstanding = false;
         return;
@@ -202,6 +201,15 @@ export class MqttLink {
       default:
         return;
     }
+  }
+
+  /** The ack of our packet `id`: a code ≥ 0x80 is a refusal [MQTT 5.0 §2.4]. */
+  private settle(id: number, code: number): void {
+    const w = this.waiting.get(id);
+    if (w === undefined) return;
+    this.waiting.delete(id);
+    if (code < 0x80) w.resolve();
+    else w.reject(new Error(`the broker refused packet ${id} (code ${code})`));
   }
 
   private keepalive(): void {
@@ -279,6 +287,17 @@ export class MqttLink {
       out.writeUInt16BE(messageIds[i] as number, 4 * i + 2);
     }
     this.sock.write(out);
+  }
+
+  /** Runs `fn` with the socket corked: what it writes (acks, confirmations) goes out in one write. */
+  corked(fn: () => void): void {
+    const sock = this.sock;
+    sock?.cork();
+    try {
+      fn();
+    } finally {
+      sock?.uncork();
+    }
   }
 
   /** A clean DISCONNECT (the Will is not published), then no reconnect. */

@@ -123,6 +123,11 @@ export class HostSession {
     this.link.ack(generation, ids);
   }
 
+  /** What `fn` sends (a commit's PUBACKs and confirmations) leaves in one socket write. */
+  corked(fn: () => void): void {
+    this.link.corked(fn);
+  }
+
   publish(topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain?: boolean }): void {
     if (!this.connected) return;
     // A confirmation or NCMD lost with the connection is sent again after the next connect.
