@@ -3,7 +3,7 @@
 // object and several stream writes per PUBACK). This does only what the host needs, over
 // net/tls/ws: MQTT 3.1.1 and 5, username/password, a Will, keepalive, reconnect with backoff,
 // QoS 1 in both directions, SUBSCRIBE, and input bounded by `maxPacketSize` (the broker's
-// framer refuses a bigger frame from its fixed header, before its body is buffered).
+// splitter refuses a bigger frame from its fixed header, before its body is buffered).
 // Incoming PUBLISH frames are read here directly (user properties carry the fg dedup key);
 // every other packet goes through mqtt-packet, the reference parser and generator.
 import net from 'node:net';
@@ -11,9 +11,8 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { Framer } from '../broker/framer.js';
-import { encodePublishFast } from '../broker/codec.js';
 import { backoffDelay } from '../bridge/backoff.js';
+import { FrameSplitter, readPublish, type UserProperties } from './mqtt-frames.js';
 
 export interface LinkOptions {
   url: string;
@@ -32,7 +31,7 @@ export interface LinkOptions {
   will(): { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean };
 }
 
-export type UserProperties = Record<string, string | string[]>;
+export type { UserProperties };
 
 export interface LinkEvents {
   connect(sessionPresent: boolean): void;
@@ -48,7 +47,7 @@ const RECONNECT = { minMs: 500, maxMs: 10_000, jitter: 0.3 };
 
 export class MqttLink {
   private sock: Duplex | undefined;
-  private framer!: Framer;
+  private framer!: FrameSplitter;
   private parser!: ReturnType<typeof mqttPacket.parser>;
   private up = false;
   private stopped = false;
@@ -93,7 +92,7 @@ export class MqttLink {
     // Nagle held each small PUBACK and confirmation until the broker's delayed ACK (up to 40 ms).
     (sock as net.Socket).setNoDelay?.(true);
     this.sock = sock;
-    this.framer = new Framer(this.o.maxPacketSize);
+    this.framer = new FrameSplitter(this.o.maxPacketSize);
     this.parser = mqttPacket.parser({ protocolVersion: this.o.protocolVersion });
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
     this.parser.on('error', (e: Error) => this.fail('FG_ERR_UPSTREAM_PROTOCOL', `malformed packet from the broker: ${e.message}`));
@@ -128,39 +127,13 @@ export class MqttLink {
     // The PUBACK of our QoS 1 publish (a confirmation; on MQTT 5 with a reason code, e.g. 0x10
     // "no matching subscribers"): about one a message at full rate.
     if (b0 === 0x40 && (frame.length === 4 || frame.length === 5)) this.settle(frame.readUInt16BE(2), frame[4] ?? 0);
-    else if (b0 >> 4 !== 3 || !this.onPublish(frame)) this.parser.parse(frame);
+    else {
+      const p = b0 >> 4 === 3 ? readPublish(frame, this.o.protocolVersion) : undefined;
+      if (p !== undefined) this.events.message(p.topic, p.payload, p.userProperties, p.messageId);
+      else this.parser.parse(frame);
+    }
     return this.sock !== undefined;
   };
-
-  /** A PUBLISH straight off the frame; false leaves anything unusual to mqtt-packet. */
-  private onPublish(frame: Buffer): boolean {
-    const b0 = frame[0] as number;
-    const qos = (b0 >> 1) & 3;
-    if (qos > 1) return false;
-    let pos = 1;
-    while (((frame[pos] as number) & 0x80) !== 0) pos++;
-    pos++;
-    if (pos + 2 > frame.length) return false;
-    const topicEnd = pos + 2 + frame.readUInt16BE(pos);
-    if (topicEnd > frame.length) return false;
-    const topic = frame.toString('utf8', pos + 2, topicEnd);
-    pos = topicEnd;
-    let messageId: number | undefined;
-    if (qos === 1) {
-      if (pos + 2 > frame.length) return false;
-      messageId = frame.readUInt16BE(pos);
-      pos += 2;
-    }
-    let props: UserProperties | undefined;
-    if (this.o.protocolVersion === 5) {
-      const r = readPublishProperties(frame, pos);
-      if (r === undefined) return false;
-      pos = r.end;
-      props = r.user;
-    }
-    this.events.message(topic, frame.subarray(pos), props, messageId);
-    return true;
-  }
 
   private onPacket(p: Packet): void {
     switch (p.cmd) {
@@ -266,7 +239,7 @@ export class MqttLink {
   /** QoS 0 resolves once written; QoS 1 when the broker's PUBACK arrives. */
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void> {
     const p = { cmd: 'publish' as const, topic, payload, qos, retain, dup: false, ...(qos === 1 ? { messageId: this.id() } : {}) };
-    const bytes = encodePublishFast(p, this.o.protocolVersion) ?? mqttPacket.generate(p, { protocolVersion: this.o.protocolVersion });
+    const bytes = mqttPacket.generate(p, { protocolVersion: this.o.protocolVersion });
     if (qos === 1) return this.request(p, bytes);
     if (this.sock === undefined || !this.up) return Promise.reject(new Error('not connected to the broker'));
     this.sock.write(bytes);
@@ -313,49 +286,4 @@ export class MqttLink {
       setTimeout(() => sock.destroy(), 1000).unref();
     });
   }
-}
-
-/** MQTT 5 PUBLISH properties (§3.3.2.3): the user properties, and where the payload starts. */
-function readPublishProperties(b: Buffer, at: number): { end: number; user: UserProperties | undefined } | undefined {
-  let len = 0;
-  let mul = 1;
-  let pos = at;
-  for (let n = 0; ; n++) {
-    if (n === 4 || pos >= b.length) return undefined;
-    const byte = b[pos++] as number;
-    len += (byte & 0x7f) * mul;
-    mul *= 128;
-    if ((byte & 0x80) === 0) break;
-  }
-  const end = pos + len;
-  if (end > b.length) return undefined;
-  let user: UserProperties | undefined;
-  const str = (): string | undefined => {
-    if (pos + 2 > end) return undefined;
-    const e = pos + 2 + b.readUInt16BE(pos);
-    if (e > end) return undefined;
-    const s = b.toString('utf8', pos + 2, e);
-    pos = e;
-    return s;
-  };
-  while (pos < end) {
-    const id = b[pos++] as number;
-    if (id === 0x26) {
-      const k = str();
-      const v = str();
-      if (k === undefined || v === undefined) return undefined;
-      user ??= {};
-      const prev = user[k];
-      user[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-    } else if (id === 0x01) pos += 1;
-    else if (id === 0x02) pos += 4;
-    else if (id === 0x23) pos += 2;
-    else if (id === 0x03 || id === 0x08 || id === 0x09) {
-      if (str() === undefined) return undefined;
-    } else if (id === 0x0b) {
-      while (pos < end && ((b[pos] as number) & 0x80) !== 0) pos++;
-      pos++;
-    } else return undefined; // not a PUBLISH property: mqtt-packet reports the malformed packet
-  }
-  return pos === end ? { end, user } : undefined;
 }

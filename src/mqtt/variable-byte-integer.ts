@@ -23,3 +23,20 @@ export function writeVariableByteInteger(b: Buffer, at: number, n: number): numb
   } while (v > 0);
   return o;
 }
+
+/**
+ * Reads the integer at `at`: its value and the offset after it; 'incomplete' when the buffer
+ * ends inside it, 'malformed' when it runs past four bytes [MQTT-1.5.5].
+ */
+export function readVariableByteInteger(b: Buffer, at: number): { value: number; next: number } | 'incomplete' | 'malformed' {
+  let value = 0;
+  let mul = 1;
+  for (let o = at; o < at + 4; o++) {
+    if (o >= b.length) return 'incomplete';
+    const byte = b[o] as number;
+    value += (byte & 0x7f) * mul;
+    if ((byte & 0x80) === 0) return { value, next: o + 1 };
+    mul *= 128;
+  }
+  return 'malformed';
+}

@@ -8,6 +8,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
+import { FrameSplitter, readPublish } from '../../src/host/mqtt-frames.js';
 import { MqttLink, type LinkEvents, type LinkOptions } from '../../src/host/mqtt-link.js';
 import { AedesUpstream, type Transport } from '../helpers/aedes-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -54,6 +55,33 @@ async function publisher(cleanups: Array<() => unknown>, url: string, options: m
   cleanups.push(() => c.endAsync(true));
   return c;
 }
+
+describe('host MQTT frames', () => {
+  const packets = [
+    mqttPacket.generate({ cmd: 'publish', topic: 'spBv1.0/g/NDATA/n', payload: Buffer.alloc(300, 7), qos: 1, messageId: 9, dup: false, retain: false, properties: { userProperties: { 'fg-dedup': 'g/n/e/1' }, messageExpiryInterval: 5 } }, { protocolVersion: 5 }),
+    mqttPacket.generate({ cmd: 'puback', messageId: 3 }, { protocolVersion: 5 }),
+    mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(20_000, 1), qos: 0, dup: false, retain: true }, { protocolVersion: 5 }),
+  ];
+  const wire = Buffer.concat(packets);
+
+  it.each([1, 2, 7, 100, 4096, wire.length])('splits a stream fed %i bytes at a time into the same packets', (step) => {
+    const f = new FrameSplitter(1 << 20);
+    const out: Buffer[] = [];
+    for (let i = 0; i < wire.length; i += step) expect(f.push(wire.subarray(i, i + step), (fr) => (out.push(Buffer.from(fr)), true))).toBeUndefined();
+    expect(out).toEqual(packets);
+  });
+
+  it('refuses a packet above the limit from its header, and a length past four bytes', () => {
+    expect(new FrameSplitter(1000).push(packets[2]!.subarray(0, 6), () => true)).toBe('too-large');
+    expect(new FrameSplitter(1000).push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), () => true)).toBe('malformed-length');
+  });
+
+  it('reads a PUBLISH as mqtt-packet does, and leaves what it does not know to it', () => {
+    expect(readPublish(packets[0]!, 5)).toEqual({ topic: 'spBv1.0/g/NDATA/n', payload: Buffer.alloc(300, 7), qos: 1, messageId: 9, userProperties: { 'fg-dedup': 'g/n/e/1' } });
+    const qos2 = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'x', qos: 2, messageId: 1, dup: false, retain: false });
+    expect(readPublish(qos2, 4)).toBeUndefined();
+  });
+});
 
 describe('host MQTT link', () => {
   const cleanups = useCleanups({ ignoreErrors: true });
