@@ -1,7 +1,8 @@
-// Bytes from the broker → whole MQTT packets, and a PUBLISH's fields read straight off its
-// frame, for the host's MQTT link (src/host/mqtt-link.ts, issue 14: mqtt-packet's generic
-// parser cost ~3 µs a message). Anything unusual is left to mqtt-packet, the reference.
-import { readVariableByteInteger } from '../mqtt/variable-byte-integer.js';
+// Bytes from the broker → whole MQTT packets, a PUBLISH's fields read straight off its frame,
+// and the host's own PUBLISH (a confirmation after every commit per node) written directly, for
+// the host's MQTT link (src/host/mqtt-link.ts, issue 14: mqtt-packet's generic parser and
+// generator cost ~3 µs a packet). Anything unusual is left to mqtt-packet, the reference.
+import { MAX_VARIABLE_BYTE_INTEGER, readVariableByteInteger, variableByteIntegerLength, writeVariableByteInteger, type VariableByteIntegerRead } from '../mqtt/variable-byte-integer.js';
 
 export type UserProperties = Record<string, string | string[]>;
 
@@ -15,6 +16,7 @@ export class FrameSplitter {
   private held = 0;
   /** Bytes the first held packet needs in all; 0 while its header is incomplete. */
   private need = 0;
+  private readonly len: VariableByteIntegerRead = { value: 0, next: 0 };
 
   constructor(private readonly max: number) {}
 
@@ -30,10 +32,11 @@ export class FrameSplitter {
       this.need = 0;
     }
     let at = 0;
+    const len = this.len;
     while (at < chunk.length) {
-      const len = readVariableByteInteger(chunk, at + 1);
-      if (len === 'malformed') return 'malformed-length';
-      const total = len === 'incomplete' ? 0 : len.next - at + len.value;
+      const r = readVariableByteInteger(chunk, at + 1, chunk.length, len);
+      if (r === 'malformed') return 'malformed-length';
+      const total = r === 'short' ? 0 : len.next - at + len.value;
       if (total > this.max) return 'too-large';
       if (total === 0 || at + total > chunk.length) {
         // A copy: the rest of a large chunk is not kept alive by the few bytes held.
@@ -62,8 +65,8 @@ export interface PublishFields {
 /** A PUBLISH frame's fields (QoS 0 or 1), or undefined to let mqtt-packet decide. */
 export function readPublish(frame: Buffer, protocolVersion: number): PublishFields | undefined {
   const qos = ((frame[0] as number) >> 1) & 3;
-  const len = readVariableByteInteger(frame, 1);
-  if (qos > 1 || typeof len === 'string' || len.next + 2 > frame.length) return undefined;
+  const len = { value: 0, next: 0 };
+  if (qos > 1 || readVariableByteInteger(frame, 1, frame.length, len) !== 'ok' || len.next + 2 > frame.length) return undefined;
   let pos = len.next;
   const topicEnd = pos + 2 + frame.readUInt16BE(pos);
   if (topicEnd > frame.length) return undefined;
@@ -87,8 +90,8 @@ export function readPublish(frame: Buffer, protocolVersion: number): PublishFiel
 
 /** MQTT 5 PUBLISH properties (§3.3.2.3): the user properties, and where the payload starts. */
 function readPublishProperties(b: Buffer, at: number): { end: number; user: UserProperties | undefined } | undefined {
-  const len = readVariableByteInteger(b, at);
-  if (typeof len === 'string') return undefined;
+  const len = { value: 0, next: 0 };
+  if (readVariableByteInteger(b, at, b.length, len) !== 'ok') return undefined;
   let pos = len.next;
   const end = pos + len.value;
   if (end > b.length) return undefined;
@@ -116,10 +119,25 @@ function readPublishProperties(b: Buffer, at: number): { end: number; user: User
     else if (id === 0x03 || id === 0x08 || id === 0x09) {
       if (str() === undefined) return undefined;
     } else if (id === 0x0b) {
-      const sub = readVariableByteInteger(b, pos);
-      if (typeof sub === 'string') return undefined;
-      pos = sub.next;
+      if (readVariableByteInteger(b, pos, end, len) !== 'ok') return undefined;
+      pos = len.next;
     } else return undefined; // not a PUBLISH property: mqtt-packet reports the malformed packet
   }
   return pos === end ? { end, user } : undefined;
+}
+
+/** A PUBLISH without properties (QoS 0 or 1); undefined when too long for one packet. */
+export function writePublish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, messageId: number, protocolVersion: number): Buffer | undefined {
+  const topicBytes = Buffer.byteLength(topic);
+  const body = 2 + topicBytes + 2 * qos + (protocolVersion === 5 ? 1 : 0) + payload.length;
+  if (body > MAX_VARIABLE_BYTE_INTEGER) return undefined;
+  const out = Buffer.allocUnsafe(1 + variableByteIntegerLength(body) + body);
+  out[0] = 0x30 | (qos << 1) | (retain ? 1 : 0);
+  let at = out.writeUInt16BE(topicBytes, writeVariableByteInteger(out, 1, body));
+  at += out.write(topic, at, 'utf8');
+  if (qos === 1) at = out.writeUInt16BE(messageId, at);
+  // MQTT 5: a Property Length of 0 [MQTT-3.3.2.3].
+  if (protocolVersion === 5) out[at++] = 0;
+  payload.copy(out, at);
+  return out;
 }

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { backoffDelay } from '../bridge/backoff.js';
-import { FrameSplitter, readPublish, type UserProperties } from './mqtt-frames.js';
+import { FrameSplitter, readPublish, writePublish, type UserProperties } from './mqtt-frames.js';
 
 export interface LinkOptions {
   url: string;
@@ -239,7 +239,7 @@ export class MqttLink {
   /** QoS 0 resolves once written; QoS 1 when the broker's PUBACK arrives. */
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void> {
     const p = { cmd: 'publish' as const, topic, payload, qos, retain, dup: false, ...(qos === 1 ? { messageId: this.id() } : {}) };
-    const bytes = mqttPacket.generate(p, { protocolVersion: this.o.protocolVersion });
+    const bytes = writePublish(topic, payload, qos, retain, p.messageId ?? 0, this.o.protocolVersion) ?? mqttPacket.generate(p, { protocolVersion: this.o.protocolVersion });
     if (qos === 1) return this.request(p, bytes);
     if (this.sock === undefined || !this.up) return Promise.reject(new Error('not connected to the broker'));
     this.sock.write(bytes);

@@ -24,18 +24,30 @@ export function writeVariableByteInteger(b: Buffer, at: number, n: number): numb
   return o;
 }
 
+/** Where readVariableByteInteger puts what it read: the value and the offset after its last byte. */
+export interface VariableByteIntegerRead {
+  value: number;
+  next: number;
+}
+
 /**
- * Reads the integer at `at`: its value and the offset after it; 'incomplete' when the buffer
- * ends inside it, 'malformed' when it runs past four bytes [MQTT-1.5.5].
+ * Reads the integer at `at` into `into`, looking no further than `end`: 'short' when the bytes
+ * stop before its last byte (wait for more), 'malformed' when four bytes all say "more follows"
+ * [MQTT-1.5.5]. The one reader for the hand-written framers (the bridge's PUBACK tap, the test
+ * proxies); `into` is the caller's, so the drain's per-packet path allocates nothing.
  */
-export function readVariableByteInteger(b: Buffer, at: number): { value: number; next: number } | 'incomplete' | 'malformed' {
+export function readVariableByteInteger(b: Uint8Array, at: number, end: number, into: VariableByteIntegerRead): 'ok' | 'short' | 'malformed' {
   let value = 0;
   let mul = 1;
   for (let o = at; o < at + 4; o++) {
-    if (o >= b.length) return 'incomplete';
+    if (o >= end) return 'short';
     const byte = b[o] as number;
     value += (byte & 0x7f) * mul;
-    if ((byte & 0x80) === 0) return { value, next: o + 1 };
+    if ((byte & 0x80) === 0) {
+      into.value = value;
+      into.next = o + 1;
+      return 'ok';
+    }
     mul *= 128;
   }
   return 'malformed';

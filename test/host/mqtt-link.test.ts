@@ -8,7 +8,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { FrameSplitter, readPublish } from '../../src/host/mqtt-frames.js';
+import { FrameSplitter, readPublish, writePublish } from '../../src/host/mqtt-frames.js';
 import { MqttLink, type LinkEvents, type LinkOptions } from '../../src/host/mqtt-link.js';
 import { AedesUpstream, type Transport } from '../helpers/aedes-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -74,6 +74,14 @@ describe('host MQTT frames', () => {
   it('refuses a packet above the limit from its header, and a length past four bytes', () => {
     expect(new FrameSplitter(1000).push(packets[2]!.subarray(0, 6), () => true)).toBe('too-large');
     expect(new FrameSplitter(1000).push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), () => true)).toBe('malformed-length');
+  });
+
+  it.each([4, 5])('writes a PUBLISH as mqtt-packet does (MQTT %i)', (protocolVersion) => {
+    for (const [qos, retain] of [[1, true], [0, false]] as const) {
+      const payload = Buffer.from('{"epoch":"e1","through":7}');
+      const p = { cmd: 'publish' as const, topic: 'fieldgate/ack/g/n', payload, qos, retain, dup: false, ...(qos === 1 ? { messageId: 517 } : {}) };
+      expect(writePublish(p.topic, payload, qos, retain, 517, protocolVersion)).toEqual(mqttPacket.generate(p, { protocolVersion }));
+    }
   });
 
   it('reads a PUBLISH as mqtt-packet does, and leaves what it does not know to it', () => {
