@@ -1,7 +1,7 @@
 // Where one core's time goes per sample in the host's ingest (issue 14, "≥ 0.5× raw inserts"):
 // CPU microseconds a sample for each stage, measured on the same pre-encoded fleet messages
 // (N nodes, METRICS samples a message, MQTT 5 with fg dedup keys) in this one process:
-//   receive  the host's MQTT session (mqtt.js, held PUBACKs released 100 at a time) reading
+//   receive  the host's MQTT session (src/host/mqtt-link.ts, held PUBACKs released 100 at a time) reading
 //            QoS 1 PUBLISH packets off a loopback socket from a minimal broker that writes them
 //            pre-serialised (the broker's side, in the same process, only writes), handler empty
 //   decode   decodeSparkplugFast
@@ -98,10 +98,11 @@ async function receive() {
   let acks = [];
   const finished = new Promise((r) => (done = r));
   let session;
-  let c0;
-  const connected = new Promise((r) => (c0 = r));
+  let start;
   session = new HostSession(cfg, {
     message: () => {
+      // From the first PUBLISH on (the link's connect and subscribe are not ingest).
+      if (got === 0) start = process.cpuUsage();
       if (++got === data.length) done();
     },
     heldAck: (a) => {
@@ -113,12 +114,10 @@ async function receive() {
     },
     connected: () => undefined,
   }, silentLogger());
-  session.client.once('connect', () => c0(process.cpuUsage()));
-  const start = await connected;
   await finished;
   const c = process.cpuUsage(start);
   session.release(acks);
-  session.client.end(true);
+  await session.link.end();
   server.close();
   return (c.user + c.system) / 1e6;
 }

@@ -52,22 +52,22 @@ export class DedupLedger {
 
   /** The streams changed since the last `clearDirty()`, as rows for the store. */
   dirty(): StreamRow[] {
-    const out: StreamRow[] = [];
-    for (const k of this.changed) {
-      const s = this.streams.get(k);
-      if (s !== undefined) out.push({ node: s.node, epoch: s.epoch, through: s.set.through, ranges: s.set.serialize() });
-    }
-    return out;
+    return this.rows(this.changed);
   }
 
   /** Rows of the streams that saw duplicates, to confirm again (docs/store-and-forward.md). */
   takeRepeats(): StreamRow[] {
+    const out = this.rows(this.repeats);
+    this.repeats.clear();
+    return out;
+  }
+
+  private rows(keys: Iterable<string>): StreamRow[] {
     const out: StreamRow[] = [];
-    for (const k of this.repeats) {
+    for (const k of keys) {
       const s = this.streams.get(k);
       if (s !== undefined) out.push({ node: s.node, epoch: s.epoch, through: s.set.through, ranges: s.set.serialize() });
     }
-    this.repeats.clear();
     return out;
   }
 

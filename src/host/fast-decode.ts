@@ -220,16 +220,12 @@ function readMetric(r: Reader, end: number): FastMetric {
         continue;
       case 12:
         if (wire !== 5) break;
-        if (r.pos + 4 > end) throw new RangeError('float past the end');
-        m.floatValue = b.readFloatLE(r.pos);
-        r.pos += 4;
+        m.floatValue = b.readFloatLE(r.fixed(4));
         m.has |= F_FLOAT;
         continue;
       case 13:
         if (wire !== 1) break;
-        if (r.pos + 8 > end) throw new RangeError('double past the end');
-        m.doubleValue = b.readDoubleLE(r.pos);
-        r.pos += 8;
+        m.doubleValue = b.readDoubleLE(r.fixed(8));
         m.has |= F_DOUBLE;
         continue;
       case 14:

@@ -69,6 +69,9 @@ export class Host {
       },
       committed: (streams, lagMs, repeats) => this.confirm(streams, lagMs, repeats),
       releaseAcks: (acks) => this.session?.release(acks),
+      // One socket write a commit instead of one a packet: ~100 confirmations a commit at full
+      // rate were 9% of the host's CPU in write calls. The same packets, in the same order.
+      afterCommit: (send) => (this.session === undefined ? send() : this.session.corked(send)),
     });
     if (this.cfg.http !== undefined) {
       this.http = new HostHttp(this, this.cfg.http.host, this.cfg.http.port);

@@ -3,24 +3,29 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Host } from './host.js';
+import type { SeenTimes } from './lifecycle.js';
 import { LIVE_PAGE } from './live-page.js';
 
 // Through process.getBuiltinModule, not `import` (issue 15): on Node 26 an ESM import of
 // node:http reads its lazy WebSocket getter, which loads undici and TLS for nothing.
 const { createServer } = process.getBuiltinModule('node:http');
 
-export interface NodeView {
+export interface NodeView extends SeenTimes {
   node: string;
-  online: boolean;
   bdSeq?: string;
-  lastBirth?: number;
-  lastData?: number;
-  lastDeath?: number;
   counters: Record<string, number>;
   dedupDrops: number;
   confirmation?: { epoch: string; through: number; at: number; lagMs: number };
-  devices: Array<{ device: string; online: boolean; lastBirth?: number; lastData?: number; lastDeath?: number }>;
+  devices: Array<SeenTimes & { device: string }>;
 }
+
+/** The times a node or device has, without the keys of those it lacks. */
+const seen = (s: SeenTimes): SeenTimes => ({
+  online: s.online,
+  ...(s.lastBirth !== undefined ? { lastBirth: s.lastBirth } : {}),
+  ...(s.lastData !== undefined ? { lastData: s.lastData } : {}),
+  ...(s.lastDeath !== undefined ? { lastDeath: s.lastDeath } : {}),
+});
 
 export function nodesView(host: Host): NodeView[] {
   const out: NodeView[] = [];
@@ -28,21 +33,12 @@ export function nodesView(host: Host): NodeView[] {
     const conf = host.confirmations.get(key);
     out.push({
       node: key,
-      online: s.online,
+      ...seen(s),
       ...(s.bdSeq !== undefined ? { bdSeq: s.bdSeq } : {}),
-      ...(s.lastBirth !== undefined ? { lastBirth: s.lastBirth } : {}),
-      ...(s.lastData !== undefined ? { lastData: s.lastData } : {}),
-      ...(s.lastDeath !== undefined ? { lastDeath: s.lastDeath } : {}),
       counters: { ...s.counters },
       dedupDrops: host.ledger.drops.get(key) ?? 0,
       ...(conf !== undefined ? { confirmation: conf } : {}),
-      devices: [...s.devices].map(([device, d]) => ({
-        device,
-        online: d.online,
-        ...(d.lastBirth !== undefined ? { lastBirth: d.lastBirth } : {}),
-        ...(d.lastData !== undefined ? { lastData: d.lastData } : {}),
-        ...(d.lastDeath !== undefined ? { lastDeath: d.lastDeath } : {}),
-      })),
+      devices: [...s.devices].map(([device, d]) => ({ device, ...seen(d) })),
     });
   }
   return out;

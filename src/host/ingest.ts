@@ -40,6 +40,8 @@ export interface IngestOptions {
   /** After each commit: every stream it advanced, and how long its oldest message waited. */
   committed(streams: readonly StreamRow[], waitedMs: number, repeats: readonly StreamRow[]): void;
   releaseAcks(acks: readonly HeldAck[]): void;
+  /** Runs what a commit sends (PUBACKs, then confirmations), e.g. in one socket write. */
+  afterCommit?(send: () => void): void;
   now?: () => number;
   /** Series memory checkpoint interval (src/host/series-memory.ts); default 5 s. */
   checkpointMs?: number;
@@ -180,8 +182,10 @@ export class Ingest {
     }
     this.stats.commits += 1;
     this.stats.stored += b.samples.length;
-    this.o.releaseAcks(b.acks);
-    if ((b.streams ?? []).length > 0 || (b.repeats ?? []).length > 0) this.o.committed(b.streams ?? [], this.now() - b.firstAt, b.repeats ?? []);
+    (this.o.afterCommit ?? ((send: () => void) => send()))(() => {
+      this.o.releaseAcks(b.acks);
+      if ((b.streams ?? []).length > 0 || (b.repeats ?? []).length > 0) this.o.committed(b.streams ?? [], this.now() - b.firstAt, b.repeats ?? []);
+    });
   }
 
   async stop(): Promise<void> {

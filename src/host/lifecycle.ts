@@ -12,22 +12,22 @@ export interface MetricDef {
   datatype: number;
 }
 
-export interface DeviceState {
+/** Whether a node or device is online, and when it was last born, heard from, declared dead (ms). */
+export interface SeenTimes {
   online: boolean;
   lastBirth?: number;
   lastData?: number;
   lastDeath?: number;
+}
+
+export interface DeviceState extends SeenTimes {
   metrics: Map<string, number>;
 }
 
-export interface NodeState {
+export interface NodeState extends SeenTimes {
   group: string;
   node: string;
-  online: boolean;
   bdSeq?: string;
-  lastBirth?: number;
-  lastData?: number;
-  lastDeath?: number;
   /** The seq the next message must carry; undefined until a birth (or after a restore). */
   expectedSeq?: number;
   /** alias (`aliasKey()`) → definition, node-wide [tck-id-payloads-alias-uniqueness]. */

@@ -7,8 +7,12 @@
 // a sample is its time, quality and value):
 //  - a birth value is stored only when its timestamp is newer than every stored sample of its
 //    series (a rebirth repeating what the history holds adds nothing);
-//  - a DATA sample identical to the series' last birth-stored sample is dropped (the replayed
-//    outbox record that produced the value the birth already carried).
+//  - a DATA sample identical to a birth-stored sample of its series is dropped (the replayed
+//    outbox record that produced the value the birth already carried). Not only the last one:
+//    a birth can store V@T, the connection drop before V@T's record arrives, the next birth
+//    store V2@T2, and only then V@T's record come (the kill -9 interop test stored one value
+//    twice per device so). The older ones are kept in memory until their record comes (at most
+//    OLDER_BIRTHS a series); the newest is persisted.
 // Persistence, in the transactions that store the samples: what a birth stored is written with
 // its batch (`takeBirths()`, rare); the newest times, which every DATA sample moves, only at a
 // checkpoint every few seconds (`takeCheckpoint()`) together with the history's high-water mark,
@@ -27,8 +31,13 @@ export interface SeriesRow {
   birthValue: string | null;
 }
 
+/** Birth-stored samples kept per series besides the newest, waiting for their replayed record. */
+const OLDER_BIRTHS = 16;
+
 interface Entry {
   row: SeriesRow;
+  /** Earlier birth-stored samples ("ts quality value") whose record has not come yet. */
+  older?: string[];
   /** Changed since the last checkpoint. */
   dirty: boolean;
   /** A birth stored a sample of it since the last batch was sealed. */
@@ -95,7 +104,7 @@ export class SeriesMemory {
         const entry: Entry = { row: { node: s.node, device: s.device, metric: s.metric, lastTs: s.ts, birthTs: null, birthQuality: null, birthValue: null }, dirty: false, birthDirty: false };
         m.set(s.metric, entry);
         this.touch(entry);
-      } else if (e.row.birthTs === s.ts && e.row.birthQuality === s.quality && e.row.birthValue === valueKey(s.value)) {
+      } else if ((e.row.birthTs === s.ts && e.row.birthQuality === s.quality && e.row.birthValue === valueKey(s.value)) || (e.older !== undefined && takeOlder(e, s))) {
         this.birthRepeats += 1;
         out ??= samples.slice(0, i);
         continue;
@@ -124,6 +133,11 @@ export class SeriesMemory {
         e = { row: { node: s.node, device: s.device, metric: s.metric, lastTs: s.ts, birthTs: null, birthQuality: null, birthValue: null }, dirty: false, birthDirty: false };
         m.set(s.metric, e);
       }
+      if (e.row.birthTs !== null) {
+        e.older ??= [];
+        e.older.push(`${e.row.birthTs} ${e.row.birthQuality} ${e.row.birthValue}`);
+        if (e.older.length > OLDER_BIRTHS) e.older.shift();
+      }
       e.row.lastTs = s.ts;
       e.row.birthTs = s.ts;
       e.row.birthQuality = s.quality;
@@ -140,23 +154,33 @@ export class SeriesMemory {
 
   /** The series a birth stored samples of since the last call: written with their batch. */
   takeBirths(): SeriesRow[] {
-    const out = this.births.map((e) => {
-      e.birthDirty = false;
-      return { ...e.row };
-    });
+    const out = rowsOf(this.births, 'birthDirty');
     this.births = [];
     return out;
   }
 
   /** Every series changed since the last checkpoint (births included); clears the marks. */
   takeCheckpoint(): SeriesRow[] {
-    const out = this.changed.map((e) => {
-      e.dirty = false;
-      return { ...e.row };
-    });
+    const out = rowsOf(this.changed, 'dirty');
     this.changed = [];
     return out;
   }
+}
+
+/** Copies of the entries' rows, clearing the mark that listed them. */
+function rowsOf(entries: readonly Entry[], mark: 'dirty' | 'birthDirty'): SeriesRow[] {
+  return entries.map((e) => {
+    e[mark] = false;
+    return { ...e.row };
+  });
+}
+
+function takeOlder(e: Entry, s: Sample): boolean {
+  const older = e.older as string[];
+  const i = older.indexOf(`${s.ts} ${s.quality} ${valueKey(s.value)}`);
+  if (i < 0) return false;
+  older.splice(i, 1);
+  return true;
 }
 
 /** The checkpoint's rows, moved on by the newest time of each series stored since (a restart). */

@@ -69,6 +69,14 @@ export class Reader {
     return n;
   }
 
+  /** Start of a fixed-width field of `n` bytes (float 4, double 8); moves past it. */
+  fixed(n: number): number {
+    const at = this.pos;
+    if (at + n > this.end) throw new RangeError('fixed-width field past the end');
+    this.pos = at + n;
+    return at;
+  }
+
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;

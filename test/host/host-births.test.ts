@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSchema } from '../../src/config/sections/host.js';
 import { exportHistory } from '../../src/host/export.js';
 import { Host } from '../../src/host/host.js';
+import type { Sample } from '../../src/host/sample.js';
+import { SeriesMemory } from '../../src/host/series-memory.js';
 import { SqliteHistory } from '../../src/host/sqlite-history.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { DataType } from '../../src/sparkplug/datatypes.js';
@@ -168,5 +170,23 @@ describe('fieldgate host: birth values', () => {
       { node: 'g/n', device: 'd', metric: 'x', lastTs: 30, birthTs: 10, birthQuality: 192, birthValue: 'd:1' },
       { node: 'g/n', device: 'd', metric: 'y', lastTs: 20, birthTs: null, birthQuality: null, birthValue: null },
     ]);
+  });
+});
+
+// The kill -9 interop test stored one counter value twice per device in some runs: a birth
+// stored V@T (its outbox record not yet received), the connection was lost before that record
+// arrived, the next session's birth carried a newer V2@T2, and then the record of V@T was
+// replayed. Only the last birth-stored sample was remembered, so the record was stored again.
+describe('series memory: replayed records after several rebirths', () => {
+  const s = (value: number, ts: number): Sample => ({ node: 'g/n', device: 'd', metric: 'c', datatype: DataType.Double, value, quality: 192, ts, historical: false });
+
+  it('drops the record of every value a birth stored, even after a later birth stored another', () => {
+    const m = new SeriesMemory();
+    expect(m.birth([s(1, 10)])).toHaveLength(1); // session 1: the birth carries V@10
+    expect(m.birth([s(2, 20)])).toHaveLength(1); // session 2 (the record of V@10 never came): V2@20
+    expect(m.data([{ ...s(1, 10), historical: true }])).toEqual([]); // the replayed record of V@10
+    expect(m.data([{ ...s(2, 20), historical: true }])).toEqual([]); // and of V2@20
+    expect(m.data([s(3, 30)])).toHaveLength(1);
+    expect(m.birthRepeats).toBe(2);
   });
 });
