@@ -18,8 +18,9 @@ import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page/page.js';
 // Built-ins through process.getBuiltinModule, not `import` (issue 15): an ESM import builds the
 // module's ESM facade, which reads every export, lazy getters included; on Node 26 that loads
 // undici for node:http's WebSocket getter (+16 MiB RSS in the demo). See src/broker/websocket.ts.
+// node:https (and with it node:tls) only when `tls` is set: most sites serve plain HTTP on
+// loopback, and loading TLS costs the demo ~0.5 MiB RSS and a few ms of start.
 const { createServer } = process.getBuiltinModule('node:http');
-const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
 
 export interface ObserveServerOptions {
   host: string;
@@ -65,7 +66,7 @@ export class ObserveServer {
     const limits = { headersTimeout: deadline, requestTimeout: 2 * deadline, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(deadline / 4))) };
     const server: Server =
       tls !== undefined
-        ? createHttpsServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key), handshakeTimeout: deadline, ...limits }, handler)
+        ? process.getBuiltinModule('node:https').createServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key), handshakeTimeout: deadline, ...limits }, handler)
         : createServer(limits, handler);
     server.on('connection', this.admit);
     server.on('request', (req: IncomingMessage) => {

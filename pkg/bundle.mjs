@@ -1,0 +1,48 @@
+// Bundles the compiled app (tsc's dist/) into what the .deb carries (issue 15): one minified
+// ES module for the CLI plus a chunk per lazily imported part (`await import()` of the host,
+// probe, upstream, TLS listener, OPC UA browse...), so a site still loads only what it uses.
+// A demo started from ~440 module files (our ~170, zod's 95, yaml's 72, ...); each is a file
+// resolution and a source string kept in V8's heap. The bundle is a handful of files, its
+// source minified.
+// usage: node pkg/bundle.mjs DIST_IN OUT_DIR   (the entry becomes OUT_DIR/src/cli.js)
+// Reproducible: esbuild's output depends only on its inputs and options (no paths or times
+// in minified output; chunk names are content hashes).
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+const [distIn, outDir] = process.argv.slice(2);
+if (!distIn || !outDir) throw new Error('usage: node pkg/bundle.mjs DIST_IN OUT_DIR');
+
+// Left to Node's own loader from node_modules, each for a reason:
+// - native addons and what loads them (better-sqlite3, serialport, unix-dgram);
+// - the heavy optional stacks imported on first use only (node-opcua-*, modbus-serial, pg,
+//   pino-pretty): they stay out of the entry either way, and modbus-serial's CommonJS export
+//   shape is what drivers/modbus/line.ts reads under Node's interop, not esbuild's;
+// - ws's optional native speed-ups, which ws requires inside try/catch.
+const external = [
+  'better-sqlite3', 'serialport', '@serialport/*', 'unix-dgram',
+  'node-opcua-client', 'node-opcua-certificate-manager', 'node-opcua', 'node-opcua-*',
+  'modbus-serial', 'pg', 'pg-native', 'pino-pretty',
+  'bufferutil', 'utf-8-validate',
+];
+
+const result = await build({
+  entryPoints: { cli: join(distIn, 'src', 'cli.js') },
+  outdir: join(outDir, 'src'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'eof',
+  external,
+  chunkNames: 'chunks/[hash]',
+  // CommonJS dependencies bundled into an ES module still call require() for Node's built-ins.
+  banner: { js: "import{createRequire as __fgCreateRequire}from'node:module';const require=__fgCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+  metafile: true,
+});
+const outputs = Object.entries(result.metafile.outputs);
+const bytes = outputs.reduce((a, [, o]) => a + o.bytes, 0);
+process.stdout.write(`bundle: ${outputs.length} files, ${Math.round(bytes / 1024)} KiB\n`);
