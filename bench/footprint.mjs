@@ -121,7 +121,7 @@ const scenarios = {
 };
 
 async function opcua(n) {
-  const server = await startPeer([join(root, 'drivers', 'opcua', 'peers', 'server.mjs'), JSON.stringify({ pki: join(dir, 'server-pki') })], (l) => l.startsWith('{') && l.endsWith('}'));
+  const server = await startPeer([join(root, 'drivers', 'opcua', 'testing', 'server.mjs'), JSON.stringify({ pki: join(dir, 'server-pki') })], (l) => l.startsWith('{') && l.endsWith('}'));
   try {
     const { endpoint } = JSON.parse(server.line);
     let site = header(`opcua${n}`);

@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { StatusEvents } from './status-events.js';
 import type { StatusSnapshot } from './status-model.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page/page.js';
+import { STATUS_PAGE_HTML, statusPageCsp } from './status-page/page.js';
 
 // Built-ins through process.getBuiltinModule, not `import` (issue 15): an ESM import builds the
 // module's ESM facade, which reads every export, lazy getters included; on Node 26 that loads
@@ -156,7 +156,7 @@ export class ObserveServer {
         .writeHead(report.status === 'down' ? 503 : 200, { 'content-type': 'application/json' })
         .end(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     } else if (status !== undefined && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': STATUS_PAGE_CSP, 'x-frame-options': 'DENY', ...SECURITY_HEADERS }).end(STATUS_PAGE_HTML);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': statusPageCsp(), 'x-frame-options': 'DENY', ...SECURITY_HEADERS }).end(STATUS_PAGE_HTML);
     } else if (status !== undefined && path === '/status.json') {
       res.writeHead(200, { 'content-type': 'application/json', ...SECURITY_HEADERS }).end(JSON.stringify(status.snapshot()));
     } else if (status !== undefined && path === '/events') {

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { FieldgateError } from '../errors.js';
 
 // Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see websocket.ts).
-const { randomBytes, scrypt, timingSafeEqual, createHash } = process.getBuiltinModule('node:crypto');
+// And only once a password is set or checked: loading node:crypto (OpenSSL and ~25 of Node's
+// modules) costs ~2 MiB RSS that a site without users never needs (issue 15).
+const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 // N=2^14, r=8, p=1: ~16 MiB and tens of ms on a Raspberry Pi 4, the RFC 7914 interactive setting.
 const DEFAULT_COST = { N: 16_384, r: 8, p: 1 } as const;
@@ -12,13 +14,13 @@ const KEY_LENGTH = 32;
 
 function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    crypto().scrypt(password, salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
   });
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64): what `fieldgate passwd` prints and `users[].passwordHash` holds. */
 export async function hashPassword(password: string, cost: { N: number; r: number; p: number } = DEFAULT_COST): Promise<string> {
-  const salt = randomBytes(16);
+  const salt = crypto().randomBytes(16);
   const key = await scryptAsync(password, salt, cost.N, cost.r, cost.p);
   return `scrypt$${cost.N}$${cost.r}$${cost.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
@@ -32,7 +34,7 @@ export async function verifyPassword(password: string, encoded: string): Promise
   const expected = Buffer.from(parts[5] as string, 'base64');
   if (expected.length !== KEY_LENGTH) return false;
   const key = await scryptAsync(password, salt, N, r, p);
-  return timingSafeEqual(key, expected);
+  return crypto().timingSafeEqual(key, expected);
 }
 
 /** `username:hash` lines; `#` comments and blank lines ignored. */
@@ -90,7 +92,7 @@ export class Authenticator {
     for (const u of users) this.users.set(u.username, u.passwordHash);
     const first = users[0]?.passwordHash.split('$');
     this.decoy = first !== undefined && first.length === 6
-      ? `scrypt$${first[1]}$${first[2]}$${first[3]}$${randomBytes(16).toString('base64')}$${randomBytes(KEY_LENGTH).toString('base64')}`
+      ? `scrypt$${first[1]}$${first[2]}$${first[3]}$${crypto().randomBytes(16).toString('base64')}$${crypto().randomBytes(KEY_LENGTH).toString('base64')}`
       : undefined;
   }
 
@@ -105,7 +107,7 @@ export class Authenticator {
       if (this.decoy !== undefined) await verifyPassword(c.password?.toString('utf8') ?? '', this.decoy);
       return { ok: false, reason: 'bad-credentials' };
     }
-    const digest = createHash('sha256').update(hash).update('\u0000').update(c.password).digest('base64');
+    const digest = crypto().createHash('sha256').update(hash).update('\u0000').update(c.password).digest('base64');
     if (this.verified.has(digest)) return { ok: true, username: c.username };
     const ok = await verifyPassword(c.password.toString('utf8'), hash);
     if (!ok) return { ok: false, reason: 'bad-credentials' };
