@@ -5,10 +5,10 @@
 // resolution and a source string kept in V8's heap. The bundle is a handful of files, its
 // source minified.
 // usage: node pkg/bundle.mjs DIST_IN OUT_DIR   (the entry becomes OUT_DIR/src/cli.js)
-// Reproducible: esbuild's output depends only on its inputs and options (no paths or times
-// in minified output; chunk names are content hashes).
+// Reproducible: esbuild's output depends only on its inputs, options and paths relative to
+// absWorkingDir (no times; minified output has no path comments; chunk names are hashes).
 import { build } from 'esbuild';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const [distIn, outDir] = process.argv.slice(2);
 if (!distIn || !outDir) throw new Error('usage: node pkg/bundle.mjs DIST_IN OUT_DIR');
@@ -39,6 +39,9 @@ const noZodLocales = {
 };
 
 const result = await build({
+  // Paths (and so the chunks' content hashes) relative to the app folder, not to where the
+  // build runs: pkg/build.sh builds in a fresh temporary folder each time.
+  absWorkingDir: resolve(dirname(distIn)),
   plugins: [noZodLocales],
   entryPoints: { cli: join(distIn, 'src', 'cli.js') },
   outdir: join(outDir, 'src'),

@@ -19,7 +19,7 @@ import { STATUS_PAGE_HTML, statusPageCsp } from './status-page/page.js';
 // module's ESM facade, which reads every export, lazy getters included; on Node 26 that loads
 // undici for node:http's WebSocket getter (+16 MiB RSS in the demo). See src/broker/websocket.ts.
 // node:https (and with it node:tls) only when `tls` is set: most sites serve plain HTTP on
-// loopback, and loading TLS costs the demo ~0.5 MiB RSS and a few ms of start.
+// loopback and need neither (issue 15; drivers/opcua/lazy-load.test.ts checks the demo).
 const { createServer } = process.getBuiltinModule('node:http');
 
 export interface ObserveServerOptions {

@@ -4,9 +4,6 @@
 // reaches the page through textContent or setAttribute, never as markup.
 // The script is written without template literals: this file's own backticks wrap it.
 
-// Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see
-// src/broker/websocket.ts).
-
 const STYLE = String.raw`
 :root{font:14px/1.4 system-ui,sans-serif;color:#1b1f23;background:#f6f7f9}
 body{margin:0 auto;max-width:1100px;padding:12px}
@@ -177,6 +174,8 @@ const SCRIPT = String.raw`
 })();
 `;
 
+// node:crypto through process.getBuiltinModule, not `import`: its ESM facade would read its
+// webcrypto getters (issue 15, see src/broker/websocket.ts).
 function sha256(text: string): string {
   return `'sha256-${process.getBuiltinModule('node:crypto').createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
@@ -203,7 +202,7 @@ let csp: string | undefined;
 /**
  * Only the inline style and script above may run, and the page may talk only to its origin.
  * Hashed on the first page served, not at load: node:crypto (OpenSSL and ~25 of Node's modules)
- * costs ~2 MiB RSS that a site nobody browses never needs (issue 15).
+ * costs ~2 MiB RSS, which a site whose status page nobody opens need not pay (issue 15).
  */
 export function statusPageCsp(): string {
   csp ??= [
