@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { FieldgateError } from '../errors.js';
 
 // Not `import`: node:crypto's ESM facade would read its webcrypto getters (issue 15, see websocket.ts).
-// And only once a password is set or checked: loading node:crypto (OpenSSL and ~25 of Node's
-// modules) costs ~2 MiB RSS, which a site without users need not pay (issue 15).
-const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
+// Not at load either: loading node:crypto initialises OpenSSL, ~4 MiB RSS, which a broker
+// without users (or a gateway without a broker) never needs (issue 15).
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 // N=2^14, r=8, p=1: ~16 MiB and tens of ms on a Raspberry Pi 4, the RFC 7914 interactive setting.
 const DEFAULT_COST = { N: 16_384, r: 8, p: 1 } as const;
