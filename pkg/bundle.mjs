@@ -18,11 +18,14 @@ if (!distIn || !outDir) throw new Error('usage: node pkg/bundle.mjs DIST_IN OUT_
 // - the heavy optional stacks imported on first use only (node-opcua-*, modbus-serial, pg,
 //   pino-pretty): they stay out of the entry either way, and modbus-serial's CommonJS export
 //   shape is what drivers/modbus/line.ts reads under Node's interop, not esbuild's;
+// - mqtt.js (upstream, watch, host; loaded with the first of them): it calls url.parse(), whose
+//   deprecation warning (DEP0169) Node prints on stderr unless the caller is in node_modules;
+//   bundled, every site with an upstream wrote it to the journal;
 // - ws's optional native speed-ups, which ws requires inside try/catch.
 const external = [
   'better-sqlite3', 'serialport', '@serialport/*', 'unix-dgram',
   'node-opcua-client', 'node-opcua-certificate-manager', 'node-opcua', 'node-opcua-*',
-  'modbus-serial', 'pg', 'pg-native', 'pino-pretty',
+  'modbus-serial', 'pg', 'pg-native', 'pino-pretty', 'mqtt',
   'bufferutil', 'utf-8-validate',
 ];
 
