@@ -8,6 +8,8 @@
 //   FOOTPRINT_ONLY=demo,opcua1,opcua4,modbus50   FIELDGATE_NODE_FLAGS='...' (default: the wrapper's)
 //   MALLOC_ARENA_MAX=N (default: the wrapper's)
 //   FOOTPRINT_DEB=pkg/out/fieldgate_<v>_amd64.deb  measure what ships: that package's runtime and app
+//   FOOTPRINT_TREE=DIR  the same from a package already unpacked there (dpkg-deb -x), e.g. one
+//                       whose app/ was changed by hand to try something
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,9 +27,9 @@ const probe = join(root, 'bench', 'footprint-probe.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'fg-footprint-'));
 let node = process.execPath;
 let cli = join(root, 'dist', 'src', 'cli.js');
-if (process.env.FOOTPRINT_DEB) {
-  const tree = join(dir, 'deb');
-  if (spawnSync('dpkg-deb', ['-x', process.env.FOOTPRINT_DEB, tree]).status !== 0) throw new Error(`cannot unpack ${process.env.FOOTPRINT_DEB}`);
+if (process.env.FOOTPRINT_DEB || process.env.FOOTPRINT_TREE) {
+  const tree = process.env.FOOTPRINT_TREE ?? join(dir, 'deb');
+  if (!process.env.FOOTPRINT_TREE && spawnSync('dpkg-deb', ['-x', process.env.FOOTPRINT_DEB, tree]).status !== 0) throw new Error(`cannot unpack ${process.env.FOOTPRINT_DEB}`);
   node = join(tree, 'usr/lib/fieldgate/node/bin/node');
   cli = join(tree, 'usr/lib/fieldgate/app/dist/src/cli.js');
 }
@@ -161,7 +163,7 @@ try {
 }
 
 const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-console.log(`${nodeVersion}${process.env.FOOTPRINT_DEB ? ' (from the package)' : ''}, ${PIN ? 'gateway pinned to core 0' : 'NOT pinned'}, ${SECONDS} s per site, node flags: ${NODE_FLAGS.join(' ') || '(none)'}, MALLOC_ARENA_MAX=${GATEWAY_ENV.MALLOC_ARENA_MAX ?? '(unset)'}\n`);
+console.log(`${nodeVersion}${process.env.FOOTPRINT_DEB || process.env.FOOTPRINT_TREE ? ' (from the package)' : ''}, ${PIN ? 'gateway pinned to core 0' : 'NOT pinned'}, ${SECONDS} s per site, node flags: ${NODE_FLAGS.join(' ') || '(none)'}, MALLOC_ARENA_MAX=${GATEWAY_ENV.MALLOC_ARENA_MAX ?? '(unset)'}\n`);
 console.log('| site | devices online | start to READY ms | steady RSS MiB | peak RSS MiB | CPU % of one core |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${r.online} | ${f1(r.readyMs)} | ${f1(r.steadyMiB)} | ${f1(r.peakMiB)} | ${f1(r.cpuPercent)} |`);

@@ -24,6 +24,8 @@ interface Probe {
   optional: string[];
   /** Whether Node's bundled undici was loaded. */
   undici: boolean;
+  /** Node's own modules loaded (process.moduleLoadList). */
+  builtins: string[];
   maxRssKiB: number;
 }
 
@@ -73,6 +75,9 @@ describe('node-opcua is loaded only for OPC UA devices', () => {
     // whose getter loads undici and TLS with it, +16 MiB RSS (issue 15). Built-ins whose facade
     // has such getters are taken through process.getBuiltinModule.
     expect(probe.undici).toBe(false);
+    // Nor node:https and node:tls: the observe endpoint takes them only with `tls:` set, the
+    // broker only for a TLS or WebSocket listener (issue 15: ~0.5 MiB and start time).
+    expect(probe.builtins.filter((m) => m === 'https' || m === 'tls')).toEqual([]);
   }, 40_000);
 
   it('positive control: the same site plus one OPC UA device loads node-opcua', async () => {

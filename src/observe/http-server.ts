@@ -13,13 +13,14 @@ import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { StatusEvents } from './status-events.js';
 import type { StatusSnapshot } from './status-model.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page/page.js';
+import { STATUS_PAGE_HTML, statusPageCsp } from './status-page/page.js';
 
 // Built-ins through process.getBuiltinModule, not `import` (issue 15): an ESM import builds the
 // module's ESM facade, which reads every export, lazy getters included; on Node 26 that loads
 // undici for node:http's WebSocket getter (+16 MiB RSS in the demo). See src/broker/websocket.ts.
+// node:https (and with it node:tls) only when `tls` is set: most sites serve plain HTTP on
+// loopback and need neither (issue 15; drivers/opcua/lazy-load.test.ts checks the demo).
 const { createServer } = process.getBuiltinModule('node:http');
-const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
 
 export interface ObserveServerOptions {
   host: string;
@@ -65,7 +66,7 @@ export class ObserveServer {
     const limits = { headersTimeout: deadline, requestTimeout: 2 * deadline, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(deadline / 4))) };
     const server: Server =
       tls !== undefined
-        ? createHttpsServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key), handshakeTimeout: deadline, ...limits }, handler)
+        ? process.getBuiltinModule('node:https').createServer({ cert: readTls('certificate', tls.cert), key: readTls('key', tls.key), handshakeTimeout: deadline, ...limits }, handler)
         : createServer(limits, handler);
     server.on('connection', this.admit);
     server.on('request', (req: IncomingMessage) => {
@@ -155,7 +156,7 @@ export class ObserveServer {
         .writeHead(report.status === 'down' ? 503 : 200, { 'content-type': 'application/json' })
         .end(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     } else if (status !== undefined && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': STATUS_PAGE_CSP, 'x-frame-options': 'DENY', ...SECURITY_HEADERS }).end(STATUS_PAGE_HTML);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': statusPageCsp(), 'x-frame-options': 'DENY', ...SECURITY_HEADERS }).end(STATUS_PAGE_HTML);
     } else if (status !== undefined && path === '/status.json') {
       res.writeHead(200, { 'content-type': 'application/json', ...SECURITY_HEADERS }).end(JSON.stringify(status.snapshot()));
     } else if (status !== undefined && path === '/events') {

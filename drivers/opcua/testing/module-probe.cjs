@@ -12,5 +12,7 @@ process.on('exit', () => {
   const optional = ['serialport', '@serialport', 'modbus-serial', 'mqtt'].filter((p) => files.some((f) => f.includes(`/node_modules/${p}/`)));
   // Node's own fetch/WebSocket client: an ESM import of node:http loads it on Node 26 (issue 15).
   const undici = process.moduleLoadList.some((m) => m.includes('undici'));
-  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), optional, undici, maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
+  // Node's own modules the process loaded (issue 15: each costs pages of the node binary and heap).
+  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+  writeFileSync(out, JSON.stringify({ opcuaModules: opcua.length, sample: opcua.slice(0, 3), optional, undici, builtins, maxRssKiB: process.resourceUsage().maxRSS, rss: process.memoryUsage().rss }));
 });
