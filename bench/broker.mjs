@@ -147,11 +147,11 @@ for (const c of CASES) {
   for (let i = 0; i < REPEAT; i++) for (const b of BROKERS) (runs[b.name] ??= []).push(await runCase(b, c));
   for (const b of BROKERS) {
     const sorted = [...runs[b.name]].sort((x, y) => x.rate - y.rate);
-    r[b.name] = { ...sorted[Math.floor(sorted.length / 2)], rssMiB: Math.max(...sorted.map((x) => x.rssMiB)), rates: sorted.map((x) => x.rate) };
+    r[b.name] = { ...sorted[Math.floor(sorted.length / 2)], rssMiB: Math.max(...sorted.map((x) => x.rssMiB)), rates: sorted.map((x) => x.rate), rssRuns: runs[b.name].map((x) => x.rssMiB) };
   }
   rows.push({ c, r });
   const label = `QoS ${c.qos}, ${c.clients}->${c.clients}, ${c.size} B`;
-  console.error(`${label}: ${BROKERS.map((b) => `${b.name} ${fmt(r[b.name].rate)}/s (${r[b.name].received}/${r[b.name].sent}) ${r[b.name].rssMiB.toFixed(0)} MiB`).join(' | ')}`);
+  console.error(`${label}: ${BROKERS.map((b) => `${b.name} ${fmt(r[b.name].rate)}/s (${r[b.name].received}/${r[b.name].sent}) ${r[b.name].rssMiB.toFixed(0)} MiB (runs ${r[b.name].rssRuns.map((x) => x.toFixed(1)).join('/')})`).join(' | ')}`);
 }
 
 const has = (n) => BROKERS.some((b) => b.name === n);
