@@ -1,13 +1,15 @@
 // Broker benchmark (issue 3): fieldgate vs Debian's Mosquitto vs aedes (npm), same machine, same
 // run, same load generator. `npm run bench` (builds first); BENCH_SECONDS=3 per case by default,
 // BENCH_ONLY=fieldgate,aedes to limit the brokers, BENCH_REPEAT=3 for medians, BENCH_QOS=1, BENCH_SIZES=64. Prints msgs/s (measured at the subscribers)
-// and peak broker RSS, with ratios, as a Markdown table.
+// and peak broker RSS, with ratios, as a Markdown table. BENCH_BUNDLE=1 runs fieldgate's broker
+// bundled as the package ships it (see fieldgateEntry below).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleBroker } from './lib/bundled-broker.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -20,11 +22,26 @@ let nextPort = 21_000 + Math.floor(Math.random() * 20_000);
 const PIN = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const onCore = (core, cmd, args) => (PIN ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
+// BENCH_BUNDLE=1 (issue 15): fieldgate's broker bundled as the .deb ships its code
+// (lib/bundled-broker.mjs, pkg/bundle.mjs's esbuild options) instead of tsc's dist/. The runtime
+// and its flags stay the caller's (node, FIELDGATE_NODE_FLAGS).
+async function fieldgateEntry() {
+  const plain = join(here, 'fieldgate-broker.mjs');
+  if (!process.env.BENCH_BUNDLE || process.env.BENCH_BUNDLE === '0') return { entry: plain, label: "tsc's dist/ (one file per module)" };
+  const dir = mkdtempSync(join(tmpdir(), 'fg-bench-bundle-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const b = await bundleBroker(dir);
+  const label = `esbuild bundle (pkg/bundle.mjs), ${b.files} files, ${b.kib} KiB${b.external.length ? `, external: ${b.external.join(' ')}` : ''}`;
+  console.error(`fieldgate: ${label}`);
+  return { entry: b.entry, label };
+}
+const fieldgate = ONLY === undefined || ONLY.includes('fieldgate') ? await fieldgateEntry() : undefined;
+
 const BROKERS = [
   {
     name: 'fieldgate',
     // FIELDGATE_NODE_FLAGS, e.g. `--max-semi-space-size=2`, to measure V8 heap settings.
-    spawn: (port) => spawn(...onCore(0, process.execPath, [...(process.env.FIELDGATE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(here, 'fieldgate-broker.mjs'), String(port)]), { stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn: (port) => spawn(...onCore(0, process.execPath, [...(process.env.FIELDGATE_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), fieldgate.entry, String(port)]), { stdio: ['ignore', 'pipe', 'inherit'] }),
   },
   {
     name: 'mosquitto',
@@ -130,15 +147,15 @@ for (const c of CASES) {
   for (let i = 0; i < REPEAT; i++) for (const b of BROKERS) (runs[b.name] ??= []).push(await runCase(b, c));
   for (const b of BROKERS) {
     const sorted = [...runs[b.name]].sort((x, y) => x.rate - y.rate);
-    r[b.name] = { ...sorted[Math.floor(sorted.length / 2)], rssMiB: Math.max(...sorted.map((x) => x.rssMiB)), rates: sorted.map((x) => x.rate) };
+    r[b.name] = { ...sorted[Math.floor(sorted.length / 2)], rssMiB: Math.max(...sorted.map((x) => x.rssMiB)), rates: sorted.map((x) => x.rate), rssRuns: runs[b.name].map((x) => x.rssMiB) };
   }
   rows.push({ c, r });
   const label = `QoS ${c.qos}, ${c.clients}->${c.clients}, ${c.size} B`;
-  console.error(`${label}: ${BROKERS.map((b) => `${b.name} ${fmt(r[b.name].rate)}/s (${r[b.name].received}/${r[b.name].sent}) ${r[b.name].rssMiB.toFixed(0)} MiB`).join(' | ')}`);
+  console.error(`${label}: ${BROKERS.map((b) => `${b.name} ${fmt(r[b.name].rate)}/s (${r[b.name].received}/${r[b.name].sent}) ${r[b.name].rssMiB.toFixed(0)} MiB (runs ${r[b.name].rssRuns.map((x) => x.toFixed(1)).join('/')})`).join(' | ')}`);
 }
 
 const has = (n) => BROKERS.some((b) => b.name === n);
-console.log(`\n${SECONDS} s per case, median of ${REPEAT}; msgs/s received by the subscribers; RSS = broker peak.\n`);
+console.log(`\n${SECONDS} s per case, median of ${REPEAT}; msgs/s received by the subscribers; RSS = broker peak.${fieldgate ? ` fieldgate: node ${process.version}, ${fieldgate.label}, flags: ${process.env.FIELDGATE_NODE_FLAGS || 'none'}.` : ''}\n`);
 console.log(`| case | ${BROKERS.map((b) => `${b.name} msgs/s`).join(' | ')} | ${BROKERS.map((b) => `${b.name} RSS MiB`).join(' | ')} |${has('mosquitto') ? ' rate vs mosquitto |' : ''}${has('aedes') ? ' rate vs aedes | RSS vs aedes |' : ''}`);
 console.log(`|${' --- |'.repeat(1 + BROKERS.length * 2 + (has('mosquitto') ? 1 : 0) + (has('aedes') ? 2 : 0))}`);
 for (const { c, r } of rows) {

@@ -7,11 +7,12 @@
 // usage: node pkg/bundle.mjs DIST_IN OUT_DIR   (the entry becomes OUT_DIR/src/cli.js)
 // Reproducible: esbuild's output depends only on its inputs, options and paths relative to
 // absWorkingDir (no times; minified output has no path comments; chunk names are hashes).
+// Also a module: bench/broker.mjs (BENCH_BUNDLE=1) bundles its broker entry with these same
+// options, so the bench measures the broker as the package ships it (issue 15).
 import { build } from 'esbuild';
 import { dirname, join, resolve } from 'node:path';
-
-const [distIn, outDir] = process.argv.slice(2);
-if (!distIn || !outDir) throw new Error('usage: node pkg/bundle.mjs DIST_IN OUT_DIR');
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 // Left to Node's own loader from node_modules, each for a reason:
 // - native addons and what loads them (better-sqlite3, serialport, unix-dgram);
@@ -41,27 +42,46 @@ const noZodLocales = {
   },
 };
 
-const result = await build({
-  // Paths (and so the chunks' content hashes) relative to the app folder, not to where the
-  // build runs: pkg/build.sh builds in a fresh temporary folder each time.
-  absWorkingDir: resolve(dirname(distIn)),
-  plugins: [noZodLocales],
-  entryPoints: { cli: join(distIn, 'src', 'cli.js') },
-  outdir: join(outDir, 'src'),
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  legalComments: 'eof',
-  external,
-  chunkNames: 'chunks/[hash]',
-  // CommonJS dependencies bundled into an ES module still call require() for Node's built-ins.
-  banner: { js: "import{createRequire as __fgCreateRequire}from'node:module';const require=__fgCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-  metafile: true,
-});
-const outputs = Object.entries(result.metafile.outputs);
-const bytes = outputs.reduce((a, [, o]) => a + o.bytes, 0);
-process.stdout.write(`bundle: ${outputs.length} files, ${Math.round(bytes / 1024)} KiB\n`);
+/**
+ * The package's esbuild options for tsc's output in `distIn`, written to `outDir`/src.
+ * `entryPoints` defaults to the CLI (what the .deb runs); the broker bench passes its own
+ * entry, which imports from the same dist/.
+ */
+export function bundleOptions(distIn, outDir, entryPoints = { cli: join(distIn, 'src', 'cli.js') }) {
+  return {
+    // Paths (and so the chunks' content hashes) relative to the app folder, not to where the
+    // build runs: pkg/build.sh builds in a fresh temporary folder each time.
+    absWorkingDir: resolve(dirname(distIn)),
+    plugins: [noZodLocales],
+    entryPoints,
+    outdir: join(outDir, 'src'),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    legalComments: 'eof',
+    external,
+    chunkNames: 'chunks/[hash]',
+    // CommonJS dependencies bundled into an ES module still call require() for Node's built-ins.
+    banner: { js: "import{createRequire as __fgCreateRequire}from'node:module';const require=__fgCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+    metafile: true,
+  };
+}
+
+/** Builds with bundleOptions(); returns esbuild's result (metafile included). */
+export function bundle(distIn, outDir, entryPoints) {
+  return build(bundleOptions(distIn, outDir, entryPoints));
+}
+
+// Run as a script (pkg/build.sh), not imported: argv[1] may name it through a symlink.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [distIn, outDir] = process.argv.slice(2);
+  if (!distIn || !outDir) throw new Error('usage: node pkg/bundle.mjs DIST_IN OUT_DIR');
+  const result = await bundle(distIn, outDir);
+  const outputs = Object.entries(result.metafile.outputs);
+  const bytes = outputs.reduce((a, [, o]) => a + o.bytes, 0);
+  process.stdout.write(`bundle: ${outputs.length} files, ${Math.round(bytes / 1024)} KiB\n`);
+}
