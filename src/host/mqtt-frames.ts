@@ -110,9 +110,13 @@ function readPublishProperties(b: Buffer, at: number): { end: number; user: User
       const k = str();
       const v = str();
       if (k === undefined || v === undefined) return undefined;
-      user ??= {};
+      // No prototype: a key such as "constructor" or "__proto__" from the wire is only a key.
+      user ??= Object.create(null) as UserProperties;
       const prev = user[k];
-      user[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      // push, not a copy per repeat: a packet of one key repeated is linear, not quadratic.
+      if (prev === undefined) user[k] = v;
+      else if (Array.isArray(prev)) prev.push(v);
+      else user[k] = [prev, v];
     } else if (id === 0x01) pos += 1;
     else if (id === 0x02) pos += 4;
     else if (id === 0x23) pos += 2;
